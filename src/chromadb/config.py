@@ -1,0 +1,79 @@
+"""`Settings`: the knobs a client or server is built with.
+
+Mirrors the upstream field names so user code such as
+`chromadb.Client(Settings(is_persistent=True, persist_directory="db", allow_reset=True))`
+works verbatim. Every field can also come from the environment, upper-cased
+(`ALLOW_RESET=true`, `PERSIST_DIRECTORY=...`), as upstream's pydantic settings do.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+__all__ = ["Settings", "DEFAULT_TENANT", "DEFAULT_DATABASE"]
+
+DEFAULT_TENANT = "default_tenant"
+DEFAULT_DATABASE = "default_database"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Client and server configuration. Unknown upstream fields are accepted and kept in `extra`."""
+
+    is_persistent: bool = False
+    persist_directory: str = "./chroma"
+    allow_reset: bool = False
+    anonymized_telemetry: bool = False
+    chroma_api_impl: str = "chromadb.api.segment.SegmentAPI"
+    chroma_server_host: str | None = None
+    chroma_server_http_port: int | None = None
+    chroma_server_ssl_enabled: bool = False
+    chroma_server_ssl_verify: bool | str | None = None
+    chroma_server_headers: dict[str, str] | None = None
+    chroma_client_auth_provider: str | None = None
+    chroma_client_auth_credentials: str | None = None
+    chroma_auth_token_transport_header: str | None = None
+    chroma_server_cors_allow_origins: list[str] = field(default_factory=list)
+    # Seconds a writer waits for another process's write lock before giving up.
+    sqlite_busy_timeout: float = 30.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, **kwargs: Any) -> None:
+        known = {f.name: f for f in fields(self) if f.name != "extra"}
+        self.extra = {}
+        for name, f in known.items():
+            if name in kwargs:
+                value = kwargs.pop(name)
+            else:
+                value = _from_env(name, f)
+            setattr(self, name, value)
+        self.extra.update(kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not real attributes: upstream fields we do not model.
+        extra = self.__dict__.get("extra", {})
+        if name in extra:
+            return extra[name]
+        raise AttributeError(f"Settings has no field {name!r}")
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+def _from_env(name: str, f: Any) -> Any:
+    raw = os.environ.get(name.upper())
+    if raw is None and name == "allow_reset":
+        raw = os.environ.get("CHROMA_ALLOW_RESET")
+    default = f.default_factory() if f.default_factory is not MISSING else f.default
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in _TRUE
+    if isinstance(default, float):
+        return float(raw)
+    if name == "chroma_server_http_port":
+        return int(raw)
+    return raw
