@@ -1,0 +1,241 @@
+"""all-MiniLM-L6-v2 at run time: tokenizer + encoder + Chroma's pooling, one per process.
+
+Processing matches chromadb's ONNXMiniLM_L6_V2 step for step (see
+shared/design/default-embedding.md §3), except that each batch is padded to its longest
+item instead of to 256 tokens, with documents of similar length batched together:
+padded positions are masked out, so the vectors are the same and short documents are
+~11x faster. onnxruntime, tokenizers and tqdm are imported here, on first use, so
+`import chromadb` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chromadb.embedding_functions import _model_files
+from chromadb.embedding_functions._model_files import ModelFiles, cache_dir, locate_model
+
+__all__ = ["MiniLM", "get_model", "MAX_TOKENS", "BATCH_SIZE"]
+
+logger = logging.getLogger("chromadb.embedding_functions")
+
+MAX_TOKENS = 256  # including [CLS] and [SEP], as Chroma truncates
+BATCH_SIZE = 32
+PROGRESS_THRESHOLD = 256  # documents; smaller calls stay silent
+PROGRESS_ENV = "QUARRYDB_PROGRESS"  # "0" / "false" / "off" hides every bar
+BACKEND_ENV = "QUARRYDB_EMBED_BACKEND"  # "auto" (default), "onnx" or "numpy"
+
+_CHUNK = 2048  # documents tokenised and length-sorted at a time; bounds memory
+_EMPTY = np.zeros(0, dtype=np.float32)
+
+Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class MiniLM:
+    """A loaded model; `embed` is safe to call from several threads."""
+
+    tokenizer: Any
+    forward: Forward
+    backend: str
+    source: str
+
+    def embed(self, texts: Sequence[str], *, progress: bool | None = None) -> list[np.ndarray]:
+        """One L2-normalised float32 vector of 384 per text, in input order."""
+        _check_texts(texts)
+        out: list[np.ndarray] = [_EMPTY] * len(texts)
+        bar = _progress_bar(len(texts), progress)
+        try:
+            for chunk_start in range(0, len(texts), _CHUNK):
+                # encode() one by one: encode_batch would start Rayon threads, which the
+                # tokenizers library then disables noisily in forked children (servers).
+                encodings = [self.tokenizer.encode(t) for t in texts[chunk_start : chunk_start + _CHUNK]]
+                # Batching documents of similar length wastes little on padding; the
+                # vectors do not depend on the batch, and come back in input order.
+                order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+                for start in range(0, len(order), BATCH_SIZE):
+                    rows = order[start : start + BATCH_SIZE]
+                    vectors = self._embed_batch([encodings[i].ids for i in rows])
+                    for i, vector in zip(rows, vectors):
+                        out[chunk_start + i] = vector
+                    if bar is not None:
+                        bar.update(len(rows))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    def _embed_batch(self, token_ids: list[list[int]]) -> list[np.ndarray]:
+        width = max(len(ids) for ids in token_ids)
+        input_ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        attention_mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, ids in enumerate(token_ids):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        hidden = self.forward(input_ids, attention_mask, np.zeros_like(input_ids))
+        return _pool_and_normalise(hidden, attention_mask)
+
+
+def _pool_and_normalise(hidden: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
+    # Chroma's arithmetic exactly: the int64 mask promotes the mean to float64.
+    mask = np.broadcast_to(attention_mask[..., None], hidden.shape)
+    pooled = np.sum(hidden * mask, 1) / np.clip(mask.sum(1), a_min=1e-9, a_max=None)
+    norm = np.linalg.norm(pooled, axis=1)
+    norm[norm == 0] = 1e-12
+    vectors = (pooled / norm[:, None]).astype(np.float32)
+    return list(vectors)
+
+
+def _check_texts(texts: Sequence[str]) -> None:
+    if isinstance(texts, str):
+        raise ValueError("Expected a list of strings to embed, got a single str; wrap it in a list.")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(
+                f"The default embedding function embeds strings; item {i} is {type(text).__name__}."
+            )
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    if progress is False or total <= PROGRESS_THRESHOLD:
+        return None
+    if progress is None and os.environ.get(PROGRESS_ENV, "").strip().lower() in {"0", "false", "off", "no"}:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Embedding", unit="doc", leave=False)
+
+
+_lock = threading.Lock()
+_models: dict[tuple[str, tuple[str, ...] | None], MiniLM] = {}
+
+
+def get_model(backend: str | None = None, providers: Sequence[str] | None = None) -> MiniLM:
+    """The process-wide model for `backend` ("auto", "onnx", "numpy"), loaded once."""
+    backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+    if backend not in {"auto", "onnx", "numpy"}:
+        raise ValueError(f"Unknown embedding backend {backend!r}; use 'auto', 'onnx' or 'numpy'.")
+    key = (backend, tuple(providers) if providers else None)
+    model = _models.get(key)
+    if model is None:
+        with _lock:
+            model = _models.get(key)
+            if model is None:
+                model = _load(backend, providers)
+                _models[key] = model
+    return model
+
+
+def _load(backend: str, providers: Sequence[str] | None) -> MiniLM:
+    files = locate_model()
+    tokenizer = _load_tokenizer(files)
+    if backend == "auto":
+        backend = "onnx" if _onnxruntime_available() else "numpy"
+        if backend == "numpy":
+            logger.info("onnxruntime is not installed; embedding with the numpy fallback")
+    if backend == "numpy":
+        forward: Forward = _numpy_forward(files)
+    else:
+        forward = _onnx_forward(files, providers)
+    return MiniLM(tokenizer, forward, backend, files.source)
+
+
+def _load_tokenizer(files: ModelFiles) -> Any:
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise ImportError(
+            "The default embedding function needs the tokenizers package: pip install tokenizers"
+        ) from exc
+    tokenizer = Tokenizer.from_file(str(files.tokenizer))
+    # tokenizer.json ships with truncation 128 and fixed padding 128: replace both.
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _numpy_forward(files: ModelFiles) -> Forward:
+    from chromadb.embedding_functions._bert_numpy import NumpyBert
+    from chromadb.embedding_functions._bert_weights import load_bert_weights
+
+    if files.safetensors is None:
+        raise ImportError(
+            "Only Chroma's ONNX model was found, and onnxruntime is not installed. Install "
+            f"onnxruntime, or the model weights for the numpy fallback: {_model_files.INSTALL_COMMAND}"
+        )
+    return NumpyBert(load_bert_weights(files.safetensors))
+
+
+def _onnx_forward(files: ModelFiles, providers: Sequence[str] | None) -> Forward:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = _cpu_count()
+    options.inter_op_num_threads = 1
+    chosen = list(providers) if providers else _default_providers(ort)
+
+    def session(model: str | bytes) -> Any:
+        return ort.InferenceSession(model, sess_options=options, providers=chosen)
+
+    if files.onnx is not None:
+        sess = session(str(files.onnx))
+    else:
+        sess = _session_from_safetensors(files, session)
+
+    def forward(input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        hidden: np.ndarray = sess.run(None, feed)[0]
+        return hidden
+
+    return forward
+
+
+def _session_from_safetensors(files: ModelFiles, session: Callable[[str | bytes], Any]) -> Any:
+    from chromadb.embedding_functions._bert_onnx import build_bert_onnx, cached_onnx_path, write_cached_onnx
+    from chromadb.embedding_functions._bert_weights import load_bert_weights
+
+    assert files.safetensors is not None
+    path = cached_onnx_path(cache_dir(), _model_files.SAFETENSORS_SHA256)
+    if path.is_file():
+        try:
+            return session(str(path))
+        except Exception as exc:  # a damaged cache file is rebuilt, never fatal
+            logger.warning("rebuilding the cached ONNX model %s: %s", path, exc)
+    model_bytes = build_bert_onnx(load_bert_weights(files.safetensors))
+    try:
+        write_cached_onnx(path, model_bytes)
+    except OSError as exc:
+        logger.warning("cannot cache the ONNX model in %s (%s); building it each start", path.parent, exc)
+        return session(model_bytes)
+    del model_bytes  # load from the file: lower resident memory than from bytes
+    return session(str(path))
+
+
+def _default_providers(ort: Any) -> list[str]:
+    # As Chroma: every available provider except CoreML; Azure runs nothing locally.
+    skip = {"CoreMLExecutionProvider", "AzureExecutionProvider"}
+    return [p for p in ort.get_available_providers() if p not in skip] or ["CPUExecutionProvider"]
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

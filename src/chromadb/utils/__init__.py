@@ -1,0 +1,1 @@
+"""Helpers under Chroma's import paths (`chromadb.utils.embedding_functions`)."""
