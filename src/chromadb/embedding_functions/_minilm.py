@@ -122,6 +122,8 @@ def get_model(backend: str | None = None, providers: Sequence[str] | None = None
     backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
     if backend not in {"auto", "onnx", "numpy"}:
         raise ValueError(f"Unknown embedding backend {backend!r}; use 'auto', 'onnx' or 'numpy'.")
+    if backend == "auto":
+        backend = "onnx" if _onnxruntime_available() else "numpy"
     key = (backend, tuple(providers) if providers else None)
     model = _models.get(key)
     if model is None:
@@ -136,10 +138,6 @@ def get_model(backend: str | None = None, providers: Sequence[str] | None = None
 def _load(backend: str, providers: Sequence[str] | None) -> MiniLM:
     files = locate_model()
     tokenizer = _load_tokenizer(files)
-    if backend == "auto":
-        backend = "onnx" if _onnxruntime_available() else "numpy"
-        if backend == "numpy":
-            logger.info("onnxruntime is not installed; embedding with the numpy fallback")
     if backend == "numpy":
         forward: Forward = _numpy_forward(files)
     else:
@@ -165,6 +163,7 @@ def _onnxruntime_available() -> bool:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
+        logger.info("onnxruntime is not installed; embedding with the numpy fallback")
         return False
     return True
 
