@@ -1,0 +1,510 @@
+#!/usr/bin/env python
+"""Benchmark driver: the same script for every Chroma-compatible implementation.
+
+It only uses the public ``chromadb`` API (PersistentClient / HttpClient, collections
+with explicit embeddings, ``embedding_function=None``), so running it with the python
+of a given venv measures whichever ``chromadb`` that venv has installed: the real
+Chroma 1.5.9 or ours.  ``side_by_side.py`` runs it as a subprocess; it can also be run
+by hand:
+
+    python bench/driver.py run --mode inproc --n 20000 --path /tmp/x --out r.json
+    python bench/driver.py run --mode http --port 8000 --n 20000 --out r.json
+    python bench/driver.py fresh --path /tmp/x --n 20000     # after a `run`
+
+Every step is wrapped in try/except: a failing step is recorded under "errors" and
+the run goes on with the next one.
+
+Protocol (issue 6): writes in batches of 1,000; `add` timed until the last call
+returns; if the collection exposes a drain hook (``Collection._wait_for_index()``,
+see DRAIN_HOOKS), the time until the index is drained is reported separately and one
+query pass runs during the backlog.  All other query figures are taken after the drain.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+os.environ.setdefault("BENCH_DATA", os.path.join(HERE, ".data"))   # workload cache
+REPO = os.path.dirname(HERE)
+
+BATCH = 1000
+COLL_DOCS = "bench_docs"
+COLL_VEC = "bench_vec"
+# Optional hook an implementation may expose to let the benchmark wait until
+# background index maintenance has caught up.  Looked up on the collection, then on
+# the client.  Override with BENCH_DRAIN_HOOK=name.
+DRAIN_HOOKS = ("_wait_for_index", "wait_for_index", "_drain_index")
+
+
+# --------------------------------------------------------------------------- utils
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def pct(xs, p):
+    import numpy as np
+    return float(np.percentile(np.asarray(xs, dtype=np.float64), p)) if len(xs) else None
+
+
+def ids_to_rows(ids):
+    return [int(s[2:]) for s in ids]
+
+
+def du_bytes(path: str) -> int:
+    """Disk usage (allocated blocks) of a directory tree, like `du -s`."""
+    tot = 0
+    for root, dirs, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            tot += st.st_blocks * 512
+    return tot
+
+
+def proc_children(pid: int) -> list[int]:
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+            ppid = int(s[s.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            kids.append(int(d))
+    return kids
+
+
+def proc_status_kb(pid: int, key: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def tree_hwm_mb(pid: int) -> float | None:
+    """Peak RSS (VmHWM) of a process plus the peaks of its descendants, in MB."""
+    todo, seen, tot = [pid], set(), 0
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        v = proc_status_kb(p, "VmHWM")
+        if v is not None:
+            tot += v
+        todo.extend(proc_children(p))
+    return tot / 1024.0 if tot else None
+
+
+def self_hwm_mb() -> float:
+    v = proc_status_kb(os.getpid(), "VmHWM")
+    if v is not None:
+        return v / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def impl_info() -> dict:
+    import chromadb
+    info = {"chromadb_version": getattr(chromadb, "__version__", None),
+            "chromadb_file": os.path.relpath(getattr(chromadb, "__file__", "") or "", REPO),
+            "python": platform.python_version()}
+    try:
+        from importlib import metadata
+        dists = metadata.packages_distributions().get("chromadb", [])
+        info["distributions"] = {d: metadata.version(d) for d in sorted(set(dists))}
+    except Exception as e:  # pragma: no cover - informative only
+        info["distributions"] = f"unknown ({e})"
+    try:
+        import numpy
+        info["numpy"] = numpy.__version__
+    except Exception:
+        pass
+    return info
+
+
+# --------------------------------------------------------------------------- driver
+
+class Driver:
+    def __init__(self, args):
+        self.a = args
+        self.res: dict = {"steps": {}, "errors": {}, "mode": args.mode, "n": args.n}
+        self.t_start = now()
+
+    # -- bookkeeping
+    def step(self, name, fn, *fa, **fk):
+        t0 = now()
+        print(f"[driver] {name} ...", file=sys.stderr, flush=True)
+        try:
+            out = fn(*fa, **fk)
+            if out is not None:
+                self.res["steps"][name] = out
+            print(f"[driver] {name}: {json.dumps(out, default=str)} ({now() - t0:.1f}s)",
+                  file=sys.stderr, flush=True)
+            return out
+        except Exception as e:
+            self.res["errors"][name] = f"{type(e).__name__}: {str(e)[:500]}"
+            traceback.print_exc()
+            print(f"[driver] {name}: ERROR {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            return None
+        finally:
+            self.save()
+
+    def save(self):
+        if self.a.out:
+            tmp = self.a.out + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(self.res, f, indent=1, default=str)
+            os.replace(tmp, self.a.out)
+
+    # -- setup
+    def load(self):
+        import workload
+        self.wl = workload.load(self.a.n, verbose=False)
+        self.recall = workload.recall_at_k
+        wl = self.wl
+        self.ids = wl.ids
+        self.metas = wl.metadatas()
+        self.docs = wl.docs
+        self.X = wl.X
+        self.Q = wl.Q
+        self.nq = min(self.a.queries, wl.Q.shape[0])
+        return {"n": wl.n, "dim": wl.d, "queries": int(wl.Q.shape[0]),
+                "contains_word": wl.contains_word}
+
+    def connect(self):
+        t0 = now()
+        import chromadb
+        t_imp = now() - t0
+        self.res["impl"] = impl_info()
+        t0 = now()
+        if self.a.mode == "inproc":
+            self.client = chromadb.PersistentClient(path=self.a.path)
+        else:
+            self.client = chromadb.HttpClient(host=self.a.host, port=self.a.port)
+        return {"import_s": t_imp, "client_s": now() - t0}
+
+    def create(self, name):
+        try:
+            self.client.delete_collection(name)
+        except Exception:
+            pass
+        return self.client.create_collection(name, metadata={"hnsw:space": "l2"},
+                                             embedding_function=None)
+
+    def drain_hook(self, coll):
+        names = (os.environ["BENCH_DRAIN_HOOK"],) if os.environ.get("BENCH_DRAIN_HOOK") else DRAIN_HOOKS
+        for obj in (coll, self.client):
+            for nm in names:
+                try:
+                    f = getattr(obj, nm, None)
+                except Exception:
+                    f = None
+                if callable(f):
+                    return f"{type(obj).__name__}.{nm}", f
+        return None, None
+
+    # -- steps
+    def _add(self, coll, with_docs: bool):
+        n = self.a.n
+        t0 = now()
+        for s in range(0, n, BATCH):
+            e = min(n, s + BATCH)
+            if with_docs:
+                coll.add(ids=self.ids[s:e], embeddings=self.X[s:e],
+                         metadatas=self.metas[s:e], documents=self.docs[s:e])
+            else:
+                coll.add(ids=self.ids[s:e], embeddings=self.X[s:e])
+        return t0, now() - t0
+
+    def _add_and_drain(self, name, with_docs, backlog_pass):
+        coll = self.create(name)
+        t0, dt = self._add(coll, with_docs)
+        out = {"items_per_s": self.a.n / dt, "seconds": dt}
+        hook_name, hook = self.drain_hook(coll)
+        out["drain_hook"] = hook_name
+        box = {}
+        th = None
+        if hook is not None:
+            def run_hook():
+                try:
+                    hook()
+                    box["t"] = now()
+                except Exception as e:  # noqa: BLE001
+                    box["err"] = f"{type(e).__name__}: {e}"
+            th = threading.Thread(target=run_hook, daemon=True)
+            th.start()
+        if backlog_pass:
+            # one query pass while the index may still be catching up (recall must hold)
+            try:
+                out["backlog"] = self._single_queries(coll, min(self.a.backlog_queries, self.nq),
+                                                      None, None, self.wl.gt["l2"])
+            except Exception as e:  # noqa: BLE001
+                out["backlog"] = {"error": f"{type(e).__name__}: {e}"}
+        if th is not None:
+            th.join()
+            if "t" in box:
+                out["drain_s"] = box["t"] - t0 - dt
+                out["drained_items_per_s"] = self.a.n / (box["t"] - t0)
+            else:
+                out["drain_error"] = box.get("err")
+        self.coll = coll if with_docs else getattr(self, "coll", None)
+        c = coll.count()
+        out["count"] = c
+        if c != self.a.n:
+            out["warning"] = f"count {c} != {self.a.n}"
+        return out
+
+    def _single_queries(self, coll, nq, where, where_document, gt):
+        lat, found = [], []
+        budget = self.a.step_budget
+        t_start = now()
+        for i in range(nq):
+            kw = {}
+            if where is not None:
+                kw["where"] = where
+            if where_document is not None:
+                kw["where_document"] = where_document
+            t0 = now()
+            r = coll.query(query_embeddings=self.Q[i:i + 1], n_results=10, **kw)
+            lat.append((now() - t0) * 1000.0)
+            found.append(ids_to_rows(r["ids"][0]))
+            if now() - t_start > budget and i >= 9:
+                break
+        n_done = len(lat)
+        return {"p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "mean_ms": sum(lat) / n_done,
+                "recall": self.recall(found, gt[:n_done], 10), "n_queries": n_done}
+
+    def add_docs(self):
+        return self._add_and_drain(COLL_DOCS, True, True)
+
+    def add_vec(self):
+        out = self._add_and_drain(COLL_VEC, False, False)
+        try:
+            self.client.delete_collection(COLL_VEC)
+        except Exception as e:  # noqa: BLE001
+            out["delete_error"] = str(e)
+        return out
+
+    def query(self):
+        return self._single_queries(self.coll, self.nq, None, None, self.wl.gt["l2"])
+
+    def batch(self):
+        B = 100
+        found, lat = [], []
+        t_all = now()
+        for s in range(0, self.nq, B):
+            t0 = now()
+            r = self.coll.query(query_embeddings=self.Q[s:s + B], n_results=10)
+            lat.append(now() - t0)
+            found.extend(ids_to_rows(x) for x in r["ids"])
+        tot = now() - t_all
+        return {"qps": len(found) / tot, "per_call_ms": pct(lat, 50) * 1000.0,
+                "recall": self.recall(found, self.wl.gt["l2"][:len(found)], 10),
+                "n_queries": len(found)}
+
+    def filtered(self):
+        out = {}
+        nq = min(self.a.filtered_queries, self.nq)
+        for name, f in self.wl.filters().items():
+            try:
+                out[name] = self._single_queries(self.coll, nq, f["where"], f["where_document"],
+                                                 self.wl.gt[f"l2_{name}"])
+                out[name]["selectivity"] = float(self.wl.masks[name].mean())
+            except Exception as e:  # noqa: BLE001
+                out[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                self.res["errors"][f"filtered.{name}"] = out[name]["error"]
+        return out
+
+    def get_ids(self):
+        import numpy as np
+        rng = np.random.default_rng(7)
+        lat, lat_emb, bad = [], [], 0
+        for rep in range(self.a.get_reps):
+            rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
+            ids = [self.ids[int(i)] for i in rows]
+            t0 = now()
+            r = self.coll.get(ids=ids)
+            lat.append((now() - t0) * 1000.0)
+            if len(r["ids"]) != len(ids):
+                bad += 1
+        for rep in range(self.a.get_reps):
+            rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
+            ids = [self.ids[int(i)] for i in rows]
+            t0 = now()
+            r = self.coll.get(ids=ids, include=["embeddings"])
+            lat_emb.append((now() - t0) * 1000.0)
+        out = {"ms": pct(lat, 50), "ms_embeddings": pct(lat_emb, 50), "reps": len(lat)}
+        if bad:
+            out["warning"] = f"{bad} calls returned a wrong number of records"
+        return out
+
+    def get_where(self):
+        lat = []
+        want = int(self.wl.masks["cat10"].sum())
+        got = None
+        for rep in range(max(1, self.a.get_reps // 2)):
+            t0 = now()
+            r = self.coll.get(where={"category": "c3"})
+            lat.append((now() - t0) * 1000.0)
+            got = len(r["ids"])
+        out = {"ms": pct(lat, 50), "records": got, "reps": len(lat)}
+        if got != want:
+            out["warning"] = f"returned {got} records, expected {want}"
+        return out
+
+    def disk(self):
+        p = self.a.persist_dir or self.a.path
+        if not p:
+            return {"mb": None, "note": "persist dir unknown"}
+        return {"mb": du_bytes(p) / 1e6}
+
+    def rss(self):
+        if self.a.mode == "inproc":
+            return {"peak_mb": self_hwm_mb(), "of": "driver process"}
+        if self.a.server_pid:
+            return {"peak_mb": tree_hwm_mb(self.a.server_pid), "of": "server process tree"}
+        return {"peak_mb": None, "of": "server pid unknown"}
+
+    def _write_batches(self, op, ids, **cols):
+        t0 = now()
+        for s in range(0, len(ids), BATCH):
+            e = s + BATCH
+            getattr(self.coll, op)(ids=ids[s:e], **{k: v[s:e] for k, v in cols.items()})
+        dt = now() - t0
+        return {"items_per_s": len(ids) / dt, "seconds": dt}
+
+    def update(self):
+        import numpy as np
+        m = min(10_000, self.a.n // 2)
+        rows = np.arange(m)
+        src = (rows + self.a.n // 2) % self.a.n          # other vectors of the same distribution
+        metas = [dict(md, year=int(md["year"]) + 1 if md["year"] < 2025 else 1990, score=0.5)
+                 for md in self.metas[:m]]
+        return self._write_batches("update", self.ids[:m], embeddings=self.X[src], metadatas=metas)
+
+    def upsert(self):
+        import numpy as np
+        m = min(10_000, self.a.n // 2)
+        half = m // 2
+        # half of the ids exist (merge), half are new (insert)
+        ids = [f"id{i}" for i in range(self.a.n - half, self.a.n + (m - half))]
+        src = np.arange(m) + m
+        metas = [self.metas[int(i)] for i in src]
+        docs = [self.docs[int(i)] for i in src]
+        out = self._write_batches("upsert", ids, embeddings=self.X[src], metadatas=metas, documents=docs)
+        out["count_after"] = self.coll.count()
+        self._upsert_ids = ids
+        return out
+
+    def delete(self):
+        ids = getattr(self, "_upsert_ids", None) or self.ids[-min(10_000, self.a.n // 2):]
+        out = self._write_batches("delete", list(ids))
+        out["count_after"] = self.coll.count()
+        return out
+
+    def run(self):
+        self.step("load", self.load)
+        if self.step("connect", self.connect) is None:
+            self.res["total_s"] = now() - self.t_start
+            self.save()
+            return
+        self.step("add_docs", self.add_docs)
+        self.step("query", self.query)
+        self.step("batch", self.batch)
+        self.step("filtered", self.filtered)
+        self.step("get_ids", self.get_ids)
+        self.step("get_where", self.get_where)
+        self.step("disk", self.disk)
+        self.step("rss", self.rss)
+        self.step("update", self.update)
+        self.step("upsert", self.upsert)
+        self.step("delete", self.delete)
+        self.step("add_vec", self.add_vec)
+        self.step("rss_final", self.rss)
+        self.res["total_s"] = now() - self.t_start
+        self.save()
+
+
+# --------------------------------------------------------------------------- fresh
+
+def cmd_fresh(a):
+    """New interpreter: import chromadb, open the persisted collection, one query."""
+    t0 = now()
+    import chromadb
+    t_import = now() - t0
+    import numpy as np
+    import workload
+    key = f"N{a.n}_D384_Q1000_s{workload.SEED}"
+    z = np.load(os.path.join(workload.DATA_ROOT, key, "data.npz"))
+    q = z["Q"][a.query_index:a.query_index + 1]
+    t1 = now()
+    client = chromadb.PersistentClient(path=a.path)
+    coll = client.get_collection(COLL_DOCS, embedding_function=None)
+    t_open = now() - t1
+    t2 = now()
+    r = coll.query(query_embeddings=q, n_results=10)
+    t_query = now() - t2
+    out = {"import_s": t_import, "open_s": t_open, "first_query_s": t_query,
+           "open_query_s": t_open + t_query, "total_s": t_import + t_open + t_query,
+           "first_query_results": len(r["ids"][0]),
+           "peak_rss_mb": self_hwm_mb()}
+    print(json.dumps(out))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--mode", choices=["inproc", "http"], default="inproc")
+    r.add_argument("--n", type=int, default=20_000)
+    r.add_argument("--path", help="persist directory (inproc mode)")
+    r.add_argument("--persist-dir", help="server persist directory, for disk usage (http mode)")
+    r.add_argument("--host", default="localhost")
+    r.add_argument("--port", type=int, default=8000)
+    r.add_argument("--server-pid", type=int, default=None)
+    r.add_argument("--queries", type=int, default=1000, help="single/batch query count")
+    r.add_argument("--filtered-queries", type=int, default=100)
+    r.add_argument("--backlog-queries", type=int, default=200)
+    r.add_argument("--get-reps", type=int, default=10)
+    r.add_argument("--step-budget", type=float, default=120.0,
+                   help="stop a query loop after this many seconds (>= 10 queries done)")
+    r.add_argument("--out", help="write JSON results here (updated after every step)")
+    f = sub.add_parser("fresh")
+    f.add_argument("--path", required=True)
+    f.add_argument("--n", type=int, default=20_000)
+    f.add_argument("--query-index", type=int, default=0)
+    a = ap.parse_args(argv)
+    if a.cmd == "fresh":
+        cmd_fresh(a)
+        return
+    if a.mode == "inproc" and not a.path:
+        ap.error("--path is required in inproc mode")
+    d = Driver(a)
+    d.run()
+    if not a.out:
+        print(json.dumps(d.res, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    main()
