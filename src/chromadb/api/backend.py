@@ -1,0 +1,185 @@
+"""The Backend interface: what a `Client` needs from whatever stores the data.
+
+Two implementations: `LocalBackend` (the engine, in this process) and `HttpBackend`
+(a Chroma server, ours or upstream's). Arguments and results are plain values in the
+shape of the HTTP wire contract, except that embeddings are numpy arrays:
+
+* a collection model is a dict: `id, name, metadata, configuration_json, dimension,
+  tenant, database` (see `engine.catalog.collection_model`);
+* write embeddings: a float32 array of shape (n, dim), or for `update` a list whose
+  entries may be None (keep the stored vector);
+* `get` returns `{"ids", "embeddings", "documents", "uris", "metadatas", "include"}`
+  where a field is None unless included; embeddings as an (n, dim) float32 array;
+* `query` returns the same keys plus "distances", each a list with one entry per query;
+  embeddings and distances per query are float32 arrays.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+
+CollectionModel = dict[str, Any]
+Embeddings = np.ndarray
+Where = dict[str, Any]
+
+
+class Backend(abc.ABC):
+    # -- system -------------------------------------------------------------
+    @abc.abstractmethod
+    def heartbeat(self) -> int: ...
+
+    @abc.abstractmethod
+    def get_version(self) -> str: ...
+
+    @abc.abstractmethod
+    def reset(self) -> bool: ...
+
+    @abc.abstractmethod
+    def get_max_batch_size(self) -> int: ...
+
+    # -- tenants and databases ---------------------------------------------
+    @abc.abstractmethod
+    def create_tenant(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_tenant(self, name: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def create_database(self, name: str, tenant: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_database(self, name: str, tenant: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def delete_database(self, name: str, tenant: str) -> None: ...
+
+    @abc.abstractmethod
+    def list_databases(self, tenant: str, limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]: ...
+
+    # -- collections ---------------------------------------------------------
+    @abc.abstractmethod
+    def create_collection(
+        self,
+        name: str,
+        metadata: dict[str, Any] | None,
+        configuration: dict[str, Any] | None,
+        get_or_create: bool,
+        tenant: str,
+        database: str,
+    ) -> CollectionModel: ...
+
+    @abc.abstractmethod
+    def get_collection(self, name: str, tenant: str, database: str) -> CollectionModel: ...
+
+    @abc.abstractmethod
+    def get_collection_by_id(self, collection_id: str, tenant: str, database: str) -> CollectionModel: ...
+
+    @abc.abstractmethod
+    def list_collections(
+        self, limit: int | None, offset: int | None, tenant: str, database: str
+    ) -> list[CollectionModel]: ...
+
+    @abc.abstractmethod
+    def count_collections(self, tenant: str, database: str) -> int: ...
+
+    @abc.abstractmethod
+    def update_collection(
+        self,
+        collection_id: str,
+        new_name: str | None,
+        new_metadata: dict[str, Any] | None,
+        new_configuration: dict[str, Any] | None,
+        tenant: str,
+        database: str,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete_collection(self, name: str, tenant: str, database: str) -> None: ...
+
+    # -- records -------------------------------------------------------------
+    @abc.abstractmethod
+    def add(
+        self,
+        collection_id: str,
+        ids: list[str],
+        embeddings: Embeddings,
+        metadatas: list[dict[str, Any] | None] | None,
+        documents: list[str | None] | None,
+        uris: list[str | None] | None,
+        tenant: str,
+        database: str,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def update(
+        self,
+        collection_id: str,
+        ids: list[str],
+        embeddings: Embeddings | list[np.ndarray | None] | None,
+        metadatas: list[dict[str, Any] | None] | None,
+        documents: list[str | None] | None,
+        uris: list[str | None] | None,
+        tenant: str,
+        database: str,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def upsert(
+        self,
+        collection_id: str,
+        ids: list[str],
+        embeddings: Embeddings,
+        metadatas: list[dict[str, Any] | None] | None,
+        documents: list[str | None] | None,
+        uris: list[str | None] | None,
+        tenant: str,
+        database: str,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: Where | None,
+        where_document: Where | None,
+        limit: int | None,
+        tenant: str,
+        database: str,
+    ) -> int: ...
+
+    @abc.abstractmethod
+    def count(self, collection_id: str, tenant: str, database: str) -> int: ...
+
+    @abc.abstractmethod
+    def get(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: Where | None,
+        where_document: Where | None,
+        limit: int | None,
+        offset: int | None,
+        include: list[str],
+        tenant: str,
+        database: str,
+    ) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def query(
+        self,
+        collection_id: str,
+        query_embeddings: Embeddings,
+        n_results: int,
+        ids: list[str] | None,
+        where: Where | None,
+        where_document: Where | None,
+        include: list[str],
+        tenant: str,
+        database: str,
+    ) -> dict[str, Any]: ...
+
+    def close(self) -> None:
+        """Release files and connections; the default has nothing to release."""

@@ -1,0 +1,58 @@
+"""Result shapes returned by `Collection.get` and `Collection.query`, as upstream names them."""
+from __future__ import annotations
+
+from typing import Any, Optional, TypedDict
+
+import numpy as np
+
+Metadata = dict[str, Any]
+Where = dict[str, Any]
+WhereDocument = dict[str, Any]
+Include = list[str]
+
+
+class GetResult(TypedDict):
+    ids: list[str]
+    embeddings: Optional[np.ndarray]
+    documents: Optional[list[Optional[str]]]
+    uris: Optional[list[Optional[str]]]
+    data: None
+    metadatas: Optional[list[Optional[Metadata]]]
+    included: Include
+
+
+class QueryResult(TypedDict):
+    ids: list[list[str]]
+    embeddings: Optional[list[np.ndarray]]
+    documents: Optional[list[list[Optional[str]]]]
+    uris: Optional[list[list[Optional[str]]]]
+    data: None
+    metadatas: Optional[list[list[Optional[Metadata]]]]
+    distances: Optional[list[list[float]]]
+    included: Include
+
+
+def get_result(raw: dict[str, Any]) -> GetResult:
+    return GetResult(
+        ids=raw["ids"],
+        embeddings=raw.get("embeddings"),
+        documents=raw.get("documents"),
+        uris=raw.get("uris"),
+        data=None,
+        metadatas=raw.get("metadatas"),
+        included=list(raw.get("include") or []),
+    )
+
+
+def query_result(raw: dict[str, Any]) -> QueryResult:
+    distances = raw.get("distances")
+    return QueryResult(
+        ids=raw["ids"],
+        embeddings=raw.get("embeddings"),
+        documents=raw.get("documents"),
+        uris=raw.get("uris"),
+        data=None,
+        metadatas=raw.get("metadatas"),
+        distances=None if distances is None else [np.asarray(d, dtype=np.float32).tolist() for d in distances],
+        included=list(raw.get("include") or []),
+    )

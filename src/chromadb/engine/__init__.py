@@ -1,0 +1,1 @@
+"""Storage and search: SQLite as the system of record, numpy and hnswlib as derived indexes."""

@@ -1,0 +1,601 @@
+"""The engine: catalog and record operations over SQLite, reads served from views.
+
+Every write call is one SQLite transaction; the in-memory view is updated after the
+commit. Before any read or write touches a collection, its view is brought up to the
+collection's committed sequence number, so writes made by another process (or another
+engine on the same file) are seen at once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+from filelock import FileLock
+
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+from chromadb.engine import catalog
+from chromadb.engine.filters import document_mask, where_mask
+from chromadb.engine.search import search
+from chromadb.engine.store import Store, dumps, loads
+from chromadb.engine.vector_index import VectorIndex
+from chromadb.engine.view import CollectionView
+from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
+
+logger = logging.getLogger("chromadb.engine")
+
+# Records not yet in the HNSW index are searched exactly; index them in batches of this size.
+INDEX_BATCH = 2048
+# Save the index when this share of it changed since the last save (and on close).
+SAVE_FRACTION = 0.25
+SAVE_MIN_CHANGES = 10_000
+
+
+class Engine:
+    def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
+        self.path = path
+        if path is not None:
+            os.makedirs(path, exist_ok=True)
+        self.store = Store(None if path is None else os.path.join(path, "chroma.sqlite3"), busy_timeout)
+        self.lock = self.store.lock
+        self.views: dict[str, CollectionView] = {}
+        self.closed = False
+        with self.store.write():
+            self._ensure_defaults()
+
+    def _ensure_defaults(self) -> None:
+        self.store.insert_tenant(DEFAULT_TENANT)
+        if self.store.get_database(DEFAULT_DATABASE, DEFAULT_TENANT) is None:
+            self.store.insert_database(str(uuid.uuid4()), DEFAULT_DATABASE, DEFAULT_TENANT)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            for view in self.views.values():
+                self._save_index(view, force=True)
+            self.views.clear()
+            self.store.close()
+
+    # -- system ---------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            with self.store.write():
+                ids = self.store.all_collection_ids()
+                self.store.reset()
+                self._ensure_defaults()
+            self.views.clear()
+            for coll_id in ids:
+                self._remove_files(coll_id)
+
+    # -- tenants and databases -----------------------------------------------------------
+    def create_tenant(self, name: str) -> None:
+        with self.store.write():
+            if not self.store.insert_tenant(name):
+                raise UniqueConstraintError(f"Tenant [{name}] already exists")
+
+    def get_tenant(self, name: str) -> dict[str, Any]:
+        with self.lock:
+            tenant = self.store.get_tenant(name)
+        if tenant is None:
+            raise NotFoundError(f"Tenant [{name}] not found")
+        return tenant
+
+    def create_database(self, name: str, tenant: str) -> None:
+        with self.store.write():
+            if self.store.get_tenant(tenant) is None:
+                raise NotFoundError(f"Tenant [{tenant}] not found")
+            if not self.store.insert_database(str(uuid.uuid4()), name, tenant):
+                raise UniqueConstraintError(f"Database [{name}] already exists")
+
+    def get_database(self, name: str, tenant: str) -> dict[str, Any]:
+        with self.lock:
+            db = self.store.get_database(name, tenant)
+        if db is None:
+            raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+        return db
+
+    def list_databases(self, tenant: str, limit: int | None, offset: int) -> list[dict[str, Any]]:
+        with self.lock:
+            if self.store.get_tenant(tenant) is None:
+                raise NotFoundError(f"Tenant [{tenant}] not found")
+            return self.store.list_databases(tenant, limit, offset)
+
+    def delete_database(self, name: str, tenant: str) -> None:
+        with self.lock:
+            with self.store.write():
+                db = self.store.get_database(name, tenant)
+                if db is None:
+                    raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+                removed = self.store.delete_database(db["id"])
+            for coll_id in removed:
+                self.views.pop(coll_id, None)
+                self._remove_files(coll_id)
+
+    def _database_id(self, tenant: str, database: str) -> str:
+        db = self.store.get_database(database, tenant)
+        if db is None:
+            if self.store.get_tenant(tenant) is None:
+                raise NotFoundError(f"Tenant [{tenant}] not found")
+            raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
+        return db["id"]
+
+    # -- collections -------------------------------------------------------------------
+    def create_collection(
+        self,
+        name: str,
+        metadata: dict[str, Any] | None,
+        configuration: dict[str, Any] | None,
+        get_or_create: bool,
+        tenant: str,
+        database: str,
+    ) -> dict[str, Any]:
+        with self.store.write():
+            db_id = self._database_id(tenant, database)
+            existing = self.store.get_collection_by_name(db_id, name)
+            if existing is not None:
+                if get_or_create:
+                    return catalog.collection_model(existing)
+                raise UniqueConstraintError(f"Collection [{name}] already exists")
+            config = catalog.resolve_configuration(metadata, configuration)
+            coll_id = str(uuid.uuid4())
+            self.store.insert_collection(coll_id, name, db_id, metadata, config)
+            return catalog.collection_model(self.store.get_collection_by_id(coll_id))  # type: ignore[arg-type]
+
+    def get_collection(self, name: str, tenant: str, database: str) -> dict[str, Any]:
+        with self.store.read():
+            row = self.store.get_collection_by_name(self._database_id(tenant, database), name)
+        if row is None:
+            raise NotFoundError(f"Collection [{name}] does not exist")
+        return catalog.collection_model(row)
+
+    def get_collection_by_id(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
+        with self.lock:
+            row = self._collection_row(collection_id, tenant, database)
+        return catalog.collection_model(row)
+
+    def list_collections(self, limit: int | None, offset: int, tenant: str, database: str) -> list[dict[str, Any]]:
+        with self.store.read():
+            rows = self.store.list_collections(self._database_id(tenant, database), limit, offset)
+        return [catalog.collection_model(r) for r in rows]
+
+    def count_collections(self, tenant: str, database: str) -> int:
+        with self.store.read():
+            return self.store.count_collections(self._database_id(tenant, database))
+
+    def update_collection(
+        self,
+        collection_id: str,
+        new_name: str | None,
+        new_metadata: dict[str, Any] | None,
+        new_configuration: dict[str, Any] | None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> None:
+        with self.store.write():
+            row = self._collection_row(collection_id, tenant, database)
+            if new_name is not None and new_name != row["name"]:
+                db_id = self._database_id(row["tenant"], row["database"])
+                if self.store.get_collection_by_name(db_id, new_name) is not None:
+                    raise UniqueConstraintError(f"Collection [{new_name}] already exists")
+            config = None
+            if new_configuration is not None:
+                config = catalog.update_configuration(row["configuration"], new_configuration)
+            self.store.update_collection(row["cid"], new_name, new_metadata, config, new_metadata is not None)
+
+    def delete_collection(self, name: str, tenant: str, database: str) -> None:
+        with self.lock:
+            with self.store.write():
+                row = self.store.get_collection_by_name(self._database_id(tenant, database), name)
+                if row is None:
+                    raise NotFoundError(f"Collection [{name}] does not exist")
+                self.store.delete_collection_rows(row["cid"])
+            self.views.pop(row["id"], None)
+            self._remove_files(row["id"])
+
+    def _collection_row(self, collection_id: str, tenant: str | None, database: str | None) -> dict[str, Any]:
+        row = self.store.get_collection_by_id(collection_id)
+        if row is None or (tenant is not None and row["tenant"] != tenant) or (
+            database is not None and row["database"] != database
+        ):
+            raise NotFoundError(f"Collection [{collection_id}] does not exist")
+        return row
+
+    # -- views ----------------------------------------------------------------------------
+    def _view(self, row: dict[str, Any]) -> CollectionView:
+        """The collection's view, caught up to `row["seq"]` (read in the caller's transaction)."""
+        view = self.views.get(row["id"])
+        if view is None or view.cid != row["cid"]:
+            view = self._load_view(row)
+            self.views[row["id"]] = view
+        elif view.seq != row["seq"]:
+            self._catch_up(view)
+        return view
+
+    def _load_view(self, row: dict[str, Any]) -> CollectionView:
+        space = row["configuration"]["hnsw"]["space"]
+        view = CollectionView(row["cid"], row["id"], row["dimension"], space)
+        with self.store.read():
+            seq = self.store.collection_state(row["cid"])[0]  # type: ignore[index]
+            records = self.store.all_records(row["cid"])
+        view.apply_rows([_decode(r) for r in records])
+        view.seq = seq
+        if view.dimension is not None:
+            self._attach_index(view, row)
+        return view
+
+    def _catch_up(self, view: CollectionView) -> None:
+        with self.store.read():
+            state = self.store.collection_state(view.cid)
+            if state is None:
+                return
+            rows = self.store.records_since(view.cid, view.seq)
+            deleted = self.store.tombstones_since(view.cid, view.seq)
+        self._apply(view, [_decode(r) for r in rows], deleted, state[0])
+
+    def _apply(self, view: CollectionView, rows: list[tuple], deleted_rids: list[int], seq: int) -> None:
+        """Apply committed changes to the view and keep the index honest about them."""
+        if deleted_rids:
+            slots = view.slots_of_rids(deleted_rids)
+            if view.index is not None:
+                view.index.mark_deleted(deleted_rids)
+            view.delete_slots(slots)
+        if rows:
+            had_index = view.index is not None
+            if had_index:
+                stale = [r[0] for r in rows if r[5] is not None]
+                # updated vectors: hide the old ones until they are re-indexed
+                view.index.mark_deleted(stale)
+            view.apply_rows(rows)
+        view.seq = seq
+        if view.dimension is not None and view.index is None and view.live_count >= INDEX_BATCH:
+            self._attach_index(view, None)
+        self._maintain_index(view)
+
+    # -- vector index -----------------------------------------------------------------
+    def _index_dir(self, collection_id: str) -> str | None:
+        return None if self.path is None else os.path.join(self.path, collection_id)
+
+    def _index_params(self, view: CollectionView) -> dict[str, Any]:
+        row = self.store.get_collection_by_id(view.collection_id)
+        return (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
+
+    def _attach_index(self, view: CollectionView, row: dict[str, Any] | None) -> None:
+        params = (row["configuration"]["hnsw"] if row else None) or self._index_params(view)
+        directory = self._index_dir(view.collection_id)
+        if directory is not None and view.dimension is not None:
+            loaded = VectorIndex.load(directory, view.space, view.dimension, params)
+            if loaded is not None and loaded[1]["seq"] <= view.seq:
+                index, meta = loaded
+                with self.store.read():
+                    changed = [r[0] for r in self.store.records_since(view.cid, meta["seq"])]
+                    gone = self.store.tombstones_since(view.cid, meta["seq"])
+                index.mark_deleted(changed + gone)
+                uncovered = set(meta["uncovered"]) | set(changed)
+                live = view.live[: view.n]
+                view.indexed[: view.n] = live
+                for slot in view.slots_of_rids(sorted(uncovered)):
+                    view.indexed[slot] = False
+                view.index = index
+                self._maintain_index(view)
+                return
+        if view.live_count < INDEX_BATCH:
+            return
+        view.index = VectorIndex(view.space, view.dimension, params, capacity=view.capacity)  # type: ignore[arg-type]
+        view.indexed[:] = False
+        self._maintain_index(view)
+
+    def _maintain_index(self, view: CollectionView) -> None:
+        index = view.index
+        if index is None:
+            return
+        pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
+        if len(pending) < INDEX_BATCH:
+            return
+        index.add(view.vectors[pending], view.rids[pending])
+        view.indexed[pending] = True
+        self._save_index(view)
+
+    def _save_index(self, view: CollectionView, force: bool = False) -> None:
+        index = view.index
+        directory = self._index_dir(view.collection_id)
+        if index is None or directory is None or index.dirty == 0:
+            return
+        if not force and index.dirty < max(SAVE_MIN_CHANGES, SAVE_FRACTION * index.element_count):
+            return
+        uncovered = view.rids[np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])].tolist()
+        try:
+            os.makedirs(directory, exist_ok=True)
+            with FileLock(os.path.join(directory, "index.lock")):
+                index.save(directory, view.seq, uncovered)
+        except OSError as e:  # the index is a cache: losing a save only costs replay time
+            logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
+
+    def _remove_files(self, collection_id: str) -> None:
+        directory = self._index_dir(collection_id)
+        if directory is not None and os.path.isdir(directory):
+            shutil.rmtree(directory, ignore_errors=True)
+
+    # -- record writes --------------------------------------------------------------------
+    def _check_dimension(self, row: dict[str, Any], embeddings: np.ndarray | None) -> None:
+        if embeddings is None or len(embeddings) == 0:
+            return
+        dim = embeddings.shape[1]
+        if row["dimension"] is not None and row["dimension"] != dim:
+            raise InvalidArgumentError(
+                f"Collection expecting embedding with dimension of {row['dimension']}, got {dim}"
+            )
+
+    def add(
+        self,
+        collection_id: str,
+        ids: list[str],
+        embeddings: np.ndarray,
+        metadatas: list[dict[str, Any] | None] | None,
+        documents: list[str | None] | None,
+        uris: list[str | None] | None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> None:
+        with self.lock:
+            with self.store.write():
+                row = self._collection_row(collection_id, tenant, database)
+                self._check_dimension(row, embeddings)
+                view = self._view(row)
+                seen: set[str] = set()
+                new_rows = []
+                rid = self.store.next_rid()
+                for i, id_ in enumerate(ids):
+                    if id_ in view.slot_of or id_ in seen:
+                        continue  # add of an existing id is a silent no-op; first in a batch wins
+                    seen.add(id_)
+                    meta = _clean_metadata(metadatas[i] if metadatas else None)
+                    new_rows.append(
+                        (rid, id_, documents[i] if documents else None, uris[i] if uris else None, meta, embeddings[i])
+                    )
+                    rid += 1
+                if not new_rows:
+                    return
+                seq = self.store.next_seq(row["cid"])
+                self.store.insert_records(row["cid"], seq, [_encode(r) for r in new_rows])
+                if row["dimension"] is None:
+                    self.store.set_dimension(row["cid"], embeddings.shape[1])
+            self._after_commit(view, new_rows, [], seq)
+
+    def upsert(self, collection_id: str, ids: list[str], embeddings: np.ndarray, metadatas, documents, uris, tenant=None, database=None) -> None:
+        self._write(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing=True)
+
+    def update(self, collection_id: str, ids: list[str], embeddings, metadatas, documents, uris, tenant=None, database=None) -> None:
+        self._write(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing=False)
+
+    def _write(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing: bool) -> None:
+        """upsert and update: merge into existing records; upsert also inserts missing ones."""
+        with self.lock:
+            with self.store.write():
+                row = self._collection_row(collection_id, tenant, database)
+                matrix = embeddings if isinstance(embeddings, np.ndarray) else None
+                if isinstance(embeddings, list):
+                    present = [e for e in embeddings if e is not None]
+                    matrix = np.stack(present) if present else None
+                    if matrix is not None and len({len(e) for e in present}) > 1:
+                        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
+                self._check_dimension(row, matrix)
+                view = self._view(row)
+                rid = self.store.next_rid()
+                merged_rows: dict[str, tuple] = {}  # id -> final row; a repeated id merges again
+                new_ids: set[str] = set()
+                for i, id_ in enumerate(ids):
+                    vec = None if embeddings is None else embeddings[i]
+                    doc = documents[i] if documents else None
+                    uri = uris[i] if uris else None
+                    meta = metadatas[i] if metadatas else None
+                    prev = merged_rows.get(id_)
+                    if prev is None and id_ in view.slot_of:
+                        slot = view.slot_of[id_]
+                        prev = (int(view.rids[slot]), id_, view.documents[slot], view.uris[slot], view.metadatas[slot], None)
+                    if prev is None:
+                        if not insert_missing:
+                            continue  # update of a missing id is silently ignored
+                        if vec is None:
+                            raise InvalidArgumentError(f"Record {id_!r} does not exist and no embedding was given")
+                        merged_rows[id_] = (rid, id_, doc, uri, _clean_metadata(meta), vec)
+                        new_ids.add(id_)
+                        rid += 1
+                    else:
+                        merged_rows[id_] = (
+                            prev[0],
+                            id_,
+                            doc if doc is not None else prev[2],
+                            uri if uri is not None else prev[3],
+                            _merge_metadata(prev[4], meta),
+                            vec if vec is not None else prev[5],
+                        )
+                if not merged_rows:
+                    return
+                final_inserts = [r for r in merged_rows.values() if r[1] in new_ids]
+                updates = [r for r in merged_rows.values() if r[1] not in new_ids]
+                seq = self.store.next_seq(row["cid"])
+                if final_inserts:
+                    self.store.insert_records(row["cid"], seq, [_encode(r) for r in final_inserts])
+                if updates:
+                    self.store.update_records(seq, [_encode_update(r, view) for r in updates])
+                if row["dimension"] is None and matrix is not None:
+                    self.store.set_dimension(row["cid"], matrix.shape[1])
+            self._after_commit(view, final_inserts + updates, [], seq)
+
+    def delete(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        limit: int | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> int:
+        with self.lock:
+            with self.store.write():
+                row = self._collection_row(collection_id, tenant, database)
+                view = self._view(row)
+                filtered = where is not None or where_document is not None
+                if ids is None and not filtered:
+                    return 0
+                slots = self._select(view, ids, where, where_document)
+                if filtered and limit is not None:
+                    slots = slots[:limit]
+                if len(slots) == 0:
+                    return len(ids) if ids is not None and not filtered else 0
+                rids = view.rids[slots].tolist()
+                seq = self.store.next_seq(row["cid"])
+                self.store.delete_records(row["cid"], seq, rids)
+            self._after_commit(view, [], rids, seq)
+            return len(ids) if ids is not None and not filtered else len(rids)
+
+    def _after_commit(self, view: CollectionView, rows: list[tuple], deleted_rids: list[int], seq: int) -> None:
+        try:
+            self._apply(view, rows, deleted_rids, seq)
+        except Exception:
+            # the commit stands; the view is derived, so rebuild it on next use
+            logger.exception("dropping the view of %s after a failed update", view.collection_id)
+            self.views.pop(view.collection_id, None)
+
+    # -- reads -------------------------------------------------------------------------------
+    def _read_view(self, collection_id: str, tenant: str | None, database: str | None) -> CollectionView:
+        row = self._collection_row(collection_id, tenant, database)
+        return self._view(row)
+
+    def _select(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
+        """Live slots passing ids AND where AND where_document, in insertion order."""
+        mask = self._filter_mask(view, ids, where, where_document)
+        return np.flatnonzero(mask)
+
+    def _filter_mask(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
+        n = view.n
+        if ids is not None:
+            mask = np.zeros(n, dtype=bool)
+            slots = [view.slot_of[i] for i in ids if i in view.slot_of]
+            mask[slots] = True
+        else:
+            mask = view.live[:n].copy()
+        if where:
+            mask &= where_mask(view, where)
+        if where_document:
+            mask &= document_mask(view, where_document)
+        return mask & view.live[:n]
+
+    def count(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> int:
+        with self.lock:
+            return self._read_view(collection_id, tenant, database).live_count
+
+    def get(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        limit: int | None,
+        offset: int,
+        include: list[str],
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> dict[str, Any]:
+        with self.lock:
+            view = self._read_view(collection_id, tenant, database)
+            slots = self._select(view, ids, where, where_document)
+            end = None if limit is None else offset + limit
+            slots = slots[offset:end]
+            result = _rows(view, slots, include)
+        result["include"] = list(include)
+        return result
+
+    def query(
+        self,
+        collection_id: str,
+        query_embeddings: np.ndarray,
+        n_results: int,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        include: list[str],
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> dict[str, Any]:
+        with self.lock:
+            row = self._collection_row(collection_id, tenant, database)
+            self._check_dimension(row, query_embeddings)
+            view = self._view(row)
+            filtered = ids is not None or bool(where) or bool(where_document)
+            allowed = self._filter_mask(view, ids, where, where_document) if filtered else None
+            found = search(view, query_embeddings, n_results, allowed)
+            per_query = [_rows(view, slots, include) for slots, _ in found]
+        result: dict[str, Any] = {key: None for key in ("embeddings", "documents", "uris", "metadatas", "distances")}
+        result["ids"] = [r["ids"] for r in per_query]
+        for key in ("embeddings", "documents", "uris", "metadatas"):
+            if key in include:
+                result[key] = [r[key] for r in per_query]
+        if "distances" in include:
+            result["distances"] = [d for _, d in found]
+        result["include"] = list(include)
+        return result
+
+
+def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[str, Any]:
+    slot_list = slots.tolist()
+    return {
+        "ids": [view.ids[s] for s in slot_list],
+        "embeddings": view.vectors[slots].copy() if "embeddings" in include and view.dimension else (
+            np.zeros((0, view.dimension or 0), np.float32) if "embeddings" in include else None
+        ),
+        "documents": [view.documents[s] for s in slot_list] if "documents" in include else None,
+        "uris": [view.uris[s] for s in slot_list] if "uris" in include else None,
+        "metadatas": [_public_metadata(view.metadatas[s]) for s in slot_list] if "metadatas" in include else None,
+    }
+
+
+def _public_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if meta is None else dict(meta)
+
+
+def _clean_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not meta:
+        return None
+    cleaned = {k: v for k, v in meta.items() if v is not None}
+    return cleaned or None
+
+
+def _merge_metadata(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Key-by-key merge; a None value deletes the key; an empty result is None."""
+    if new is None:
+        return old
+    merged = dict(old or {})
+    for key, value in new.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged or None
+
+
+def _encode(r: tuple) -> tuple:
+    vec = r[5]
+    return (r[0], r[1], r[2], r[3], dumps(r[4]), None if vec is None else np.asarray(vec, np.float32).tobytes())
+
+
+def _encode_update(r: tuple, view: CollectionView) -> tuple:
+    vec = r[5]
+    if vec is None:
+        slot = view.slot_of[r[1]]
+        blob = view.vectors[slot].tobytes()
+    else:
+        blob = np.asarray(vec, np.float32).tobytes()
+    return (r[0], r[2], r[3], dumps(r[4]), blob)
+
+
+def _decode(r: tuple) -> tuple:
+    return (r[0], r[1], r[2], r[3], loads(r[4]), None if r[5] is None else np.frombuffer(r[5], dtype=np.float32))

@@ -1,0 +1,78 @@
+"""`where` and `where_document` evaluated as boolean masks over a collection's slots.
+
+Input is already validated (api.validation). Negative operators are the complement of
+their positive form, so they match records that lack the key, as upstream does.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from chromadb.api.validation import compile_document_regex
+
+if TYPE_CHECKING:
+    from chromadb.engine.view import CollectionView
+
+DOCUMENT_KEY = "#document"
+
+
+def where_mask(view: CollectionView, where: dict[str, Any]) -> np.ndarray:
+    n = view.n
+    ((key, value),) = where.items()
+    if key == "$and":
+        mask = np.ones(n, dtype=bool)
+        for sub in value:
+            mask &= where_mask(view, sub)
+        return mask
+    if key == "$or":
+        mask = np.zeros(n, dtype=bool)
+        for sub in value:
+            mask |= where_mask(view, sub)
+        return mask
+    if not isinstance(value, dict):
+        value = {"$eq": value}
+    ((op, operand),) = value.items()
+    if key == DOCUMENT_KEY:
+        return document_mask(view, {op: operand})
+    col = view.column(key)
+    if op == "$eq":
+        return col.equals(operand, n)
+    if op == "$ne":
+        return ~col.equals(operand, n)
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        return col.compare(op, operand, n)
+    if op == "$in":
+        return col.is_in(operand, n)
+    if op == "$nin":
+        return ~col.is_in(operand, n)
+    if op == "$contains":
+        return col.contains(operand, n)
+    if op == "$not_contains":
+        return ~col.contains(operand, n)
+    raise ValueError(f"Invalid where clause: unknown operator {op}")
+
+
+def document_mask(view: CollectionView, where_document: dict[str, Any]) -> np.ndarray:
+    n = view.n
+    ((op, operand),) = where_document.items()
+    if op == "$and":
+        mask = np.ones(n, dtype=bool)
+        for sub in operand:
+            mask &= document_mask(view, sub)
+        return mask
+    if op == "$or":
+        mask = np.zeros(n, dtype=bool)
+        for sub in operand:
+            mask |= document_mask(view, sub)
+        return mask
+    if op == "$contains":
+        return view.documents_containing(operand)
+    if op == "$not_contains":
+        return ~view.documents_containing(operand)
+    if op in ("$regex", "$not_regex"):
+        pattern = compile_document_regex(operand)
+        docs = view.documents
+        found = np.fromiter((d is not None and pattern.search(d) is not None for d in docs[:n]), dtype=bool, count=n)
+        return found if op == "$regex" else ~found
+    raise ValueError(f"Invalid where document clause: unknown operator {op}")

@@ -1,0 +1,320 @@
+"""Every SQL statement of the engine lives here: one place that knows the dialect.
+
+Tables:
+  tenants, databases, collections   the catalog
+  records      one row per live record; `rid` (AUTOINCREMENT, never reused) is the
+               insertion order and the vector index label; `seq` is the collection
+               sequence number of the write that last touched the row
+  tombstones   (collection, rid, seq) of deleted records, so another process (or a
+               saved vector index) can catch up with "changes since seq N"
+  migrations   names of applied schema migrations
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+
+# Bound-variable batches stay far below SQLite's limit (32766 on old builds).
+MAX_VARS = 900
+
+_MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE tenants (name TEXT PRIMARY KEY, resource_name TEXT);
+        CREATE TABLE databases (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            UNIQUE (tenant, name)
+        );
+        CREATE TABLE collections (
+            cid INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            database_id TEXT NOT NULL REFERENCES databases(id),
+            metadata BLOB,
+            configuration BLOB NOT NULL,
+            dimension INTEGER,
+            seq INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (database_id, name)
+        );
+        CREATE TABLE records (
+            rid INTEGER PRIMARY KEY AUTOINCREMENT,
+            cid INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            document TEXT,
+            uri TEXT,
+            metadata BLOB,
+            embedding BLOB,
+            seq INTEGER NOT NULL,
+            UNIQUE (cid, id)
+        );
+        CREATE INDEX records_by_seq ON records (cid, seq);
+        CREATE TABLE tombstones (cid INTEGER NOT NULL, rid INTEGER NOT NULL, seq INTEGER NOT NULL);
+        CREATE INDEX tombstones_by_seq ON tombstones (cid, seq);
+        """,
+    ),
+]
+
+RECORD_COLUMNS = "rid, id, document, uri, metadata, embedding"
+
+
+def dumps(value: Any) -> bytes | None:
+    return None if value is None else orjson.dumps(value)
+
+
+def loads(blob: bytes | None) -> Any:
+    return None if blob is None else orjson.loads(blob)
+
+
+def chunks(values: Sequence[Any], size: int = MAX_VARS) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class Store:
+    """One SQLite connection (WAL), shared by the threads of one engine under a lock."""
+
+    def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        target = ":memory:" if path is None else path
+        self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        if path is not None:
+            self._retry_busy(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
+            # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9).
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        self._migrate()
+
+    @staticmethod
+    def _retry_busy(fn: Any, attempts: int = 50) -> Any:
+        for i in range(attempts):
+            try:
+                return fn()
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or i == attempts - 1:
+                    raise
+                time.sleep(0.05)
+
+    def _migrate(self) -> None:
+        with self.write():
+            self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+            done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+            for name, sql in _MIGRATIONS:
+                if name not in done:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
+                    self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes SQLite's write lock up front."""
+        with self.lock:
+            self._retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot across several SELECTs."""
+        with self.lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap: no I/O)."""
+        with self.lock:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- tenants and databases ----------------------------------------------------
+    def insert_tenant(self, name: str) -> bool:
+        cur = self.conn.execute("INSERT OR IGNORE INTO tenants (name) VALUES (?)", (name,))
+        return cur.rowcount == 1
+
+    def get_tenant(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT name, resource_name FROM tenants WHERE name = ?", (name,)).fetchone()
+        return None if row is None else {"name": row[0], "resource_name": row[1]}
+
+    def insert_database(self, db_id: str, name: str, tenant: str) -> bool:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?, ?, ?)", (db_id, name, tenant)
+        )
+        return cur.rowcount == 1
+
+    def get_database(self, name: str, tenant: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT id, name, tenant FROM databases WHERE tenant = ? AND name = ?", (tenant, name)
+        ).fetchone()
+        return None if row is None else {"id": row[0], "name": row[1], "tenant": row[2]}
+
+    def list_databases(self, tenant: str, limit: int | None, offset: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, name, tenant FROM databases WHERE tenant = ? ORDER BY name LIMIT ? OFFSET ?",
+            (tenant, -1 if limit is None else limit, offset),
+        ).fetchall()
+        return [{"id": r[0], "name": r[1], "tenant": r[2]} for r in rows]
+
+    def delete_database(self, db_id: str) -> list[str]:
+        """Deletes the database and its collections; returns the deleted collection ids."""
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM collections WHERE database_id = ?", (db_id,))]
+        for cid_row in self.conn.execute("SELECT cid FROM collections WHERE database_id = ?", (db_id,)).fetchall():
+            self.delete_collection_rows(cid_row[0])
+        self.conn.execute("DELETE FROM collections WHERE database_id = ?", (db_id,))
+        self.conn.execute("DELETE FROM databases WHERE id = ?", (db_id,))
+        return ids
+
+    # -- collections ------------------------------------------------------------------
+    _COLLECTION_COLUMNS = "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, d.name, d.tenant"
+
+    def _collection_row(self, row: tuple | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        return {
+            "cid": row[0],
+            "id": row[1],
+            "name": row[2],
+            "metadata": loads(row[3]),
+            "configuration": loads(row[4]),
+            "dimension": row[5],
+            "seq": row[6],
+            "database": row[7],
+            "tenant": row[8],
+        }
+
+    def insert_collection(
+        self, coll_id: str, name: str, db_id: str, metadata: Any, configuration: Any, dimension: int | None = None
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO collections (id, name, database_id, metadata, configuration, dimension) VALUES (?, ?, ?, ?, ?, ?)",
+            (coll_id, name, db_id, dumps(metadata), dumps(configuration), dimension),
+        )
+
+    def get_collection_by_name(self, db_id: str, name: str) -> dict[str, Any] | None:
+        return self._collection_row(
+            self.conn.execute(
+                f"SELECT {self._COLLECTION_COLUMNS} FROM collections c JOIN databases d ON d.id = c.database_id "
+                "WHERE c.database_id = ? AND c.name = ?",
+                (db_id, name),
+            ).fetchone()
+        )
+
+    def get_collection_by_id(self, coll_id: str) -> dict[str, Any] | None:
+        return self._collection_row(
+            self.conn.execute(
+                f"SELECT {self._COLLECTION_COLUMNS} FROM collections c JOIN databases d ON d.id = c.database_id "
+                "WHERE c.id = ?",
+                (coll_id,),
+            ).fetchone()
+        )
+
+    def list_collections(self, db_id: str, limit: int | None, offset: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT {self._COLLECTION_COLUMNS} FROM collections c JOIN databases d ON d.id = c.database_id "
+            "WHERE c.database_id = ? ORDER BY c.cid LIMIT ? OFFSET ?",
+            (db_id, -1 if limit is None else limit, offset),
+        ).fetchall()
+        return [self._collection_row(r) for r in rows]  # type: ignore[misc]
+
+    def count_collections(self, db_id: str) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM collections WHERE database_id = ?", (db_id,)).fetchone()[0]
+
+    def all_collection_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM collections")]
+
+    def update_collection(self, cid: int, name: str | None, metadata: Any, configuration: Any, set_metadata: bool) -> None:
+        if name is not None:
+            self.conn.execute("UPDATE collections SET name = ? WHERE cid = ?", (name, cid))
+        if set_metadata:
+            self.conn.execute("UPDATE collections SET metadata = ? WHERE cid = ?", (dumps(metadata), cid))
+        if configuration is not None:
+            self.conn.execute("UPDATE collections SET configuration = ? WHERE cid = ?", (dumps(configuration), cid))
+
+    def delete_collection_rows(self, cid: int) -> None:
+        self.conn.execute("DELETE FROM records WHERE cid = ?", (cid,))
+        self.conn.execute("DELETE FROM tombstones WHERE cid = ?", (cid,))
+        self.conn.execute("DELETE FROM collections WHERE cid = ?", (cid,))
+
+    def set_dimension(self, cid: int, dimension: int) -> None:
+        self.conn.execute("UPDATE collections SET dimension = ? WHERE cid = ?", (dimension, cid))
+
+    def collection_state(self, cid: int) -> tuple[int, int | None] | None:
+        """(seq, dimension) of a collection, or None if it was deleted."""
+        row = self.conn.execute("SELECT seq, dimension FROM collections WHERE cid = ?", (cid,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def next_seq(self, cid: int) -> int:
+        return self.conn.execute("UPDATE collections SET seq = seq + 1 WHERE cid = ? RETURNING seq", (cid,)).fetchone()[0]
+
+    # -- records --------------------------------------------------------------------
+    def next_rid(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+        return 1 if row is None else row[0] + 1
+
+    def insert_records(self, cid: int, seq: int, rows: Sequence[tuple]) -> None:
+        """rows: (rid, id, document, uri, metadata_blob, embedding_blob)."""
+        self.conn.executemany(
+            "INSERT INTO records (rid, cid, id, document, uri, metadata, embedding, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r[0], cid, r[1], r[2], r[3], r[4], r[5], seq) for r in rows],
+        )
+
+    def update_records(self, seq: int, rows: Sequence[tuple]) -> None:
+        """rows: (rid, document, uri, metadata_blob, embedding_blob), all already merged."""
+        self.conn.executemany(
+            "UPDATE records SET document = ?, uri = ?, metadata = ?, embedding = ?, seq = ? WHERE rid = ?",
+            [(r[1], r[2], r[3], r[4], seq, r[0]) for r in rows],
+        )
+
+    def delete_records(self, cid: int, seq: int, rids: Sequence[int]) -> None:
+        for part in chunks(list(rids)):
+            marks = ",".join("?" * len(part))
+            self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", tuple(part))
+        self.conn.executemany("INSERT INTO tombstones (cid, rid, seq) VALUES (?, ?, ?)", [(cid, r, seq) for r in rids])
+
+    def all_records(self, cid: int) -> list[tuple]:
+        return self.conn.execute(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE cid = ? ORDER BY rid", (cid,)
+        ).fetchall()
+
+    def records_since(self, cid: int, seq: int) -> list[tuple]:
+        return self.conn.execute(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE cid = ? AND seq > ? ORDER BY rid", (cid, seq)
+        ).fetchall()
+
+    def tombstones_since(self, cid: int, seq: int) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT rid FROM tombstones WHERE cid = ? AND seq > ?", (cid, seq))]
+
+    def record_count(self, cid: int) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM records WHERE cid = ?", (cid,)).fetchone()[0]
+
+    def reset(self) -> None:
+        for table in ("records", "tombstones", "collections", "databases", "tenants"):
+            self.conn.execute(f"DELETE FROM {table}")
+
+
+def default_db_path(directory: str) -> str:
+    return os.path.join(directory, "chroma.sqlite3")

@@ -1,0 +1,125 @@
+"""The HNSW index of one collection (hnswlib), labelled by record rid.
+
+Derived data: it can always be rebuilt from SQLite. On disk it is `hnsw.<seq>.bin`
+plus `index.json` naming that file, the collection sequence number it reflects and the
+rids it does not cover; `index.json` is replaced atomically, so a reader sees either
+the old pair or the new one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import hnswlib
+import numpy as np
+
+META_FILE = "index.json"
+
+
+class VectorIndex:
+    def __init__(self, space: str, dimension: int, params: dict[str, Any], capacity: int = 1024) -> None:
+        self.space = space
+        self.dimension = dimension
+        self.params = params
+        self.lock = threading.Lock()
+        self.hnsw = hnswlib.Index(space=space, dim=dimension)
+        self.hnsw.init_index(
+            max_elements=max(capacity, 1024),
+            ef_construction=int(params.get("ef_construction", 100)),
+            M=int(params.get("max_neighbors", 16)),
+        )
+        self.hnsw.set_ef(int(params.get("ef_search", 100)))
+        self.deleted: set[int] = set()  # labels marked deleted (revived when re-added)
+        self.dirty = 0  # changes since the last save
+
+    @property
+    def element_count(self) -> int:
+        return self.hnsw.get_current_count()
+
+    @property
+    def live_count(self) -> int:
+        return self.hnsw.get_current_count() - len(self.deleted)
+
+    def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1) -> None:
+        if len(labels) == 0:
+            return
+        needed = self.hnsw.get_current_count() + len(labels)
+        if needed > self.hnsw.get_max_elements():
+            factor = float(self.params.get("resize_factor", 1.2))
+            self.hnsw.resize_index(max(needed, int(self.hnsw.get_max_elements() * max(factor, 1.2))))
+        self.hnsw.add_items(vectors, labels, num_threads=num_threads)
+        if self.deleted:
+            # re-adding a label that was marked deleted revives it (hnswlib semantics)
+            self.deleted.difference_update(labels.tolist())
+        self.dirty += len(labels)
+
+    def mark_deleted(self, labels: list[int]) -> int:
+        done = 0
+        for label in labels:
+            label = int(label)
+            if label in self.deleted:
+                continue
+            try:
+                self.hnsw.mark_deleted(label)
+            except RuntimeError:
+                continue  # not in the index
+            self.deleted.add(label)
+            done += 1
+        self.dirty += done
+        return done
+
+    def knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        ef = max(int(self.params.get("ef_search", 100)), k)
+        self.hnsw.set_ef(ef)
+        return self.hnsw.knn_query(queries, k=k)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, directory: str, seq: int, uncovered_rids: list[int]) -> None:
+        os.makedirs(directory, exist_ok=True)
+        name = f"hnsw.{seq}.bin"
+        tmp = os.path.join(directory, name + ".tmp")
+        self.hnsw.save_index(tmp)
+        os.replace(tmp, os.path.join(directory, name))
+        meta = {
+            "file": name,
+            "seq": seq,
+            "space": self.space,
+            "dimension": self.dimension,
+            "deleted": sorted(self.deleted),
+            "uncovered": uncovered_rids,
+        }
+        tmp_meta = os.path.join(directory, META_FILE + ".tmp")
+        with open(tmp_meta, "w") as f:
+            json.dump(meta, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_meta, os.path.join(directory, META_FILE))
+        for other in os.listdir(directory):
+            if other.startswith("hnsw.") and other != name and not other.endswith(".tmp"):
+                try:
+                    os.remove(os.path.join(directory, other))
+                except OSError:
+                    pass
+        self.dirty = 0
+
+    @classmethod
+    def load(cls, directory: str, space: str, dimension: int, params: dict[str, Any]) -> tuple[VectorIndex, dict] | None:
+        """The saved index and its meta, or None when absent, unreadable or of another shape."""
+        try:
+            with open(os.path.join(directory, META_FILE)) as f:
+                meta = json.load(f)
+            if meta["space"] != space or meta["dimension"] != dimension:
+                return None
+            index = cls.__new__(cls)
+            index.space, index.dimension, index.params = space, dimension, params
+            index.lock = threading.Lock()
+            index.hnsw = hnswlib.Index(space=space, dim=dimension)
+            index.hnsw.load_index(os.path.join(directory, meta["file"]))
+            index.hnsw.set_ef(int(params.get("ef_search", 100)))
+            index.deleted = set(meta.get("deleted", []))
+            index.dirty = 0
+            return index, meta
+        except (OSError, ValueError, KeyError, RuntimeError):
+            return None
