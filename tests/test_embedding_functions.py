@@ -241,6 +241,9 @@ def test_onnx_model_is_cached_and_rebuilt_when_damaged(monkeypatch: pytest.Monke
     monkeypatch.setattr(_minilm, "_models", {})
     np.testing.assert_array_equal(embed(MODEL_CARD), expected)
     assert path.stat().st_size > 80_000_000
+    import onnx
+
+    onnx.checker.check_model(str(path))
 
 
 def test_uses_chromas_cached_onnx_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, private_cache: Path) -> None:

@@ -62,7 +62,10 @@ class NumpyBert:
         dh = hidden // heads
 
         def dense(h: np.ndarray, name: str) -> np.ndarray:
-            return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            # One 2-D GEMM: numpy runs a 3-D @ 2-D product as one BLAS call per batch
+            # row, and multi-threaded OpenBLAS is very slow on those small calls.
+            flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            return flat.reshape(*h.shape[:-1], -1)
 
         def split(h: np.ndarray) -> np.ndarray:
             return h.reshape(b, s, heads, dh).transpose(0, 2, 1, 3)
