@@ -178,6 +178,11 @@ class Collection:
         if self._model.get("dimension") is None and isinstance(embeddings, np.ndarray) and embeddings.ndim == 2:
             self._model["dimension"] = int(embeddings.shape[1])
 
+    def _wait_for_index(self, timeout: float | None = None) -> bool:
+        """Block until background indexing is done (benchmarks); True at once without a local engine."""
+        wait = getattr(self._backend, "wait_for_index", None)
+        return True if wait is None else wait(timeout)
+
     # -- reads ------------------------------------------------------------------------------------
     def count(self) -> int:
         return self._backend.count(str(self.id), **self._scope())

@@ -112,6 +112,9 @@ class LocalBackend(Backend):
             self._closed = True
             release_engine(self.engine)
 
+    def wait_for_index(self, timeout: float | None = None) -> bool:
+        return self.engine.wait_for_index(timeout)
+
     # -- system ---------------------------------------------------------------------
     def heartbeat(self) -> int:
         return time.time_ns()

@@ -94,29 +94,7 @@ def to_embedding_matrix(embeddings: Any, what: str = "embeddings") -> np.ndarray
         first = embeddings[0]
         if isinstance(first, (int, float, np.number)) and not isinstance(first, bool):
             embeddings = [embeddings]  # a single vector
-        rows = []
-        dim = None
-        for e in embeddings:
-            if e is None:
-                raise ValueError(f"Expected each value in {what} to be a list of numbers, got None")
-            if isinstance(e, np.ndarray):
-                row = e
-            else:
-                if not isinstance(e, (list, tuple)):
-                    raise ValueError(f"Expected each value in {what} to be a list, got {e!r}")
-                for x in e:
-                    if isinstance(x, bool) or not isinstance(x, (int, float, np.number)):
-                        raise ValueError(f"Expected each value in the embedding to be a int or float, got {x!r}")
-                row = e
-            if dim is None:
-                dim = len(row)
-            elif len(row) != dim:
-                raise ValueError("Inconsistent dimensions in provided embeddings")
-            rows.append(row)
-        try:
-            arr = np.asarray(rows, dtype=np.float32)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ValueError(f"Expected {what} to be lists of numbers: {e}") from None
+        arr = _numeric_matrix(embeddings, what)
     if arr.ndim != 2:
         raise ValueError("Inconsistent dimensions in provided embeddings")
     if arr.dtype.kind not in "fiu" or arr.dtype == np.bool_:
@@ -127,6 +105,27 @@ def to_embedding_matrix(embeddings: Any, what: str = "embeddings") -> np.ndarray
     if not np.isfinite(arr).all():
         raise ValueError(f"Expected {what} to contain only finite numbers (no NaN or infinity)")
     return arr
+
+
+def _numeric_matrix(rows: Any, what: str) -> np.ndarray:
+    """numpy does the type and shape checks in C; only a failure walks the rows to explain it."""
+    try:
+        arr = np.array(rows)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is not None and arr.ndim == 2 and arr.dtype.kind in "fiu":
+        return arr
+    dim = None
+    for e in rows:
+        if e is None or not isinstance(e, (list, tuple, np.ndarray)):
+            raise ValueError(f"Expected each value in {what} to be a list of numbers, got {e!r}")
+        for x in e:
+            if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
+                raise ValueError(f"Expected each value in the embedding to be a int or float, got {x!r}")
+        if dim is not None and len(e) != dim:
+            raise ValueError("Inconsistent dimensions in provided embeddings")
+        dim = len(e)
+    raise ValueError(f"Expected {what} to be a list of equally long lists of numbers")
 
 
 def to_update_embeddings(embeddings: Any) -> np.ndarray | list[np.ndarray | None] | None:

@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog
+from chromadb.engine.indexer import Indexer
 from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, dumps, loads
@@ -29,8 +30,10 @@ from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstrain
 
 logger = logging.getLogger("chromadb.engine")
 
-# Records not yet in the HNSW index are searched exactly; index them in batches of this size.
-INDEX_BATCH = 2048
+# Collections get an HNSW index from this many records on (smaller ones are searched exactly).
+INDEX_MIN = 4096
+# Records the background indexer inserts per step (the index is locked meanwhile).
+INDEX_CHUNK = 512
 # Save the index when this share of it changed since the last save (and on close).
 SAVE_FRACTION = 0.25
 SAVE_MIN_CHANGES = 10_000
@@ -44,6 +47,7 @@ class Engine:
         self.store = Store(None if path is None else os.path.join(path, "chroma.sqlite3"), busy_timeout)
         self.lock = self.store.lock
         self.views: dict[str, CollectionView] = {}
+        self.indexer = Indexer(self)
         self.closed = False
         with self.store.write():
             self._ensure_defaults()
@@ -58,6 +62,8 @@ class Engine:
             if self.closed:
                 return
             self.closed = True
+        self.indexer.stop()
+        with self.lock:
             for view in self.views.values():
                 self._save_index(view, force=True)
             self.views.clear()
@@ -226,8 +232,7 @@ class Engine:
             records = self.store.all_records(row["cid"])
         view.apply_rows([_decode(r) for r in records])
         view.seq = seq
-        if view.dimension is not None:
-            self._attach_index(view, row)
+        self._load_index(view, row)
         return view
 
     def _catch_up(self, view: CollectionView) -> None:
@@ -241,22 +246,27 @@ class Engine:
 
     def _apply(self, view: CollectionView, rows: list[tuple], deleted_rids: list[int], seq: int) -> None:
         """Apply committed changes to the view and keep the index honest about them."""
+        index = view.index
         if deleted_rids:
             slots = view.slots_of_rids(deleted_rids)
-            if view.index is not None:
-                view.index.mark_deleted(deleted_rids)
+            if index is not None:
+                index.mark_deleted(view.rids[[s for s in slots if view.indexed[s]]].tolist())
             view.delete_slots(slots)
         if rows:
-            had_index = view.index is not None
-            if had_index:
-                stale = [r[0] for r in rows if r[5] is not None]
-                # updated vectors: hide the old ones until they are re-indexed
-                view.index.mark_deleted(stale)
+            if index is not None:
+                # updated vectors: hide the old ones until they are indexed again
+                stale = []
+                for r in rows:
+                    slot = view.slot_of.get(r[1])
+                    if r[5] is not None and slot is not None and view.rids[slot] == r[0] and view.indexed[slot]:
+                        stale.append(r[0])
+                index.mark_deleted(stale)
             view.apply_rows(rows)
         view.seq = seq
-        if view.dimension is not None and view.index is None and view.live_count >= INDEX_BATCH:
-            self._attach_index(view, None)
-        self._maintain_index(view)
+        if view.index is None and view.dimension is not None and view.live_count >= INDEX_MIN:
+            view.index = VectorIndex(view.space, view.dimension, self._index_params(view), capacity=view.capacity)
+        if view.index is not None and (rows or deleted_rids):
+            self.indexer.wake()
 
     # -- vector index -----------------------------------------------------------------
     def _index_dir(self, collection_id: str) -> str | None:
@@ -266,41 +276,67 @@ class Engine:
         row = self.store.get_collection_by_id(view.collection_id)
         return (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
 
-    def _attach_index(self, view: CollectionView, row: dict[str, Any] | None) -> None:
-        params = (row["configuration"]["hnsw"] if row else None) or self._index_params(view)
+    def _load_index(self, view: CollectionView, row: dict[str, Any]) -> None:
+        """Attach the saved index and mark what it covers; what changed since is searched exactly."""
         directory = self._index_dir(view.collection_id)
+        params = row["configuration"]["hnsw"]
+        loaded = None
         if directory is not None and view.dimension is not None:
             loaded = VectorIndex.load(directory, view.space, view.dimension, params)
-            if loaded is not None and loaded[1]["seq"] <= view.seq:
-                index, meta = loaded
-                with self.store.read():
-                    changed = [r[0] for r in self.store.records_since(view.cid, meta["seq"])]
-                    gone = self.store.tombstones_since(view.cid, meta["seq"])
-                index.mark_deleted(changed + gone)
-                uncovered = set(meta["uncovered"]) | set(changed)
-                live = view.live[: view.n]
-                view.indexed[: view.n] = live
-                for slot in view.slots_of_rids(sorted(uncovered)):
-                    view.indexed[slot] = False
-                view.index = index
-                self._maintain_index(view)
-                return
-        if view.live_count < INDEX_BATCH:
-            return
-        view.index = VectorIndex(view.space, view.dimension, params, capacity=view.capacity)  # type: ignore[arg-type]
-        view.indexed[:] = False
-        self._maintain_index(view)
+        if loaded is not None and loaded[1]["seq"] <= view.seq:
+            index, meta = loaded
+            with self.store.read():
+                changed = [r[0] for r in self.store.records_since(view.cid, meta["seq"])]
+                gone = self.store.tombstones_since(view.cid, meta["seq"])
+            index.mark_deleted(changed + gone)
+            view.indexed[: view.n] = view.live[: view.n]
+            for slot in view.slots_of_rids(sorted(set(meta["uncovered"]) | set(changed))):
+                view.indexed[slot] = False
+            view.index = index
+        elif view.dimension is not None and view.live_count >= INDEX_MIN:
+            view.index = VectorIndex(view.space, view.dimension, params, capacity=view.capacity)
+        if view.index is not None:
+            self.indexer.wake()
 
-    def _maintain_index(self, view: CollectionView) -> None:
-        index = view.index
-        if index is None:
-            return
-        pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
-        if len(pending) < INDEX_BATCH:
-            return
-        index.add(view.vectors[pending], view.rids[pending])
-        view.indexed[pending] = True
-        self._save_index(view)
+    def index_step(self) -> bool:
+        """Index one chunk of one collection's pending records; False when nothing is pending.
+
+        Runs in the indexer thread. The graph insert happens outside the engine lock, so
+        reads and writes go on meanwhile; records written again during the insert are
+        left pending (their vector version changed) and hidden from the index.
+        """
+        with self.lock:
+            for view in list(self.views.values()):
+                index = view.index
+                if index is None:
+                    continue
+                pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
+                if len(pending):
+                    chunk = pending[:INDEX_CHUNK]
+                    vectors = view.vectors[chunk].copy()
+                    rids = view.rids[chunk].copy()
+                    versions = view.vector_version[chunk].copy()
+                    break
+            else:
+                return False
+        index.add(vectors, rids)
+        with self.lock:
+            if view.index is not index or self.views.get(view.collection_id) is not view:
+                return True
+            same = view.live[chunk] & (view.rids[chunk] == rids) & (view.vector_version[chunk] == versions)
+            view.indexed[chunk[same]] = True
+            if not same.all():
+                index.mark_deleted(rids[~same].tolist())
+        return True
+
+    def save_indexes(self, force: bool = False) -> None:
+        with self.lock:
+            for view in list(self.views.values()):
+                self._save_index(view, force)
+
+    def wait_for_index(self, timeout: float | None = None) -> bool:
+        """Block until every pending record is in its collection's index (for benchmarks and tests)."""
+        return self.indexer.wait_idle(timeout)
 
     def _save_index(self, view: CollectionView, force: bool = False) -> None:
         index = view.index

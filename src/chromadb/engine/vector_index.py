@@ -42,9 +42,15 @@ class VectorIndex:
     def live_count(self) -> int:
         return self.hnsw.get_current_count() - len(self.deleted)
 
+    # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
+    # every call that touches the graph holds `self.lock`.
     def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1) -> None:
         if len(labels) == 0:
             return
+        with self.lock:
+            self._add(vectors, labels, num_threads)
+
+    def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int) -> None:
         needed = self.hnsw.get_current_count() + len(labels)
         if needed > self.hnsw.get_max_elements():
             factor = float(self.params.get("resize_factor", 1.2))
@@ -56,6 +62,12 @@ class VectorIndex:
         self.dirty += len(labels)
 
     def mark_deleted(self, labels: list[int]) -> int:
+        with self.lock:
+            done = self._mark_deleted(labels)
+        self.dirty += done
+        return done
+
+    def _mark_deleted(self, labels: list[int]) -> int:
         done = 0
         for label in labels:
             label = int(label)
@@ -67,20 +79,21 @@ class VectorIndex:
                 continue  # not in the index
             self.deleted.add(label)
             done += 1
-        self.dirty += done
         return done
 
     def knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ef = max(int(self.params.get("ef_search", 100)), k)
-        self.hnsw.set_ef(ef)
-        return self.hnsw.knn_query(queries, k=k)
+        with self.lock:
+            self.hnsw.set_ef(ef)
+            return self.hnsw.knn_query(queries, k=k)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, directory: str, seq: int, uncovered_rids: list[int]) -> None:
         os.makedirs(directory, exist_ok=True)
         name = f"hnsw.{seq}.bin"
-        tmp = os.path.join(directory, name + ".tmp")
-        self.hnsw.save_index(tmp)
+        tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
+        with self.lock:
+            self.hnsw.save_index(tmp)
         os.replace(tmp, os.path.join(directory, name))
         meta = {
             "file": name,
@@ -90,7 +103,7 @@ class VectorIndex:
             "deleted": sorted(self.deleted),
             "uncovered": uncovered_rids,
         }
-        tmp_meta = os.path.join(directory, META_FILE + ".tmp")
+        tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
         with open(tmp_meta, "w") as f:
             json.dump(meta, f)
             f.flush()

@@ -31,6 +31,7 @@ class CollectionView:
         self.rids = np.zeros(0, dtype=np.int64)
         self.live = np.zeros(0, dtype=bool)
         self.indexed = np.zeros(0, dtype=bool)
+        self.vector_version = np.zeros(0, dtype=np.int64)  # bumped on every vector write
         self.vectors = np.zeros((0, dimension or 0), dtype=np.float32)
         self.norms = np.zeros(0, dtype=np.float32)  # |x|^2 for l2, 1/|x| for cosine
         self.ids: list[str | None] = []
@@ -50,6 +51,7 @@ class CollectionView:
         self.rids = _grown(self.rids, cap)
         self.live = _grown(self.live, cap)
         self.indexed = _grown(self.indexed, cap)
+        self.vector_version = _grown(self.vector_version, cap)
         self.norms = _grown(self.norms, cap)
         if self.dimension is not None:
             vec = np.zeros((cap, self.dimension), dtype=np.float32)
@@ -100,6 +102,7 @@ class CollectionView:
             if vec is not None:
                 self.vectors[slot] = vec
                 self.indexed[slot] = False
+                self.vector_version[slot] += 1
             for key, col in self._columns.items():
                 col.set(slot, None if meta is None else meta.get(key))
             slots.append(slot)
