@@ -134,6 +134,13 @@ def test_batching_and_padding_do_not_change_vectors() -> None:
     np.testing.assert_allclose(_minilm._pool_and_normalise(hidden, mask)[0], together[3], atol=1e-6)
 
 
+def test_batches_hold_32_documents_and_bounded_padding() -> None:
+    lengths = [10] * 70 + [256] * 20
+    batches = _minilm._batches(list(range(90)), lengths)
+    assert [len(b) for b in batches] == [32, 32, 8, 8, 8, 2]  # <= 2048 padded tokens each
+    assert sorted(i for b in batches for i in b) == list(range(90))
+
+
 def test_truncation_at_256_tokens() -> None:
     model = _minilm.get_model("onnx")
     long_text = "hello " * 400
@@ -413,3 +420,13 @@ def test_conflicting_ef_is_refused(named_ef_registered: type[NamedEF]) -> None:
     check_ef_matches(NamedEF(), {"type": "legacy"})
     check_ef_matches(NamedEF(), None)
     check_ef_matches(None, persisted_default)
+
+
+def test_without_onnx_package_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(_model_files.CACHE_ENV, str(tmp_path))  # no cached graph to load
+    monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
+    monkeypatch.setattr(_minilm, "_models", {})
+    model = _minilm.get_model("auto")
+    assert model.backend == "numpy"
+    with pytest.raises(ImportError, match="pip install onnx"):
+        _minilm.get_model("onnx")

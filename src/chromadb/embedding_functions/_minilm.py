@@ -28,6 +28,7 @@ logger = logging.getLogger("chromadb.embedding_functions")
 
 MAX_TOKENS = 256  # including [CLS] and [SEP], as Chroma truncates
 BATCH_SIZE = 32
+BATCH_TOKENS = 2048  # padded tokens per batch; only long documents reach it
 PROGRESS_THRESHOLD = 256  # documents; smaller calls stay silent
 PROGRESS_ENV = "QUARRYDB_PROGRESS"  # "0" / "false" / "off" hides every bar
 BACKEND_ENV = "QUARRYDB_EMBED_BACKEND"  # "auto" (default), "onnx" or "numpy"
@@ -60,8 +61,7 @@ class MiniLM:
                 # Batching documents of similar length wastes little on padding; the
                 # vectors do not depend on the batch, and come back in input order.
                 order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-                for start in range(0, len(order), BATCH_SIZE):
-                    rows = order[start : start + BATCH_SIZE]
+                for rows in _batches(order, [len(e.ids) for e in encodings]):
                     vectors = self._embed_batch([encodings[i].ids for i in rows])
                     for i, vector in zip(rows, vectors):
                         out[chunk_start + i] = vector
@@ -81,6 +81,22 @@ class MiniLM:
             attention_mask[row, : len(ids)] = 1
         hidden = self.forward(input_ids, attention_mask, np.zeros_like(input_ids))
         return _pool_and_normalise(hidden, attention_mask)
+
+
+def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
+    """Split length-sorted rows into batches of at most BATCH_SIZE rows and
+    BATCH_TOKENS padded tokens. 32 documents of 256 tokens take ~450 MB of attention
+    buffers; 8 at a time run as fast. Vectors do not depend on the batch."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) == BATCH_SIZE or (len(current) + 1) * lengths[i] > BATCH_TOKENS):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _pool_and_normalise(hidden: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
@@ -122,8 +138,6 @@ def get_model(backend: str | None = None, providers: Sequence[str] | None = None
     backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
     if backend not in {"auto", "onnx", "numpy"}:
         raise ValueError(f"Unknown embedding backend {backend!r}; use 'auto', 'onnx' or 'numpy'.")
-    if backend == "auto":
-        backend = "onnx" if _onnxruntime_available() else "numpy"
     key = (backend, tuple(providers) if providers else None)
     model = _models.get(key)
     if model is None:
@@ -132,17 +146,28 @@ def get_model(backend: str | None = None, providers: Sequence[str] | None = None
             if model is None:
                 model = _load(backend, providers)
                 _models[key] = model
+                # "auto" and the backend it chose share one session.
+                _models.setdefault((model.backend, key[1]), model)
     return model
 
 
 def _load(backend: str, providers: Sequence[str] | None) -> MiniLM:
     files = locate_model()
     tokenizer = _load_tokenizer(files)
-    if backend == "numpy":
-        forward: Forward = _numpy_forward(files)
-    else:
-        forward = _onnx_forward(files, providers)
-    return MiniLM(tokenizer, forward, backend, files.source)
+    if backend == "auto":
+        backend = "onnx" if _onnxruntime_available() else "numpy"
+        try:
+            return MiniLM(tokenizer, _forward(backend, files, providers), backend, files.source)
+        except ImportError as exc:
+            if backend == "numpy" or files.safetensors is None:
+                raise
+            logger.warning("%s; embedding with the numpy fallback instead", exc)
+            backend = "numpy"
+    return MiniLM(tokenizer, _forward(backend, files, providers), backend, files.source)
+
+
+def _forward(backend: str, files: ModelFiles, providers: Sequence[str] | None) -> Forward:
+    return _numpy_forward(files) if backend == "numpy" else _onnx_forward(files, providers)
 
 
 def _load_tokenizer(files: ModelFiles) -> Any:
@@ -188,6 +213,9 @@ def _onnx_forward(files: ModelFiles, providers: Sequence[str] | None) -> Forward
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = _cpu_count()
     options.inter_op_num_threads = 1
+    # The arena never gives memory back: one batch of long documents would keep the
+    # process ~450 MB larger for good. Without it, buffers are freed after each run.
+    options.enable_cpu_mem_arena = False
     chosen = list(providers) if providers else _default_providers(ort)
 
     def session(model: str | bytes) -> Any:
@@ -217,6 +245,10 @@ def _session_from_safetensors(files: ModelFiles, session: Callable[[str | bytes]
             return session(str(path))
         except Exception as exc:  # a damaged cache file is rebuilt, never fatal
             logger.warning("rebuilding the cached ONNX model %s: %s", path, exc)
+    try:
+        import onnx  # noqa: F401
+    except ImportError as exc:
+        raise ImportError("building the ONNX model needs the onnx package (pip install onnx)") from exc
     model_bytes = build_bert_onnx(load_bert_weights(files.safetensors))
     try:
         write_cached_onnx(path, model_bytes)
