@@ -103,7 +103,7 @@ class Collection:
         vectors = embed(input=texts) if embed is not None else ef(input=texts)
         return v.to_embedding_matrix([np.asarray(x, dtype=np.float32) for x in vectors])
 
-    def _record_batch(self, ids, embeddings, metadatas, documents, uris, need_embeddings: bool):
+    def _record_batch(self, ids, embeddings, metadatas, documents, uris, need_embeddings: bool, none_values: bool = True):
         ids = v.check_ids(_listify(ids, str))
         metadatas = _listify(metadatas, dict)
         documents = _listify(documents, str)
@@ -120,7 +120,7 @@ class Collection:
         elif need_embeddings:
             raise ValueError("You must provide embeddings, or documents with an embedding function")
         if metadatas is not None:
-            v.check_metadatas(metadatas, allow_none_values=True)  # add refuses None values itself
+            v.check_metadatas(metadatas, allow_none_values=none_values)
         if documents is not None:
             v.check_documents(documents)
         v.check_lengths(ids, embeddings=embeddings, metadatas=metadatas, documents=documents, uris=uris)
@@ -129,12 +129,8 @@ class Collection:
     # -- writes -----------------------------------------------------------------------------------
     def add(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
         ids, embeddings, metadatas, documents, uris = self._record_batch(
-            ids, embeddings, metadatas, documents, uris, need_embeddings=True
+            ids, embeddings, metadatas, documents, uris, need_embeddings=True, none_values=False
         )
-        if metadatas is not None:
-            for m in metadatas:
-                if m is not None:
-                    v.check_metadata(m, allow_none_values=False)
         self._check_batch_size(len(ids))
         self._backend.add(str(self.id), ids, embeddings, metadatas, documents, uris, **self._scope())
         self._remember_dimension(embeddings)

@@ -102,9 +102,14 @@ def _check_filters(where: Any, where_document: Any) -> tuple[Any, Any]:
 
 
 class LocalBackend(Backend):
-    def __init__(self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0, check_records: bool = True
+    ) -> None:
         self.engine = acquire_engine(path, busy_timeout)
         self.allow_reset = allow_reset
+        # The in-process Collection has already checked every record (client-side, like
+        # upstream); checking 1,000 records twice would cost more than storing them.
+        self.check_records = check_records
         self._closed = False
 
     def close(self) -> None:
@@ -197,8 +202,9 @@ class LocalBackend(Backend):
         self.engine.delete_collection(name, tenant, database)
 
     # -- records ---------------------------------------------------------------------------
-    @staticmethod
-    def _check_record_batch(ids, embeddings, metadatas, documents, uris, for_update: bool):
+    def _check_record_batch(self, ids, embeddings, metadatas, documents, uris, for_update: bool):
+        if not self.check_records:
+            return ids, embeddings, metadatas, documents, uris
         ids = v.check_ids(ids)
         if len(ids) > MAX_BATCH_SIZE:
             from chromadb.errors import BatchSizeExceededError
@@ -224,7 +230,7 @@ class LocalBackend(Backend):
         ids, embeddings, metadatas, documents, uris = self._check_record_batch(
             ids, embeddings, metadatas, documents, uris, for_update=False
         )
-        if metadatas is not None:
+        if metadatas is not None and self.check_records:
             for m in metadatas:
                 if m is not None and any(val is None for val in m.values()):
                     raise ValueError("Metadata values cannot be None when adding records")

@@ -179,14 +179,22 @@ def check_metadata(metadata: Any, allow_none_values: bool = False, what: str = "
     if len(metadata) == 0:
         raise ValueError(f"Expected {what} to be a non-empty dict, got 0 metadata attributes")
     for key, value in metadata.items():
-        if not isinstance(key, str):
-            raise TypeError(f"Expected {what} key to be a str, got {key!r} which is a {type(key).__name__}")
-        if key == "" or key[0] in "#$":
-            raise ValueError(f"Expected {what} key to be a non-empty str not starting with '#' or '$', got {key!r}")
-        if key == "chroma:document":
-            raise ValueError(f"Expected {what} to not contain the reserved key chroma:document")
+        if type(key) is not str or not key or key[0] in "#$" or key == "chroma:document":
+            _bad_metadata_key(key, what)
+        # the common scalar cases inline: this loop runs once per key of every record written
+        t = type(value)
+        if t is str or t is bool or (t is float and math.isfinite(value)) or (t is int and _INT64_MIN <= value <= _INT64_MAX):
+            continue
         check_metadata_value(key, value, allow_none_values)
     return metadata
+
+
+def _bad_metadata_key(key: Any, what: str) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"Expected {what} key to be a str, got {key!r} which is a {type(key).__name__}")
+    if key == "chroma:document":
+        raise ValueError(f"Expected {what} to not contain the reserved key chroma:document")
+    raise ValueError(f"Expected {what} key to be a non-empty str not starting with '#' or '$', got {key!r}")
 
 
 def check_metadatas(metadatas: Any, allow_none_values: bool) -> list[dict[str, Any] | None]:

@@ -281,8 +281,9 @@ class Engine:
         directory = self._index_dir(view.collection_id)
         params = row["configuration"]["hnsw"]
         loaded = None
-        if directory is not None and view.dimension is not None:
-            loaded = VectorIndex.load(directory, view.space, view.dimension, params)
+        if directory is not None and view.dimension is not None and os.path.isdir(directory):
+            with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
+                loaded = VectorIndex.load(directory, view.space, view.dimension, params)
         if loaded is not None and loaded[1]["seq"] <= view.seq:
             index, meta = loaded
             with self.store.read():
@@ -601,6 +602,8 @@ def _public_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
 def _clean_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
     if not meta:
         return None
+    if None not in meta.values():
+        return meta
     cleaned = {k: v for k, v in meta.items() if v is not None}
     return cleaned or None
 

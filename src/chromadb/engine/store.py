@@ -93,6 +93,8 @@ class Store:
             self._retry_busy(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9).
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # fewer, larger checkpoints: each one fsyncs the database file
+            self.conn.execute("PRAGMA wal_autocheckpoint = 8000")
         self.conn.execute("PRAGMA foreign_keys = OFF")
         self._migrate()
 

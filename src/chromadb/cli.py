@@ -1,0 +1,240 @@
+"""The `chroma` command.
+
+    chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
+
+Each subcommand is a function `cmd_<name>(args) -> int` registered in `_parser()`;
+add new ones there. The server and its dependencies are imported only by `run`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+__all__ = ["RunConfig", "load_run_config", "main"]
+
+DEFAULT_PATH = "./chroma"
+DEFAULT_HOST = "localhost"
+DEFAULT_PORT = 8000
+_TRUE = {"1", "true", "yes", "on"}
+_CONFIG_KEYS = {
+    "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset",
+    "cors_allow_origins", "max_payload_size_bytes",
+}
+
+
+class CLIError(Exception):
+    """A problem the user can fix: printed without a traceback, exit status 1."""
+
+
+@dataclass
+class RunConfig:
+    path: str = DEFAULT_PATH
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    allow_reset: bool = False
+    cors_allow_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int | None = None
+
+
+def _env_allow_reset() -> bool:
+    for name in ("ALLOW_RESET", "CHROMA_ALLOW_RESET"):
+        value = os.environ.get(name)
+        if value is not None and value.strip().lower() in _TRUE:
+            return True
+    return False
+
+
+def load_run_config(config_file: str) -> RunConfig:
+    """The settings of a YAML config file in upstream's format (spec section 9)."""
+    import yaml
+
+    try:
+        with open(config_file, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+    except OSError as e:
+        raise CLIError(f"Cannot read the config file {config_file}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise CLIError(f"The config file {config_file} is not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise CLIError(f"The config file {config_file} must hold a mapping of settings")
+    unknown = sorted(set(data) - _CONFIG_KEYS)
+    if unknown:
+        print(f"Ignoring unknown config keys: {', '.join(unknown)}", file=sys.stderr)
+    config = RunConfig()
+    if "persist_path" in data:
+        config.path = str(data["persist_path"])
+    if "listen_address" in data:
+        config.host = str(data["listen_address"])
+    if "port" in data:
+        config.port = _port(data["port"])
+    if data.get("sqlite_filename") not in (None, "chroma.sqlite3"):
+        raise CLIError("sqlite_filename: only the default 'chroma.sqlite3' is supported")
+    config.allow_reset = _bool_setting(data.get("allow_reset", False), "allow_reset")
+    origins = data.get("cors_allow_origins") or []
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise CLIError("cors_allow_origins must be a list of origins")
+    config.cors_allow_origins = origins
+    if data.get("max_payload_size_bytes") is not None:
+        size = data["max_payload_size_bytes"]
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise CLIError("max_payload_size_bytes must be a positive integer")
+        config.max_body_bytes = size
+    return config
+
+
+def _bool_setting(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | {"0", "false", "no", "off"}:
+        return value.strip().lower() in _TRUE
+    raise CLIError(f"{name} must be true or false, got {value!r}")
+
+
+def _port(value: Any) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise CLIError(f"The port must be a number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise CLIError(f"The port must be between 0 and 65535, got {port}")
+    return port
+
+
+def _listen_sockets(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets; `localhost` gets both 127.0.0.1 and ::1 (Node may resolve it to ::1)."""
+    from chromadb.server.testing import bind_socket
+
+    def taken(e: OSError) -> CLIError:
+        return CLIError(f"Address {host}:{port} is not available ({e.strerror or e}). Is another server running?")
+
+    if host != "localhost":
+        try:
+            return [bind_socket(host.strip("[]"), port)]
+        except OSError as e:
+            raise taken(e) from None
+    try:
+        first = bind_socket("127.0.0.1", port)
+    except OSError as e:
+        raise taken(e) from None
+    sockets = [first]
+    try:
+        sockets.append(bind_socket("::1", first.getsockname()[1]))
+    except OSError as e:
+        # no IPv6 on this machine: 127.0.0.1 alone will do
+        if port != 0 and e.errno == errno.EADDRINUSE:
+            first.close()
+            raise taken(e) from None
+    return sockets
+
+
+def _banner(path: str, host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return "\n".join(
+        [
+            "",
+            "quarrydb: a Chroma-compatible server",
+            "",
+            f"Saving data to: {path}",
+            f"Connect to Chroma at: http://{shown}:{port}",
+            "Getting started guide: https://docs.trychroma.com/docs/overview/getting-started",
+            "",
+        ]
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    flags_given = any(getattr(args, name) is not None for name in ("path", "host", "port"))
+    if args.config is not None:
+        if flags_given:
+            raise CLIError("A config file cannot be combined with --path, --host or --port")
+        config = load_run_config(args.config)
+    else:
+        config = RunConfig()
+        if args.path is not None:
+            config.path = args.path
+        if args.host is not None:
+            config.host = args.host
+        if args.port is not None:
+            config.port = _port(args.port)
+    config.allow_reset = config.allow_reset or args.allow_reset or _env_allow_reset()
+    return serve(config)
+
+
+def serve(config: RunConfig) -> int:
+    import uvicorn
+
+    from chromadb.server.app import DEFAULT_MAX_BODY_BYTES, create_app
+
+    sockets = _listen_sockets(config.host, config.port)
+    port = sockets[0].getsockname()[1]
+    path = os.path.abspath(config.path)
+    try:
+        app = create_app(
+            path,
+            config.allow_reset,
+            config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            cors_allow_origins=config.cors_allow_origins or None,
+        )
+    except Exception as e:
+        for s in sockets:
+            s.close()
+        raise CLIError(f"Cannot open the data directory {path}: {e}") from None
+    print(_banner(path, config.host, port), flush=True)
+    if config.allow_reset:
+        print("Resets are allowed: POST /api/v2/reset deletes all data.", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: make that a clean exit
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        asyncio.run(server.serve(sockets=sockets))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for s in sockets:
+            s.close()
+    return 0
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chroma", description="A Chroma-compatible embedding database.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser("run", help="Serve the Chroma HTTP API v2 over a data directory.")
+    run.add_argument("config", nargs="?", metavar="CONFIG_YAML", help="a YAML config file (upstream's format)")
+    run.add_argument("--path", help=f"the data directory (default {DEFAULT_PATH})")
+    run.add_argument("--host", help=f"the address to listen on (default {DEFAULT_HOST}: both 127.0.0.1 and ::1)")
+    run.add_argument("--port", help=f"the port to listen on (default {DEFAULT_PORT})")
+    run.add_argument(
+        "--allow-reset",
+        action="store_true",
+        help="allow POST /api/v2/reset to delete everything (also ALLOW_RESET=true or CHROMA_ALLOW_RESET=true)",
+    )
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CLIError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

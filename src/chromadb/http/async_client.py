@@ -1,0 +1,172 @@
+"""The asyncio client: `client = await chromadb.AsyncHttpClient(host, port)`.
+
+Same API as `HttpClient`, with coroutine methods. Each call runs the synchronous
+client's method in a worker thread (`asyncio.to_thread`): the HTTP work is the same,
+and the event loop never blocks on it.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Callable
+
+from chromadb.api.client import Client
+from chromadb.api.collection import Collection
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
+
+__all__ = ["AsyncClient", "AsyncCollection", "create_async_client"]
+
+
+async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+class AsyncCollection:
+    """A collection handle whose record methods are coroutines."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    @property
+    def id(self) -> Any:
+        return self._collection.id
+
+    @property
+    def name(self) -> str:
+        return self._collection.name
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self._collection.metadata
+
+    @property
+    def tenant(self) -> str:
+        return self._collection.tenant
+
+    @property
+    def database(self) -> str:
+        return self._collection.database
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        return self._collection.configuration
+
+    @property
+    def configuration_json(self) -> dict[str, Any]:
+        return self._collection.configuration_json
+
+    @property
+    def embedding_function(self) -> Any:
+        return self._collection.embedding_function
+
+    def __repr__(self) -> str:
+        return f"AsyncCollection(name={self.name})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AsyncCollection) and other._collection == self._collection
+
+    def __hash__(self) -> int:
+        return hash(self._collection)
+
+    async def add(self, *args: Any, **kwargs: Any) -> None:
+        await _call(self._collection.add, *args, **kwargs)
+
+    async def upsert(self, *args: Any, **kwargs: Any) -> None:
+        await _call(self._collection.upsert, *args, **kwargs)
+
+    async def update(self, *args: Any, **kwargs: Any) -> None:
+        await _call(self._collection.update, *args, **kwargs)
+
+    async def delete(self, *args: Any, **kwargs: Any) -> None:
+        await _call(self._collection.delete, *args, **kwargs)
+
+    async def count(self) -> int:
+        return await _call(self._collection.count)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await _call(self._collection.get, *args, **kwargs)
+
+    async def peek(self, limit: int = 10) -> Any:
+        return await _call(self._collection.peek, limit)
+
+    async def query(self, *args: Any, **kwargs: Any) -> Any:
+        return await _call(self._collection.query, *args, **kwargs)
+
+    async def modify(self, *args: Any, **kwargs: Any) -> None:
+        await _call(self._collection.modify, *args, **kwargs)
+
+
+class AsyncClient:
+    """The client API with coroutine methods; build it with `await create_async_client(...)`."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @property
+    def tenant(self) -> str:
+        return self._client.tenant
+
+    @property
+    def database(self) -> str:
+        return self._client.database
+
+    def get_settings(self) -> Settings:
+        return self._client.get_settings()
+
+    async def heartbeat(self) -> int:
+        return await _call(self._client.heartbeat)
+
+    async def get_version(self) -> str:
+        return await _call(self._client.get_version)
+
+    async def reset(self) -> bool:
+        return await _call(self._client.reset)
+
+    async def get_max_batch_size(self) -> int:
+        return await _call(self._client.get_max_batch_size)
+
+    async def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
+        await _call(self._client.set_tenant, tenant, database)
+
+    async def set_database(self, database: str) -> None:
+        await _call(self._client.set_database, database)
+
+    async def create_collection(self, *args: Any, **kwargs: Any) -> AsyncCollection:
+        return AsyncCollection(await _call(self._client.create_collection, *args, **kwargs))
+
+    async def get_collection(self, *args: Any, **kwargs: Any) -> AsyncCollection:
+        return AsyncCollection(await _call(self._client.get_collection, *args, **kwargs))
+
+    async def get_or_create_collection(self, *args: Any, **kwargs: Any) -> AsyncCollection:
+        return AsyncCollection(await _call(self._client.get_or_create_collection, *args, **kwargs))
+
+    async def get_collection_by_id(self, *args: Any, **kwargs: Any) -> AsyncCollection:
+        return AsyncCollection(await _call(self._client.get_collection_by_id, *args, **kwargs))
+
+    async def list_collections(self, limit: int | None = None, offset: int | None = None) -> list[AsyncCollection]:
+        return [AsyncCollection(c) for c in await _call(self._client.list_collections, limit, offset)]
+
+    async def count_collections(self) -> int:
+        return await _call(self._client.count_collections)
+
+    async def delete_collection(self, name: str) -> None:
+        await _call(self._client.delete_collection, name)
+
+    async def close(self) -> None:
+        await _call(self._client.close)
+
+
+async def create_async_client(
+    host: str = "localhost",
+    port: int = 8000,
+    ssl: bool = False,
+    headers: dict[str, str] | None = None,
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> AsyncClient:
+    """Connect to the server at host:port, like `HttpClient`, and return an `AsyncClient`."""
+    from chromadb import HttpClient
+
+    client = await _call(HttpClient, host, port, ssl, headers, settings, tenant, database)
+    return AsyncClient(client)

@@ -1,0 +1,358 @@
+"""The JSON codec of the HTTP API: request bodies in, responses out (spec/http-api.md).
+
+No Starlette here: `chromadb.http` uses the same functions on the client side.
+
+Decoding checks only what a typed deserialiser checks (field types, required fields,
+enum values) and raises `UnprocessableEntityError` (422) for a wrong shape, or
+`InvalidArgumentError` (400) for malformed JSON and bad base64. Everything about
+meaning (names, metadata rules, where grammar, dimensions) is the backend's job.
+
+Encoding writes embeddings and distances (float32 numpy arrays) with the shortest
+decimal that round-trips the float32, and keeps the `.0` of integral metadata floats:
+orjson does both (`OPT_SERIALIZE_NUMPY`).
+"""
+from __future__ import annotations
+
+import binascii
+import itertools
+from typing import Any
+
+import numpy as np
+import orjson
+
+from chromadb.errors import ChromaError, InvalidArgumentError
+
+__all__ = [
+    "INCLUDE_VALUES",
+    "UnprocessableEntityError",
+    "decode_add",
+    "decode_create_collection",
+    "decode_delete",
+    "decode_get",
+    "decode_json",
+    "decode_name",
+    "decode_query",
+    "decode_update_collection",
+    "decode_update",
+    "decode_upsert",
+    "dumps",
+    "embeddings_from_wire",
+    "embeddings_to_base64",
+    "float32_matrix",
+]
+
+INCLUDE_VALUES = ("documents", "embeddings", "metadatas", "distances", "uris")
+_U32_MAX = 2**32 - 1
+
+
+class UnprocessableEntityError(ChromaError):
+    """Well-formed JSON of the wrong shape (a missing field, a value of the wrong type)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Failed to deserialize the JSON body into the target type: {message}")
+
+    def code(self) -> int:
+        return 422
+
+
+# -- JSON -----------------------------------------------------------------------------
+def _default(obj: Any) -> Any:
+    # orjson serialises only C-contiguous native arrays itself; hand it one.
+    if isinstance(obj, np.ndarray):
+        return np.ascontiguousarray(obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def decode_json(raw: bytes) -> Any:
+    """The parsed body; an empty body is an empty object (clients send none on some POSTs)."""
+    if not raw or raw.isspace():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise InvalidArgumentError(f"Failed to parse the request body as JSON: {e}") from None
+
+
+# -- field readers ----------------------------------------------------------------------
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise UnprocessableEntityError(f"expected a JSON object, got {_kind(body)}")
+    return body
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a sequence"
+    return "a map"
+
+
+def _required(body: dict[str, Any], key: str) -> Any:
+    value = body.get(key)
+    if value is None:
+        raise UnprocessableEntityError(f"missing field `{key}`")
+    return value
+
+
+def _str(body: dict[str, Any], key: str, required: bool = False) -> str | None:
+    value = _required(body, key) if required else body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a string")
+    return value
+
+
+def _bool(body: dict[str, Any], key: str, default: bool) -> bool:
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a boolean")
+    return value
+
+
+def _u32(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _U32_MAX:
+        raise UnprocessableEntityError(f"{key}: invalid value: {value!r}, expected a u32")
+    return value
+
+
+def _map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a map")
+    return value
+
+
+def _str_list(body: dict[str, Any], key: str, required: bool = False, nullable_items: bool = False) -> list[Any] | None:
+    value = _required(body, key) if required else body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a sequence")
+    for item in value:
+        if not isinstance(item, str) and not (nullable_items and item is None):
+            raise UnprocessableEntityError(f"{key}: invalid type: {_kind(item)}, expected a string")
+    return value
+
+
+def _metadata_value_ok(value: Any) -> bool:
+    if isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(isinstance(v, (str, int, float, bool)) for v in value)
+    return isinstance(value, dict)  # sparse vectors; the backend checks them
+
+
+def _metadata(value: Any, key: str, allow_null_values: bool) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a map")
+    for k, v in value.items():
+        if v is None:
+            if not allow_null_values:
+                raise UnprocessableEntityError(f"{key}: invalid type: null for key `{k}`, expected a metadata value")
+        elif not _metadata_value_ok(v):
+            raise UnprocessableEntityError(f"{key}: invalid metadata value for key `{k}`: {_kind(v)}")
+    return value
+
+
+def _metadatas(body: dict[str, Any], allow_null_values: bool) -> list[dict[str, Any] | None] | None:
+    value = body.get("metadatas")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise UnprocessableEntityError(f"metadatas: invalid type: {_kind(value)}, expected a sequence")
+    return [_metadata(m, "metadatas", allow_null_values) for m in value]
+
+
+def _include(body: dict[str, Any], default: list[str]) -> list[str]:
+    value = body.get("include")
+    if value is None:
+        return list(default)
+    if not isinstance(value, list):
+        raise UnprocessableEntityError(f"include: invalid type: {_kind(value)}, expected a sequence")
+    for item in value:
+        if item not in INCLUDE_VALUES:
+            raise UnprocessableEntityError(
+                f"include: unknown variant `{item}`, expected one of {', '.join(INCLUDE_VALUES)}"
+            )
+    return value
+
+
+# -- embeddings ------------------------------------------------------------------------------
+def float32_matrix(rows: list[Any], key: str) -> np.ndarray:
+    """Plain JSON number arrays as a float32 (n, dim) array (ragged rows: the backend says so)."""
+    for row in rows:
+        if not isinstance(row, list):
+            raise UnprocessableEntityError(f"{key}: invalid type: {_kind(row)}, expected a sequence of numbers")
+    kinds = set(map(type, itertools.chain.from_iterable(rows)))
+    if not kinds <= {int, float}:
+        bad = next(k for k in kinds if k not in (int, float))
+        raise UnprocessableEntityError(f"{key}: invalid type: {bad.__name__}, expected f32")
+    if len({len(r) for r in rows}) > 1:
+        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
+    with np.errstate(over="ignore"):  # out-of-range values become inf; the backend refuses them
+        try:
+            return np.array(rows, dtype=np.float32).reshape(len(rows), -1 if rows and rows[0] else 0)
+        except OverflowError:  # an int beyond float range
+            raise InvalidArgumentError(f"{key}: a value is out of the float32 range") from None
+
+
+def _base64_vector(text: str) -> np.ndarray:
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError) as e:
+        raise InvalidArgumentError(f"Failed to decode base64 embedding: {e}") from None
+    if len(raw) % 4:
+        raise InvalidArgumentError(
+            f"Failed to decode base64 embedding: {len(raw)} bytes is not a whole number of float32 values"
+        )
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
+def embeddings_from_wire(value: Any, key: str, nullable_items: bool = False) -> Any:
+    """A list of float arrays or of base64 strings (spec 8.9) as float32 data.
+
+    Returns an (n, dim) array, or (when `nullable_items` and some entries are null) a
+    list of 1-D arrays and None.
+    """
+    if not isinstance(value, list):
+        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a sequence")
+    if not value:
+        return np.zeros((0, 0), dtype=np.float32)
+    has_null = any(item is None for item in value)
+    if has_null and not nullable_items:
+        raise UnprocessableEntityError(f"{key}: invalid type: null, expected an embedding")
+    present = [item for item in value if item is not None]
+    if all(isinstance(item, str) for item in present):
+        vectors = [_base64_vector(item) for item in present]
+    elif all(isinstance(item, list) for item in present):
+        if has_null:
+            vectors = [float32_matrix([item], key)[0] for item in present]
+        else:
+            return float32_matrix(present, key)
+    else:
+        raise UnprocessableEntityError(f"{key}: expected every embedding to be a base64 string, or every one a sequence")
+    if has_null:
+        it = iter(vectors)
+        return [None if item is None else next(it) for item in value]
+    if len({len(v) for v in vectors}) > 1:
+        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
+    return np.stack(vectors) if vectors[0].size else np.zeros((len(vectors), 0), dtype=np.float32)
+
+
+def embeddings_to_base64(embeddings: Any) -> list[str | None]:
+    """The write form the clients send when pre-flight says `supports_base64_encoding`."""
+    out: list[str | None] = []
+    for e in embeddings:
+        if e is None:
+            out.append(None)
+        else:
+            raw = np.ascontiguousarray(e, dtype="<f4").tobytes()
+            out.append(binascii.b2a_base64(raw, newline=False).decode("ascii"))
+    return out
+
+
+# -- request bodies -------------------------------------------------------------------------
+def decode_name(body: Any) -> str:
+    """`{"name": str}`: create tenant / create database."""
+    return _str(_object(body), "name", required=True)  # type: ignore[return-value]
+
+
+def decode_create_collection(body: Any) -> dict[str, Any]:
+    body = _object(body)
+    return {
+        "name": _str(body, "name", required=True),
+        "metadata": _metadata(body.get("metadata"), "metadata", allow_null_values=False),
+        "configuration": _map(body, "configuration"),
+        "get_or_create": _bool(body, "get_or_create", False),
+    }
+
+
+def decode_update_collection(body: Any) -> dict[str, Any]:
+    body = _object(body)
+    return {
+        "new_name": _str(body, "new_name"),
+        "new_metadata": _metadata(body.get("new_metadata"), "new_metadata", allow_null_values=True),
+        "new_configuration": _map(body, "new_configuration"),
+    }
+
+
+def _records(body: Any, embeddings_required: bool, null_values: bool) -> dict[str, Any]:
+    body = _object(body)
+    embeddings = body.get("embeddings")
+    if embeddings is None:
+        if embeddings_required:
+            raise UnprocessableEntityError("missing field `embeddings`")
+    else:
+        embeddings = embeddings_from_wire(embeddings, "embeddings", nullable_items=not embeddings_required)
+    return {
+        "ids": _str_list(body, "ids", required=True),
+        "embeddings": embeddings,
+        "metadatas": _metadatas(body, allow_null_values=null_values),
+        "documents": _str_list(body, "documents", nullable_items=True),
+        "uris": _str_list(body, "uris", nullable_items=True),
+    }
+
+
+def decode_add(body: Any) -> dict[str, Any]:
+    return _records(body, embeddings_required=True, null_values=False)
+
+
+def decode_upsert(body: Any) -> dict[str, Any]:
+    return _records(body, embeddings_required=True, null_values=True)
+
+
+def decode_update(body: Any) -> dict[str, Any]:
+    return _records(body, embeddings_required=False, null_values=True)
+
+
+def _filters(body: dict[str, Any]) -> dict[str, Any]:
+    # where clauses are checked by the backend, whose errors are the 400 "Invalid where clause" kind
+    return {"ids": _str_list(body, "ids"), "where": body.get("where"), "where_document": body.get("where_document")}
+
+
+def decode_delete(body: Any) -> dict[str, Any]:
+    body = _object(body)
+    return {**_filters(body), "limit": _u32(body, "limit")}
+
+
+def decode_get(body: Any) -> dict[str, Any]:
+    body = _object(body)
+    return {
+        **_filters(body),
+        "limit": _u32(body, "limit"),
+        "offset": _u32(body, "offset"),
+        "include": _include(body, ["documents", "metadatas"]),
+    }
+
+
+def decode_query(body: Any) -> dict[str, Any]:
+    body = _object(body)
+    queries = _required(body, "query_embeddings")
+    if not isinstance(queries, list):
+        raise UnprocessableEntityError(f"query_embeddings: invalid type: {_kind(queries)}, expected a sequence")
+    n_results = _u32(body, "n_results")
+    return {
+        **_filters(body),
+        "query_embeddings": float32_matrix(queries, "query_embeddings"),
+        "n_results": 10 if n_results is None else n_results,
+        "include": _include(body, ["documents", "metadatas", "distances"]),
+    }
