@@ -161,7 +161,10 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, seed):
         b = int(id_[1:].split("-")[0])
         assert meta == {"batch": b}
         per_batch[b] = per_batch.get(b, 0) + 1
-    for b in done - deleted:
+    # the step in flight at the kill may have committed without being acknowledged
+    in_flight = max(done | {d + 3 for d in deleted}) + 1
+    maybe_deleted = {in_flight - 3} if in_flight % 4 == 3 else set()
+    for b in done - deleted - maybe_deleted:
         assert per_batch.get(b) == 200, f"acknowledged batch {b} incomplete after SIGKILL"
     for b, count in per_batch.items():
         assert count == 200, f"batch {b} half-applied ({count} of 200)"
