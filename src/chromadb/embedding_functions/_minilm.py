@@ -86,7 +86,7 @@ class MiniLM:
 def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
     """Split length-sorted rows into batches of at most BATCH_SIZE rows and
     BATCH_TOKENS padded tokens. 32 documents of 256 tokens take ~450 MB of attention
-    buffers; 8 at a time run as fast. Vectors do not depend on the batch."""
+    buffers; 8 at a time are no slower. Vectors do not depend on the batch."""
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
