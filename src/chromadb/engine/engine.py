@@ -230,7 +230,7 @@ class Engine:
         with self.store.read():
             seq = self.store.collection_state(row["cid"])[0]  # type: ignore[index]
             records = self.store.all_records(row["cid"])
-        view.apply_rows([_decode(r) for r in records])
+        view.load(records)
         view.seq = seq
         self._load_index(view, row)
         return view

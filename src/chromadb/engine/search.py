@@ -15,7 +15,11 @@ import numpy as np
 from chromadb.engine.view import CollectionView
 
 # Candidate sets up to this size are searched exactly (fast, and recall 1.0).
-EXACT_SEARCH_MAX = 12_000
+EXACT_SEARCH_MAX = 20_000
+# A filtered HNSW search asks for k / selectivity * OVERSAMPLE (+ slack) neighbours and keeps
+# those that pass the filter; when that would exceed MAX_OVERSAMPLED, exact search is cheaper.
+OVERSAMPLE = 4.0
+MAX_OVERSAMPLED = 1_000
 
 
 def exact_distances(view: CollectionView, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -76,6 +80,8 @@ def search(view: CollectionView, queries: np.ndarray, k: int, allowed: np.ndarra
     k = min(k, len(candidates))
     index = view.index
     use_index = index is not None and index.live_count > 0 and len(candidates) > EXACT_SEARCH_MAX
+    if use_index and allowed is not None:
+        use_index = _oversampled_k(k, len(candidates), index.live_count) <= MAX_OVERSAMPLED
     if not use_index:
         found = exact_search(view, queries, candidates, k)
     else:
@@ -94,8 +100,7 @@ def _index_search(
     tail = exact_search(view, queries, uncovered, k) if len(uncovered) else [np.zeros(0, np.int64)] * len(queries)
     if n_covered == 0:
         return tail
-    fraction = n_covered / max(index.live_count, 1)
-    kk = k if not filtered else math.ceil(k / fraction * 1.5) + 16
+    kk = _oversampled_k(k, n_covered, index.live_count) if filtered else k
     kk = min(kk, index.live_count)
     labels, _ = index.knn(queries, kk)
     slots_all = np.searchsorted(view.rids[: view.n], labels.astype(np.int64))
@@ -110,6 +115,11 @@ def _index_search(
         merged = np.concatenate([hits[:k], tail[qi]])
         results.append(merged)
     return results
+
+
+def _oversampled_k(k: int, n_candidates: int, n_indexed: int) -> int:
+    fraction = max(n_candidates, 1) / max(n_indexed, 1)
+    return math.ceil(k / fraction * OVERSAMPLE) + 32
 
 
 def _finish(view: CollectionView, query: np.ndarray, slots: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

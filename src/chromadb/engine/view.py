@@ -9,9 +9,12 @@ covers (the rest are searched exactly).
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 from typing import Any
 
 import numpy as np
+import orjson
 
 from chromadb.engine.columns import Column
 
@@ -40,7 +43,7 @@ class CollectionView:
         self.metadatas: list[dict[str, Any] | None] = []
         self.slot_of: dict[str, int] = {}
         self._columns: dict[str, Column] = {}
-        self._doc_text: tuple[str, np.ndarray] | None = None
+        self._doc_text: tuple[str, list[int]] | None = None
         self.index: Any = None  # VectorIndex, attached by the engine
 
     # -- growth --------------------------------------------------------------------------
@@ -64,6 +67,32 @@ class CollectionView:
     def _set_dimension(self, dimension: int) -> None:
         self.dimension = dimension
         self.vectors = np.zeros((self.capacity, dimension), dtype=np.float32)
+
+    def load(self, rows: list[tuple]) -> None:
+        """Fill an empty view from SQLite rows (rid, id, document, uri, metadata_blob, embedding_blob).
+
+        The bulk twin of apply_rows: whole columns at once, no per-record slot logic.
+        """
+        assert self.n == 0
+        n = len(rows)
+        if n == 0:
+            return
+        rids, ids, docs, uris, metas, blobs = zip(*rows)
+        self._ensure_capacity(n)
+        self.rids[:n] = rids
+        self.live[:n] = True
+        self.ids = list(ids)
+        self.documents = list(docs)
+        self.uris = list(uris)
+        self.metadatas = [None if m is None else orjson.loads(m) for m in metas]
+        self.slot_of = {id_: i for i, id_ in enumerate(ids)}
+        if blobs[0] is not None:
+            matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
+            if self.dimension is None:
+                self._set_dimension(matrix.shape[1])
+            self.vectors[:n] = matrix
+        self.n = self.live_count = n
+        self._refresh_norms(slice(0, n))
 
     # -- writes (applied after the SQLite commit, or when catching up) ----------------------
     def apply_rows(self, rows: list[tuple]) -> list[int]:
@@ -141,8 +170,8 @@ class CollectionView:
             return slot
         return None
 
-    def _refresh_norms(self, slots: np.ndarray) -> None:
-        if self.dimension is None or len(slots) == 0:
+    def _refresh_norms(self, slots: np.ndarray | slice) -> None:
+        if self.dimension is None:
             return
         v = self.vectors[slots]
         sq = np.einsum("ij,ij->i", v, v)
@@ -171,21 +200,18 @@ class CollectionView:
         find = text.find
         pos = find(needle)
         while pos != -1:
-            slot = int(np.searchsorted(starts, pos, side="right")) - 1
+            slot = bisect.bisect_right(starts, pos) - 1
             mask[slot] = True
-            nxt = int(starts[slot + 1]) if slot + 1 < n else len(text)
-            pos = find(needle, nxt)
+            # continue after this document: one find per matching document
+            pos = find(needle, starts[slot + 1] if slot + 1 < n else len(text))
         return mask
 
-    def _document_text(self) -> tuple[str, np.ndarray]:
+    def _document_text(self) -> tuple[str, list[int]]:
         # All documents joined by a separator no needle contains, so one C-level
         # str.find per matching document answers $contains.
         if self._doc_text is None:
             docs = [d or "" for d in self.documents[: self.n]]
-            lengths = np.fromiter((len(d) + 1 for d in docs), dtype=np.int64, count=len(docs))
-            starts = np.zeros(len(docs), dtype=np.int64)
-            if len(docs) > 1:
-                np.cumsum(lengths[:-1], out=starts[1:])
+            starts = list(itertools.accumulate((len(d) + 1 for d in docs[:-1]), initial=0)) if docs else []
             self._doc_text = (_SEPARATOR.join(docs), starts)
         return self._doc_text
 
