@@ -24,13 +24,14 @@ from chromadb.embedding_functions import (
     EmbeddingModelIntegrityError,
     EmbeddingModelNotFoundError,
     ONNXMiniLM_L6_V2,
+    _minilm,
+    _model_files,
     check_ef_matches,
     config_for,
     ef_from_config,
     known_embedding_functions,
     register_embedding_function,
 )
-from chromadb.embedding_functions import _minilm, _model_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_CARD = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]

@@ -18,19 +18,22 @@ def erf(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     t = 1.0 / (1.0 + _P * a)
     poly = t * (_A[0] + t * (_A[1] + t * (_A[2] + t * (_A[3] + t * _A[4]))))
-    return np.sign(x) * (1.0 - poly * np.exp(-a * a))
+    result: np.ndarray = np.sign(x) * (1.0 - poly * np.exp(-a * a))
+    return result
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(-1, keepdims=True)
-    return centred / np.sqrt(var + eps) * gamma + beta
+    result: np.ndarray = centred / np.sqrt(var + eps) * gamma + beta
+    return result
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
+    result: np.ndarray = e / e.sum(-1, keepdims=True)
+    return result
 
 
 class NumpyBert:
@@ -64,7 +67,7 @@ class NumpyBert:
         def dense(h: np.ndarray, name: str) -> np.ndarray:
             # One 2-D GEMM: numpy runs a 3-D @ 2-D product as one BLAS call per batch
             # row, and multi-threaded OpenBLAS is very slow on those small calls.
-            flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            flat: np.ndarray = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"].T + w[p + name + ".bias"]
             return flat.reshape(*h.shape[:-1], -1)
 
         def split(h: np.ndarray) -> np.ndarray:

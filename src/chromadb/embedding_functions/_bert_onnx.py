@@ -55,7 +55,8 @@ def build_bert_onnx(weights: BertWeights) -> bytes:
     x = g.op("Gather", g.init("word_emb", w["embeddings.word_embeddings.weight"]), "input_ids")
     tt = g.op("Gather", g.init("type_emb", w["embeddings.token_type_embeddings.weight"]), "token_type_ids")
     seq_len = g.op("Slice", g.op("Shape", "input_ids"), g.const([1]), g.const([2]))
-    pos = g.op("Slice", g.init("pos_emb", w["embeddings.position_embeddings.weight"]), g.const([0]), seq_len, g.const([0]))
+    pos_table = g.init("pos_emb", w["embeddings.position_embeddings.weight"])
+    pos = g.op("Slice", pos_table, g.const([0]), seq_len, g.const([0]))
     # Same order of additions as BertEmbeddings: (word + token type) + position.
     x = g.op("Add", g.op("Add", x, tt), pos)
     x = g.layer_norm(x, w, "embeddings.LayerNorm", eps)
@@ -69,9 +70,11 @@ def build_bert_onnx(weights: BertWeights) -> bytes:
     scale = g.const(np.sqrt(hidden // heads), np.float32)
     for i in range(w.num_layers):
         p = f"encoder.layer.{i}."
-        q = g.op("Transpose", g.op("Reshape", g.dense(x, w, p + "attention.self.query"), split_shape), perm=[0, 2, 1, 3])
-        k = g.op("Transpose", g.op("Reshape", g.dense(x, w, p + "attention.self.key"), split_shape), perm=[0, 2, 3, 1])
-        v = g.op("Transpose", g.op("Reshape", g.dense(x, w, p + "attention.self.value"), split_shape), perm=[0, 2, 1, 3])
+        # [batch, heads, seq, head_dim]; keys transposed to [batch, heads, head_dim, seq].
+        q, k, v = (
+            g.op("Transpose", g.op("Reshape", g.dense(x, w, p + "attention.self." + name), split_shape), perm=perm)
+            for name, perm in (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3]))
+        )
         scores = g.op("Add", g.op("Div", g.op("MatMul", q, k), scale), mask_bias)
         ctx = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
         ctx = g.op("Reshape", g.op("Transpose", ctx, perm=[0, 2, 1, 3]), merge_shape)

@@ -63,7 +63,7 @@ class MiniLM:
                 order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
                 for rows in _batches(order, [len(e.ids) for e in encodings]):
                     vectors = self._embed_batch([encodings[i].ids for i in rows])
-                    for i, vector in zip(rows, vectors):
+                    for i, vector in zip(rows, vectors, strict=True):
                         out[chunk_start + i] = vector
                     if bar is not None:
                         bar.update(len(rows))

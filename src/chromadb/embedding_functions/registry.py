@@ -24,7 +24,7 @@ __all__ = [
 
 logger = logging.getLogger("chromadb.embedding_functions")
 
-T = TypeVar("T", bound=type)
+T = TypeVar("T", bound="type[EmbeddingFunction[Any]]")
 
 known_embedding_functions: dict[str, type[EmbeddingFunction[Any]]] = {}
 
