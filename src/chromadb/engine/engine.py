@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 import numpy as np
-from filelock import FileLock
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog
@@ -24,19 +23,13 @@ from chromadb.engine.indexer import Indexer
 from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, dumps, loads
-from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
 logger = logging.getLogger("chromadb.engine")
 
-# Collections get an HNSW index from this many records on (smaller ones are searched exactly).
-INDEX_MIN = 4096
-# Records the background indexer inserts per step (the index is locked meanwhile).
-INDEX_CHUNK = 512
-# Save the index when this share of it changed since the last save (and on close).
-SAVE_FRACTION = 0.25
-SAVE_MIN_CHANGES = 10_000
+# A view drops its dead slots once they are this many and half of all slots.
+COMPACT_MIN_DEAD = 1024
 
 
 class Engine:
@@ -64,8 +57,7 @@ class Engine:
             self.closed = True
         self.indexer.stop()
         with self.lock:
-            for view in self.views.values():
-                self._save_index(view, force=True)
+            self.indexer.save_all(force=True)
             self.views.clear()
             self.store.close()
 
@@ -232,7 +224,7 @@ class Engine:
             records = self.store.all_records(row["cid"])
         view.load(records)
         view.seq = seq
-        self._load_index(view, row)
+        self.indexer.load_index(view, row)
         return view
 
     def _catch_up(self, view: CollectionView) -> None:
@@ -263,96 +255,17 @@ class Engine:
                 index.mark_deleted(stale)
             view.apply_rows(rows)
         view.seq = seq
-        if view.index is None and view.dimension is not None and view.live_count >= INDEX_MIN:
-            view.index = VectorIndex(view.space, view.dimension, self._index_params(view), capacity=view.capacity)
-        if view.index is not None and (rows or deleted_rids):
-            self.indexer.wake()
+        if deleted_rids and view.n - view.live_count > max(COMPACT_MIN_DEAD, view.n // 2):
+            view.compact()
+        self.indexer.after_write(view, bool(rows or deleted_rids))
 
-    # -- vector index -----------------------------------------------------------------
+    # -- vector index -------------------------------------------------------------------
     def _index_dir(self, collection_id: str) -> str | None:
         return None if self.path is None else os.path.join(self.path, collection_id)
-
-    def _index_params(self, view: CollectionView) -> dict[str, Any]:
-        row = self.store.get_collection_by_id(view.collection_id)
-        return (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
-
-    def _load_index(self, view: CollectionView, row: dict[str, Any]) -> None:
-        """Attach the saved index and mark what it covers; what changed since is searched exactly."""
-        directory = self._index_dir(view.collection_id)
-        params = row["configuration"]["hnsw"]
-        loaded = None
-        if directory is not None and view.dimension is not None and os.path.isdir(directory):
-            with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
-                loaded = VectorIndex.load(directory, view.space, view.dimension, params)
-        if loaded is not None and loaded[1]["seq"] <= view.seq:
-            index, meta = loaded
-            with self.store.read():
-                changed = [r[0] for r in self.store.records_since(view.cid, meta["seq"])]
-                gone = self.store.tombstones_since(view.cid, meta["seq"])
-            index.mark_deleted(changed + gone)
-            view.indexed[: view.n] = view.live[: view.n]
-            for slot in view.slots_of_rids(sorted(set(meta["uncovered"]) | set(changed))):
-                view.indexed[slot] = False
-            view.index = index
-        elif view.dimension is not None and view.live_count >= INDEX_MIN:
-            view.index = VectorIndex(view.space, view.dimension, params, capacity=view.capacity)
-        if view.index is not None:
-            self.indexer.wake()
-
-    def index_step(self) -> bool:
-        """Index one chunk of one collection's pending records; False when nothing is pending.
-
-        Runs in the indexer thread. The graph insert happens outside the engine lock, so
-        reads and writes go on meanwhile; records written again during the insert are
-        left pending (their vector version changed) and hidden from the index.
-        """
-        with self.lock:
-            for view in list(self.views.values()):
-                index = view.index
-                if index is None:
-                    continue
-                pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
-                if len(pending):
-                    chunk = pending[:INDEX_CHUNK]
-                    vectors = view.vectors[chunk].copy()
-                    rids = view.rids[chunk].copy()
-                    versions = view.vector_version[chunk].copy()
-                    break
-            else:
-                return False
-        index.add(vectors, rids)
-        with self.lock:
-            if view.index is not index or self.views.get(view.collection_id) is not view:
-                return True
-            same = view.live[chunk] & (view.rids[chunk] == rids) & (view.vector_version[chunk] == versions)
-            view.indexed[chunk[same]] = True
-            if not same.all():
-                index.mark_deleted(rids[~same].tolist())
-        return True
-
-    def save_indexes(self, force: bool = False) -> None:
-        with self.lock:
-            for view in list(self.views.values()):
-                self._save_index(view, force)
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
         """Block until every pending record is in its collection's index (for benchmarks and tests)."""
         return self.indexer.wait_idle(timeout)
-
-    def _save_index(self, view: CollectionView, force: bool = False) -> None:
-        index = view.index
-        directory = self._index_dir(view.collection_id)
-        if index is None or directory is None or index.dirty == 0:
-            return
-        if not force and index.dirty < max(SAVE_MIN_CHANGES, SAVE_FRACTION * index.element_count):
-            return
-        uncovered = view.rids[np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])].tolist()
-        try:
-            os.makedirs(directory, exist_ok=True)
-            with FileLock(os.path.join(directory, "index.lock")):
-                index.save(directory, view.seq, uncovered)
-        except OSError as e:  # the index is a cache: losing a save only costs replay time
-            logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
 
     def _remove_files(self, collection_id: str) -> None:
         directory = self._index_dir(collection_id)

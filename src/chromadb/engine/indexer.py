@@ -1,19 +1,39 @@
-"""The background indexer: moves recently written records into each collection's HNSW index.
+"""The HNSW index of each collection, kept in step with its view by a background thread.
 
 Writes are acknowledged once SQLite commits; the records they add are searched
-exactly until this thread has indexed them, so index maintenance never sits on the
-write path. One thread per engine, woken by writes.
+exactly until this thread has put them into the index, so index maintenance never
+sits on the write path. The indexer also loads saved indexes (and marks what changed
+since they were saved), saves them atomically, and starts a fresh index when too much
+of the old one is deleted. One thread per engine, woken by writes.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from filelock import FileLock
+
+from chromadb.engine import catalog
+from chromadb.engine.vector_index import VectorIndex
+from chromadb.engine.view import CollectionView
 
 if TYPE_CHECKING:
     from chromadb.engine.engine import Engine
 
 logger = logging.getLogger("chromadb.engine")
+
+# Collections get an HNSW index from this many records on (smaller ones are searched exactly).
+INDEX_MIN = 4096
+# Records inserted per step (the index is locked meanwhile, so steps stay short).
+INDEX_CHUNK = 512
+# Save the index when this share of it changed since the last save (and on close).
+SAVE_FRACTION = 0.25
+SAVE_MIN_CHANGES = 10_000
+# Start a fresh index when more than this share of its elements are deleted.
+REBUILD_DEAD_FRACTION = 0.5
 
 
 class Indexer:
@@ -25,10 +45,73 @@ class Indexer:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
+    # -- called by the engine, under its lock -------------------------------------------
+    def load_index(self, view: CollectionView, row: dict[str, Any]) -> None:
+        """Attach the saved index and mark what it covers; what changed since is searched exactly."""
+        directory = self.engine._index_dir(view.collection_id)
+        params = row["configuration"]["hnsw"]
+        loaded = None
+        if directory is not None and view.dimension is not None and os.path.isdir(directory):
+            with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
+                loaded = VectorIndex.load(directory, view.space, view.dimension, params)
+        if loaded is not None and loaded[1]["seq"] <= view.seq:
+            index, meta = loaded
+            store = self.engine.store
+            with store.read():
+                changed = [r[0] for r in store.records_since(view.cid, meta["seq"])]
+                gone = store.tombstones_since(view.cid, meta["seq"])
+            index.mark_deleted(changed + gone)
+            view.indexed[: view.n] = view.live[: view.n]
+            for slot in view.slots_of_rids(sorted(set(meta["uncovered"]) | set(changed))):
+                view.indexed[slot] = False
+            view.index = index
+            self.wake()
+        else:
+            self.after_write(view, True)
+
+    def after_write(self, view: CollectionView, changed: bool) -> None:
+        index = view.index
+        if index is None:
+            if view.dimension is None or view.live_count < INDEX_MIN:
+                return
+            view.index = self._new_index(view)
+        elif len(index.deleted) > max(INDEX_MIN, REBUILD_DEAD_FRACTION * index.element_count):
+            # deleted elements still cost memory, disk and search time: index the live ones afresh
+            view.index = self._new_index(view)
+        elif not changed:
+            return
+        self.wake()
+
+    def _new_index(self, view: CollectionView) -> VectorIndex:
+        view.indexed[:] = False
+        row = self.engine.store.get_collection_by_id(view.collection_id)
+        params = (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
+        return VectorIndex(view.space, view.dimension, params, capacity=view.live_count)  # type: ignore[arg-type]
+
+    def save_all(self, force: bool = False) -> None:
+        for view in list(self.engine.views.values()):
+            self._save(view, force)
+
+    def _save(self, view: CollectionView, force: bool) -> None:
+        index = view.index
+        directory = self.engine._index_dir(view.collection_id)
+        if index is None or directory is None or index.dirty == 0:
+            return
+        if not force and index.dirty < max(SAVE_MIN_CHANGES, SAVE_FRACTION * index.element_count):
+            return
+        uncovered = view.rids[np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])].tolist()
+        try:
+            os.makedirs(directory, exist_ok=True)
+            with FileLock(os.path.join(directory, "index.lock")):
+                index.save(directory, view.seq, uncovered)
+        except OSError as e:  # the index is a cache: losing a save only costs replay time
+            logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
+
+    # -- the thread ------------------------------------------------------------------------
     def wake(self) -> None:
         with self._wake:
             self._pending = True
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(target=self._run, name="chromadb-indexer", daemon=True)
                 self._thread.start()
             self._wake.notify_all()
@@ -55,13 +138,48 @@ class Indexer:
                 self._pending = False
                 self._busy = True
             try:
-                while not self._stopped and self.engine.index_step():
+                while not self._stopped and self._step():
                     pass
                 if not self._stopped:
-                    self.engine.save_indexes()
+                    with self.engine.lock:
+                        self.save_all()
             except Exception:  # never let the thread die: the index is a cache, search stays exact
                 logger.exception("background indexing failed")
             finally:
                 with self._wake:
                     self._busy = False
                     self._wake.notify_all()
+
+    def _step(self) -> bool:
+        """Index one chunk of one collection's pending records; False when nothing is pending.
+
+        The graph insert runs outside the engine lock, so reads and writes go on
+        meanwhile; a record written again (or deleted) during the insert stays pending
+        and is hidden from the index.
+        """
+        engine = self.engine
+        with engine.lock:
+            for view in list(engine.views.values()):
+                index = view.index
+                if index is None:
+                    continue
+                pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
+                if len(pending):
+                    chunk = pending[:INDEX_CHUNK]
+                    vectors = view.vectors[chunk].copy()
+                    rids = view.rids[chunk].copy()
+                    versions = view.vector_version[chunk].copy()
+                    break
+            else:
+                return False
+        index.add(vectors, rids)
+        with engine.lock:
+            if view.index is not index or engine.views.get(view.collection_id) is not view:
+                return True
+            # slots may have moved (compaction): find the records by rid again
+            pos = np.minimum(np.searchsorted(view.rids[: view.n], rids), max(view.n - 1, 0))
+            same = (view.rids[pos] == rids) & view.live[pos] & (view.vector_version[pos] == versions)
+            view.indexed[pos[same]] = True
+            if not same.all():
+                index.mark_deleted(rids[~same].tolist())
+        return True

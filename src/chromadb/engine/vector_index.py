@@ -82,7 +82,11 @@ class VectorIndex:
         return done
 
     def knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        ef = max(int(self.params.get("ef_search", 100)), k)
+        ef = int(self.params.get("ef_search", 100))
+        if self.space == "ip":
+            # inner product is not a metric: the graph search needs a wider beam for the same recall
+            ef *= 2
+        ef = max(ef, k)
         with self.lock:
             self.hnsw.set_ef(ef)
             return self.hnsw.knn_query(queries, k=k)

@@ -156,6 +156,27 @@ class CollectionView:
                 col.set(slot, None)
         self._doc_text = None
 
+    def compact(self) -> None:
+        """Drop dead slots so memory and scans shrink after deletes; record order is kept."""
+        keep = np.flatnonzero(self.live[: self.n])
+        n = len(keep)
+        for name in ("rids", "indexed", "vector_version", "norms"):
+            arr = getattr(self, name)
+            arr[:n] = arr[keep]
+        if self.dimension is not None:
+            self.vectors[:n] = self.vectors[keep]
+        self.live[:n] = True
+        self.live[n : self.n] = False
+        keep_list = keep.tolist()
+        self.ids = [self.ids[i] for i in keep_list]
+        self.documents = [self.documents[i] for i in keep_list]
+        self.uris = [self.uris[i] for i in keep_list]
+        self.metadatas = [self.metadatas[i] for i in keep_list]
+        self.slot_of = {id_: i for i, id_ in enumerate(self.ids)}
+        self.n = n
+        self._columns.clear()
+        self._doc_text = None
+
     def slots_of_rids(self, rids: list[int]) -> list[int]:
         pos = np.searchsorted(self.rids[: self.n], np.asarray(rids, dtype=np.int64))
         out = []
