@@ -563,3 +563,19 @@ def test_delete_ids_only(client):
     collection.add(ids=GUIDE_IDS, embeddings=GUIDE_EMBEDDINGS, metadatas=GUIDE_METADATAS)
     collection.delete(ids=["id1", "id3", "missing"])
     assert collection.get()["ids"] == ["id2", "id4", "id5"]
+
+
+def test_example_script_runs(tmp_path):
+    """`make example` runs examples/usage_guide.py; it must work, twice on the same directory."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "usage_guide.py"
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "example")], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+    assert "## client.heartbeat()" in out.stdout
+    assert "dimension of 3, got 2" in out.stdout
