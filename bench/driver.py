@@ -7,9 +7,9 @@ of a given venv measures whichever ``chromadb`` that venv has installed: the rea
 Chroma 1.5.9 or ours.  ``side_by_side.py`` runs it as a subprocess; it can also be run
 by hand:
 
-    python bench/driver.py run --mode inproc --n 20000 --path /tmp/x --out r.json
+    python bench/driver.py run --mode inproc --n 20000 --path scratch/db --out r.json
     python bench/driver.py run --mode http --port 8000 --n 20000 --out r.json
-    python bench/driver.py fresh --path /tmp/x --n 20000     # after a `run`
+    python bench/driver.py fresh --path scratch/db --n 20000     # after a `run`
 
 Every step is wrapped in try/except: a failing step is recorded under "errors" and
 the run goes on with the next one.

@@ -585,7 +585,19 @@ def main(argv=None):
     ap.add_argument("--server-wait", type=float, default=60.0, help="seconds to wait for a server heartbeat")
     ap.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
     ap.add_argument("--json", help="also write the raw report to this file")
+    ap.add_argument("--render", metavar="REPORT_JSON",
+                    help="do not run: re-render a saved report (bench/.data/last-report.json or --json output)")
     a = ap.parse_args(argv)
+    if a.render:
+        with open(a.render) as f:
+            report = json.load(f)
+        tlist = targets([k for k in ("chroma", "ours", "qdrant") if k in report["results"]])
+        print(render(report, tlist, raw=False))
+        if a.write_results:
+            with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+                f.write(render(report, tlist, raw=True))
+            log("wrote bench/RESULTS.md")
+        return
     if a.quick:
         a.n = 20_000
     a.http_n = min(a.http_n, a.n)
