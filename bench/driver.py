@@ -212,7 +212,13 @@ class Driver:
                                              embedding_function=None)
 
     def drain_hook(self, coll):
-        names = (os.environ["BENCH_DRAIN_HOOK"],) if os.environ.get("BENCH_DRAIN_HOOK") else DRAIN_HOOKS
+        if os.environ.get("BENCH_DRAIN_HOOK"):
+            names = (os.environ["BENCH_DRAIN_HOOK"],)
+        elif self.a.mode == "http":
+            # a client-side hook cannot see the server's indexer: "until drained" is n/a
+            return None, None
+        else:
+            names = DRAIN_HOOKS
         for obj in (coll, self.client):
             for nm in names:
                 try:
@@ -247,8 +253,10 @@ class Driver:
         if hook is not None:
             def run_hook():
                 try:
-                    hook()
+                    ok = hook()
                     box["t"] = now()
+                    if ok is False:
+                        box["err"] = "drain hook returned False (timed out?)"
                 except Exception as e:  # noqa: BLE001
                     box["err"] = f"{type(e).__name__}: {e}"
             th = threading.Thread(target=run_hook, daemon=True)
@@ -262,11 +270,11 @@ class Driver:
                 out["backlog"] = {"error": f"{type(e).__name__}: {e}"}
         if th is not None:
             th.join()
-            if "t" in box:
+            if "err" in box:
+                out["drain_error"] = box["err"]
+            if "t" in box and "err" not in box:
                 out["drain_s"] = box["t"] - t0 - dt
                 out["drained_items_per_s"] = self.a.n / (box["t"] - t0)
-            else:
-                out["drain_error"] = box.get("err")
         self.coll = coll if with_docs else getattr(self, "coll", None)
         c = coll.count()
         out["count"] = c

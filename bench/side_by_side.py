@@ -511,6 +511,8 @@ def status_lines(results, tlist) -> list[str]:
             for step, v in (r.get("steps") or {}).items():
                 if isinstance(v, dict) and v.get("warning"):
                     out.append(f"* {t.label} {mode}: `{step}` warning -- {v['warning']}")
+                if isinstance(v, dict) and v.get("drain_error"):
+                    out.append(f"* {t.label} {mode}: `{step}` drain -- {v['drain_error']}")
     return out
 
 
