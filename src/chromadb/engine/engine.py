@@ -242,7 +242,7 @@ class Engine:
         if deleted_rids:
             slots = view.slots_of_rids(deleted_rids)
             if index is not None:
-                index.mark_deleted(view.rids[[s for s in slots if view.indexed[s]]].tolist())
+                index.mark_deleted(view.labels([s for s in slots if view.indexed[s]]).tolist())
             view.delete_slots(slots)
         if rows:
             if index is not None:
@@ -251,8 +251,8 @@ class Engine:
                 for r in rows:
                     slot = view.slot_of.get(r[1])
                     if r[5] is not None and slot is not None and view.rids[slot] == r[0] and view.indexed[slot]:
-                        stale.append(r[0])
-                index.mark_deleted(stale)
+                        stale.append(slot)
+                index.mark_deleted(view.labels(stale).tolist())
             view.apply_rows(rows)
         view.seq = seq
         if deleted_rids and view.n - view.live_count > max(COMPACT_MIN_DEAD, view.n // 2):

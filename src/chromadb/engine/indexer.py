@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from chromadb.engine import catalog
 from chromadb.engine.vector_index import VectorIndex
-from chromadb.engine.view import CollectionView
+from chromadb.engine.view import CollectionView, split_labels
 
 if TYPE_CHECKING:
     from chromadb.engine.engine import Engine
@@ -58,12 +58,18 @@ class Indexer:
             index, meta = loaded
             store = self.engine.store
             with store.read():
-                changed = [r[0] for r in store.records_since(view.cid, meta["seq"])]
-                gone = store.tombstones_since(view.cid, meta["seq"])
-            index.mark_deleted(changed + gone)
-            view.indexed[: view.n] = view.live[: view.n]
-            for slot in view.slots_of_rids(sorted(set(meta["uncovered"]) | set(changed))):
-                view.indexed[slot] = False
+                changed = np.array([r[0] for r in store.records_since(view.cid, meta["seq"])], dtype=np.int64)
+            # The index covers the records whose label it holds (not deleted), unless they
+            # changed after it was saved; labels also restore each vector's version.
+            labels = np.array([x for x in index.hnsw.get_ids_list() if x not in index.deleted], dtype=np.int64)
+            rids, versions = split_labels(labels)
+            stale = np.isin(rids, changed)
+            slots = np.minimum(np.searchsorted(view.rids[: view.n], rids), max(view.n - 1, 0))
+            present = (view.rids[slots] == rids) & view.live[slots] & ~stale
+            view.vector_version[slots[present]] = versions[present]
+            view.indexed[: view.n] = False
+            view.indexed[slots[present]] = True
+            index.mark_deleted(labels[~present].tolist())  # deleted or changed since the save
             view.index = index
             self.wake()
         else:
@@ -99,11 +105,10 @@ class Indexer:
             return
         if not force and index.dirty < max(SAVE_MIN_CHANGES, SAVE_FRACTION * index.element_count):
             return
-        uncovered = view.rids[np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])].tolist()
         try:
             os.makedirs(directory, exist_ok=True)
             with FileLock(os.path.join(directory, "index.lock")):
-                index.save(directory, view.seq, uncovered)
+                index.save(directory, view.seq)
         except OSError as e:  # the index is a cache: losing a save only costs replay time
             logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
 
@@ -167,19 +172,17 @@ class Indexer:
                 if len(pending):
                     chunk = pending[:INDEX_CHUNK]
                     vectors = view.vectors[chunk].copy()
-                    rids = view.rids[chunk].copy()
-                    versions = view.vector_version[chunk].copy()
+                    labels = view.labels(chunk)
                     break
             else:
                 return False
-        index.add(vectors, rids)
+        index.add(vectors, labels)
         with engine.lock:
             if view.index is not index or engine.views.get(view.collection_id) is not view:
                 return True
-            # slots may have moved (compaction): find the records by rid again
-            pos = np.minimum(np.searchsorted(view.rids[: view.n], rids), max(view.n - 1, 0))
-            same = (view.rids[pos] == rids) & view.live[pos] & (view.vector_version[pos] == versions)
-            view.indexed[pos[same]] = True
-            if not same.all():
-                index.mark_deleted(rids[~same].tolist())
+            # slots may have moved (compaction) and records may have changed meanwhile
+            slots, current = view.slots_of_labels(labels)
+            view.indexed[slots[current]] = True
+            if not current.all():
+                index.mark_deleted(labels[~current].tolist())
         return True

@@ -79,9 +79,15 @@ def search(view: CollectionView, queries: np.ndarray, k: int, allowed: np.ndarra
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in queries]
     k = min(k, len(candidates))
     index = view.index
-    use_index = index is not None and index.live_count > 0 and len(candidates) > EXACT_SEARCH_MAX
-    if use_index and allowed is not None:
-        use_index = _oversampled_k(k, len(candidates), index.live_count) <= MAX_OVERSAMPLED
+    if index is None or index.live_count == 0:
+        use_index = False
+    elif allowed is None:
+        use_index = True
+    else:
+        # a selective filter is answered exactly; a broad one by oversampling the graph
+        use_index = len(candidates) > EXACT_SEARCH_MAX and (
+            _oversampled_k(k, len(candidates), index.live_count) <= MAX_OVERSAMPLED
+        )
     if not use_index:
         found = exact_search(view, queries, candidates, k)
     else:
@@ -103,12 +109,12 @@ def _index_search(
     kk = _oversampled_k(k, n_covered, index.live_count) if filtered else k
     kk = min(kk, index.live_count)
     labels, _ = index.knn(queries, kk)
-    slots_all = np.searchsorted(view.rids[: view.n], labels.astype(np.int64))
-    slots_all = np.minimum(slots_all, view.n - 1)
+    slots_all, valid_all = view.slots_of_labels(labels.reshape(-1))
+    slots_all = slots_all.reshape(labels.shape)
+    valid_all = valid_all.reshape(labels.shape)
     for qi in range(len(queries)):
         slots = slots_all[qi]
-        ok = covered[slots] & (view.rids[slots] == labels[qi].astype(np.int64))
-        hits = slots[ok]
+        hits = slots[valid_all[qi] & covered[slots]]
         if len(hits) < min(k, n_covered):
             # the filter is too selective for this oversampling: search its candidates exactly
             hits = exact_search(view, queries[qi : qi + 1], np.flatnonzero(covered), k)[0]

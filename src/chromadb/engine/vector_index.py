@@ -1,8 +1,8 @@
 """The HNSW index of one collection (hnswlib), labelled by record rid.
 
 Derived data: it can always be rebuilt from SQLite. On disk it is `hnsw.<seq>.bin`
-plus `index.json` naming that file, the collection sequence number it reflects and the
-rids it does not cover; `index.json` is replaced atomically, so a reader sees either
+plus `index.json` naming that file and the collection sequence number it reflects;
+`index.json` is replaced atomically, so a reader sees either
 the old pair or the new one.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ class VectorIndex:
             return self.hnsw.knn_query(queries, k=k)
 
     # -- persistence ---------------------------------------------------------------------
-    def save(self, directory: str, seq: int, uncovered_rids: list[int]) -> None:
+    def save(self, directory: str, seq: int) -> None:
         os.makedirs(directory, exist_ok=True)
         name = f"hnsw.{seq}.bin"
         tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
@@ -105,7 +105,6 @@ class VectorIndex:
             "space": self.space,
             "dimension": self.dimension,
             "deleted": sorted(self.deleted),
-            "uncovered": uncovered_rids,
         }
         tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
         with open(tmp_meta, "w") as f:

@@ -20,6 +20,17 @@ from chromadb.engine.columns import Column
 
 _SEPARATOR = "\x00"
 
+# An HNSW label is a record's rid plus the version of its vector in the high bits, so an
+# updated vector is inserted as a new graph element (hnswlib's in-place update can leave
+# a moved element unreachable) and a stale label is recognisable without a lookup table.
+LABEL_RID_BITS = 40
+LABEL_RID_MASK = (1 << LABEL_RID_BITS) - 1
+
+
+def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    labels = labels.astype(np.int64)
+    return labels & LABEL_RID_MASK, labels >> LABEL_RID_BITS
+
 
 class CollectionView:
     def __init__(self, cid: int, collection_id: str, dimension: int | None, space: str) -> None:
@@ -235,6 +246,20 @@ class CollectionView:
             starts = list(itertools.accumulate((len(d) + 1 for d in docs[:-1]), initial=0)) if docs else []
             self._doc_text = (_SEPARATOR.join(docs), starts)
         return self._doc_text
+
+    def labels(self, slots: np.ndarray | list[int]) -> np.ndarray:
+        """The HNSW labels of the current vectors of these slots."""
+        slots = np.asarray(slots, dtype=np.int64)
+        return self.rids[slots] | (self.vector_version[slots] << LABEL_RID_BITS)
+
+    def slots_of_labels(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(slots, valid): valid where the label is a live record's current vector."""
+        rids, versions = split_labels(labels)
+        if self.n == 0:
+            return np.zeros(len(rids), np.int64), np.zeros(len(rids), bool)
+        slots = np.minimum(np.searchsorted(self.rids[: self.n], rids), self.n - 1)
+        valid = (self.rids[slots] == rids) & self.live[slots] & (self.vector_version[slots] == versions)
+        return slots, valid
 
     def live_slots(self) -> np.ndarray:
         return np.flatnonzero(self.live[: self.n])
