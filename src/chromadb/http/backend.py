@@ -66,9 +66,12 @@ def _raise_for_error(response: httpx.Response) -> None:
         message = body.get("message", "") if cls is not None else ""
     except (orjson.JSONDecodeError, TypeError, KeyError):
         cls = None
+    trace_id = response.headers.get("chroma-trace-id")
     if cls is not None:
-        raise cls(message)
-    raise Exception(response.text)
+        error = cls(message)
+        error.trace_id = trace_id  # type: ignore[attr-defined]
+        raise error
+    raise Exception(response.text + (f" (trace ID: {trace_id})" if trace_id else ""))
 
 
 def _matrix(rows: Any) -> np.ndarray:

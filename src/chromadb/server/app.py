@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,7 +53,10 @@ def json_response(value: Any, status: int = 200) -> Response:
 
 
 def error_response(exc: BaseException) -> Response:
-    return json_response(error_body(exc), error_status(exc))
+    response = json_response(error_body(exc), error_status(exc))
+    # the Python client attaches it to the exception it raises (`error.trace_id`)
+    response.headers["chroma-trace-id"] = uuid.uuid4().hex
+    return response
 
 
 async def _drain(request: Request, cap: int) -> None:

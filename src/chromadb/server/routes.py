@@ -141,7 +141,8 @@ def delete_database(call: Call) -> Any:
 
 # -- collections ----------------------------------------------------------------------------------
 def list_collections(call: Call) -> Any:
-    return call.backend.list_collections(call.int_query("limit"), call.int_query("offset"), **call.scope)
+    models = call.backend.list_collections(call.int_query("limit"), call.int_query("offset"), **call.scope)
+    return [wire.collection_to_wire(m) for m in models]
 
 
 def count_collections(call: Call) -> Any:
@@ -150,17 +151,17 @@ def count_collections(call: Call) -> Any:
 
 def create_collection(call: Call) -> Any:
     req = wire.decode_create_collection(call.body())
-    return call.backend.create_collection(
-        req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope
+    return wire.collection_to_wire(
+        call.backend.create_collection(req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope)
     )
 
 
 def get_collection(call: Call) -> Any:
-    return call.backend.get_collection(call.params["collection_id"], **call.scope)
+    return wire.collection_to_wire(call.backend.get_collection(call.params["collection_id"], **call.scope))
 
 
 def get_collection_by_id(call: Call) -> Any:
-    return call.backend.get_collection_by_id(call.collection_id, **call.scope)
+    return wire.collection_to_wire(call.backend.get_collection_by_id(call.collection_id, **call.scope))
 
 
 def get_collection_by_crn(call: Call) -> Any:
@@ -168,7 +169,7 @@ def get_collection_by_crn(call: Call) -> Any:
     if len(parts) != 3 or not all(parts):
         raise InvalidArgumentError("Expected a collection resource name of the form tenant:database:collection")
     tenant, database, name = parts
-    return call.backend.get_collection(name, tenant, database)
+    return wire.collection_to_wire(call.backend.get_collection(name, tenant, database))
 
 
 def update_collection(call: Call) -> Any:

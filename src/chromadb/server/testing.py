@@ -18,7 +18,9 @@ __all__ = ["ServerHandle", "bind_socket", "start_server_in_thread"]
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: a free one); OSError if the address is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only disables Nagle (TCP_NODELAY) on sockets that do, and
+    # without it every keep-alive response waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:

@@ -25,6 +25,7 @@ from chromadb.errors import ChromaError, InvalidArgumentError
 __all__ = [
     "INCLUDE_VALUES",
     "UnprocessableEntityError",
+    "collection_to_wire",
     "decode_add",
     "decode_create_collection",
     "decode_delete",
@@ -39,6 +40,7 @@ __all__ = [
     "embeddings_from_wire",
     "embeddings_to_base64",
     "float32_matrix",
+    "index_schema",
 ]
 
 INCLUDE_VALUES = ("documents", "embeddings", "metadatas", "distances", "uris")
@@ -267,6 +269,49 @@ def embeddings_to_base64(embeddings: Any) -> list[str | None]:
         else:
             raw = np.ascontiguousarray(e, dtype="<f4").tobytes()
             out.append(binascii.b2a_base64(raw, newline=False).decode("ascii"))
+    return out
+
+
+# -- collections -------------------------------------------------------------------------------
+def index_schema(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    """The index schema upstream sends with a collection, derived from its configuration.
+
+    The Python client keeps it and edits it on `modify(configuration=...)`, which fails
+    unless `defaults` and the `#embedding` key both carry a vector index.
+    """
+    configuration = configuration or {}
+    hnsw = dict(configuration.get("hnsw") or {})
+    space = hnsw.pop("space", "l2")
+    ef = configuration.get("embedding_function") or {"type": "legacy"}
+    vector = {"space": space, "embedding_function": ef, "hnsw": hnsw}
+
+    def index(enabled: bool, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"enabled": enabled, "config": config or {}}
+
+    return {
+        "defaults": {
+            "string": {"fts_index": index(False), "string_inverted_index": index(True)},
+            "float_list": {"vector_index": index(False, vector)},
+            "sparse_vector": {"sparse_vector_index": index(False)},
+            "int": {"int_inverted_index": index(True)},
+            "float": {"float_inverted_index": index(True)},
+            "bool": {"bool_inverted_index": index(True)},
+        },
+        "keys": {
+            "#document": {"string": {"fts_index": index(True), "string_inverted_index": index(False)}},
+            "#embedding": {"float_list": {"vector_index": index(True, {**vector, "source_key": "#document"})}},
+        },
+    }
+
+
+def collection_to_wire(model: dict[str, Any]) -> dict[str, Any]:
+    """A collection model as the clients expect it: `configuration_json` an object, a `schema`."""
+    out = dict(model)
+    out["configuration_json"] = model.get("configuration_json") or {}
+    if out.get("schema") is None:
+        out["schema"] = index_schema(out["configuration_json"])
+    out.setdefault("log_position", 0)
+    out.setdefault("version", 0)
     return out
 
 

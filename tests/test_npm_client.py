@@ -1,0 +1,43 @@
+"""The official npm client (chromadb 3.x, pinned in tests/js/package.json) against our server.
+
+The client is installed with `npm install` into tests/js/node_modules (git-ignored) on
+first use. Skipped only when Node is not installed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chromadb.server.testing import start_server_in_thread
+
+JS_DIR = Path(__file__).parent / "js"
+
+
+@pytest.fixture(scope="module")
+def node_client() -> Path:
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed")
+    npm = shutil.which("npm")
+    assert npm is not None, "node is installed but npm is not"
+    if not (JS_DIR / "node_modules" / "chromadb" / "package.json").exists():
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--no-package-lock"],
+            cwd=JS_DIR, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, f"npm install failed:\n{result.stdout}\n{result.stderr}"
+    return JS_DIR / "npm_client_test.mjs"
+
+
+def test_npm_client_against_our_server(node_client, tmp_path):
+    with start_server_in_thread(str(tmp_path), allow_reset=True) as server:
+        result = subprocess.run(
+            ["node", str(node_client)],
+            env={**os.environ, "CHROMA_HOST": server.host, "CHROMA_PORT": str(server.port)},
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "npm client: all steps passed" in result.stdout
