@@ -18,8 +18,7 @@ from chromadb.errors import (
 BAD_INPUT = (ValueError, TypeError, InvalidArgumentError)
 
 
-@pytest.fixture
-def coll(client):
+def _filled(client):
     c = client.create_collection("errors", embedding_function=None)
     c.add(
         ids=["a", "b", "c"],
@@ -28,6 +27,19 @@ def coll(client):
         metadatas=[{"k": 1}, {"k": 2}, None],
     )
     return c
+
+
+@pytest.fixture
+def coll(local_client):
+    """For input the client refuses before sending anything (the same Collection code runs
+    over HTTP, so the in-process client is enough)."""
+    return _filled(local_client)
+
+
+@pytest.fixture
+def served(client):
+    """For errors the engine or the server decides: run through both backends."""
+    return _filled(client)
 
 
 def state(c) -> tuple:
@@ -50,19 +62,26 @@ def unchanged(coll):
     assert state(coll) == before
 
 
+@pytest.fixture
+def served_unchanged(served):
+    before = state(served)
+    yield served
+    assert state(served) == before
+
+
 WRITES = ["add", "upsert", "update"]
 
 
 # -- embeddings ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("op", WRITES)
-def test_wrong_dimension(unchanged, op):
+def test_wrong_dimension(served_unchanged, op):
     with pytest.raises(InvalidArgumentError, match="expecting embedding with dimension of 3, got 2"):
-        getattr(unchanged, op)(ids=["a", "new"], embeddings=[[1.0, 2.0], [3.0, 4.0]])
+        getattr(served_unchanged, op)(ids=["a", "new"], embeddings=[[1.0, 2.0], [3.0, 4.0]])
 
 
-def test_wrong_dimension_query(unchanged):
+def test_wrong_dimension_query(served_unchanged):
     with pytest.raises(InvalidArgumentError, match="dimension of 3, got 4"):
-        unchanged.query(query_embeddings=[[1.0, 2.0, 3.0, 4.0]], n_results=1)
+        served_unchanged.query(query_embeddings=[[1.0, 2.0, 3.0, 4.0]], n_results=1)
 
 
 @pytest.mark.parametrize("op", WRITES)
@@ -302,13 +321,13 @@ def test_duplicate_collection_name(client):
 
 # -- the backend door (what the HTTP server calls) refuses the same input ----------------------------------
 @pytest.fixture
-def door(coll):
+def door(served):
     """The backend a server puts in front of the engine: for the in-process client a checking
     LocalBackend on the same engine (the client's own backend may trust the Collection's
     checks), over HTTP the client's HttpBackend, i.e. the server."""
     from chromadb.api.local import LocalBackend
 
-    backend = coll._client._backend
+    backend = served._client._backend
     if not isinstance(backend, LocalBackend):
         yield backend
         return
@@ -317,7 +336,8 @@ def door(coll):
     checking.close()
 
 
-def test_backend_rejects_bad_batches(coll, door):
+def test_backend_rejects_bad_batches(served, door):
+    coll = served
     backend = door
     scope = {"tenant": coll.tenant, "database": coll.database}
     before = state(coll)

@@ -409,22 +409,22 @@ def test_where_shorthand_equals_eq(filter_collection):
     assert ids_where(filter_collection, explicit) == ["a", "c"]
 
 
-@pytest.mark.parametrize(
-    "where, expected",
-    [
-        ({"version": {"$eq": 1}}, ["a", "e"]),
-        ({"price": {"$eq": 3}}, ["b"]),  # int operand equals a float value numerically
-        ({"version": {"$gt": 1}}, ["b", "c"]),
-        ({"version": {"$gte": 2}}, ["b", "c"]),
-        ({"price": {"$lt": 3.0}}, ["a"]),
-        ({"price": {"$lte": 7.25}}, ["a", "b", "e"]),
-        ({"price": {"$gt": 5}}, ["c", "e"]),
-        ({"metadata_field": {"$in": ["value1", "value2", "value3"]}}, ["d", "e"]),
-        ({"version": {"$in": [2, 3]}}, ["b", "c"]),
-    ],
-)
-def test_where_operators(filter_collection, where, expected):
-    assert ids_where(filter_collection, where) == expected
+WHERE_OPERATORS_CASES = [
+    ({"version": {"$eq": 1}}, ["a", "e"]),
+    ({"price": {"$eq": 3}}, ["b"]),  # int operand equals a float value numerically
+    ({"version": {"$gt": 1}}, ["b", "c"]),
+    ({"version": {"$gte": 2}}, ["b", "c"]),
+    ({"price": {"$lt": 3.0}}, ["a"]),
+    ({"price": {"$lte": 7.25}}, ["a", "b", "e"]),
+    ({"price": {"$gt": 5}}, ["c", "e"]),
+    ({"metadata_field": {"$in": ["value1", "value2", "value3"]}}, ["d", "e"]),
+    ({"version": {"$in": [2, 3]}}, ["b", "c"]),
+]
+
+
+def test_where_operators(filter_collection):
+    for where, expected in WHERE_OPERATORS_CASES:
+        assert ids_where(filter_collection, where) == expected, where
 
 
 def test_where_ne_matches_records_lacking_the_key(filter_collection):
