@@ -254,6 +254,23 @@ def test_where_and_where_document_are_anded(coll):
     assert ids(coll, where={"s": "ab"}, where_document={"$not_contains": "q"}) == only("str")
 
 
+def test_server_accepts_logical_lists_of_any_length(coll):
+    # the server (any backend) evaluates what clients refuse: empty $and = true, empty $or = false,
+    # one clause = that clause (spec 8.4)
+    backend = coll._client._backend
+    scope = {"tenant": coll.tenant, "database": coll.database}
+
+    def served(where=None, where_document=None):
+        return backend.get(str(coll.id), None, where, where_document, None, None, [], **scope)["ids"]
+
+    assert served({"$and": []}) == IDS
+    assert served({"$or": []}) == []
+    assert served({"$and": [{"x": 1}]}) == only("i1", "f1")
+    assert served({"$or": [{"s": "b"}]}) == only("i2")
+    assert served(where_document={"$and": [{"$contains": "cat"}]}) == only("i1", "f15", "b1")
+    assert served(where_document={"$or": []}) == []
+
+
 def test_where_document_sees_updates(coll):
     coll.update(ids=["i2"], documents=["now a cat"], embeddings=[[3.0, 1.0]])
     assert "i2" in ids(coll, where_document={"$contains": "cat"})
@@ -289,6 +306,9 @@ INVALID_WHERE_CASES = [
     {"$and": {"x": 1}},
     {"$or": [{"x": {"$bad": 1}}, {"y": 2}]},
     {"#document": {"$regex": "("}},
+    {"$and": [{"x": 1}]},  # clients require at least two clauses (spec 8.4)
+    {"$or": []},
+    {"$contains": "red"},  # only inside a field expression
 ]
 
 
@@ -309,6 +329,8 @@ INVALID_WHERE_DOCUMENT_CASES = [
     {"$regex": "[z-a]"},
     {"$and": {"$contains": "a"}},
     {"contains": "a"},
+    {"$and": [{"$contains": "a"}]},
+    {"$or": []},
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chromadb.errors import ChromaError, InvalidArgumentError
+from chromadb.errors import ChromaError, DuplicateIDError, InvalidArgumentError
 
 
 def emb(*rows) -> list[list[float]]:
@@ -218,9 +218,33 @@ def test_delete_requires_something(five):
     assert five.count() == 5
 
 
-def test_delete_empty_ids_deletes_nothing(five):
-    five.delete(ids=[])
+def test_delete_ids_validated_like_writes(five):
+    with pytest.raises(ValueError, match="non-empty"):
+        five.delete(ids=[])
+    with pytest.raises(DuplicateIDError, match="duplicates of: a"):
+        five.delete(ids=["a", "b", "a"])
     assert five.count() == 5
+
+
+def test_delete_returns_deleted_count(five):
+    # spec 8.8: with a filter, the number of records removed; with ids only, len(ids)
+    assert five.delete(where={"color": "red"}) == {"deleted": 2}
+    assert five.delete(where_document={"$contains": "zzz"}) == {"deleted": 0}
+    assert five.delete(ids=["b", "nope"]) == {"deleted": 2}
+    assert five.get()["ids"] == ["d", "e"]
+
+
+def test_delete_with_limit(five):
+    # upstream 1.5.9: `limit` caps how many records a filtered delete removes
+    result = five.delete(where={"n": {"$gte": 1}}, limit=2)
+    assert result == {"deleted": 2}
+    assert five.count() == 3
+    assert len(five.get(where={"n": {"$gte": 1}})["ids"]) == 2
+    with pytest.raises(ValueError, match="limit"):
+        five.delete(ids=["a"], limit=1)
+    with pytest.raises((ValueError, TypeError)):
+        five.delete(where={"n": 1}, limit=-1)
+    assert five.count() == 3
 
 
 def test_delete_all_keeps_dimension(coll):
@@ -280,11 +304,15 @@ def test_get_returns_insertion_order_not_request_order(five):
     assert five.get(ids=["e", "a", "c"])["ids"] == ["a", "c", "e"]
     assert five.get(ids=["e", "missing", "b"])["ids"] == ["b", "e"]
     assert five.get(ids=["missing"])["ids"] == []
-    assert five.get(ids=[])["ids"] == []
 
 
-def test_get_duplicate_filter_ids(five):
-    assert five.get(ids=["c", "c"])["ids"] == ["c"]
+def test_get_ids_validated_like_writes(five):
+    # upstream's client validates get/delete ids as it does write ids (spec 8.6: duplicate ids
+    # in one request are rejected client-side)
+    with pytest.raises(ValueError, match="non-empty"):
+        five.get(ids=[])
+    with pytest.raises(DuplicateIDError, match="duplicates of: c"):
+        five.get(ids=["c", "c"])
 
 
 def test_updated_record_keeps_position(five):
