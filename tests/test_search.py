@@ -319,3 +319,28 @@ def test_exact_results_both_backends(client, space):
     res = coll.query(query_embeddings=queries, n_results=K, include=[])
     assert [list(r) for r in res["ids"]] == [[f"r{i}" for i in e] for e in truth(space, queries, x, live)]
     assert res["ids"][0][0] == "r1"
+
+
+def test_n_results_larger_than_collection(big):
+    # spec 8.3: never an error for n_results > count, also when the HNSW index answers
+    coll, data = big("cosine")
+    q = data.queries[:2]
+    res = coll.query(query_embeddings=q, n_results=N + 100, include=["distances"])
+    for qi in range(2):
+        assert len(res["ids"][qi]) == N
+        assert len(set(res["ids"][qi])) == N
+        d = np.asarray(res["distances"][qi])
+        assert np.all(np.diff(d) >= -1e-5)
+        exact = distances("cosine", q[qi : qi + 1], data.x)[0]
+        np.testing.assert_allclose(np.sort(d), np.sort(exact), rtol=1e-3, atol=1e-4)
+
+
+def test_large_k_recall(big):
+    # recall@10 is the bar (>= 0.99); for k = 500 the graph search (ef = k) is a bit coarser
+    # (about 0.98 here), so this only guards against gross losses
+    coll, data = big("l2")
+    k = 500
+    res = coll.query(query_embeddings=data.queries[:20], n_results=k, include=[])
+    assert all(len(r) == k for r in res["ids"])
+    expected = truth("l2", data.queries[:20], data.x, np.arange(N), k)
+    assert recall(res["ids"], expected) >= 0.95
