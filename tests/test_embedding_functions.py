@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -431,3 +432,22 @@ def test_without_onnx_package_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatc
     assert model.backend == "numpy"
     with pytest.raises(ImportError, match="pip install onnx"):
         _minilm.get_model("onnx")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_loads_its_own_model() -> None:
+    parent = _minilm.get_model()
+    expected = parent.embed(["after fork"])[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
+        pid = os.fork()
+    if pid == 0:  # child: must not reuse the parent's session and thread pool
+        ok = False
+        try:
+            fresh = not _minilm._models
+            ok = fresh and np.allclose(_minilm.get_model().embed(["after fork"])[0], expected, atol=1e-6)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _minilm.get_model() is parent

@@ -133,6 +133,18 @@ _lock = threading.Lock()
 _models: dict[tuple[str, tuple[str, ...] | None], MiniLM] = {}
 
 
+def _forget_models_after_fork() -> None:
+    # A forked child has none of the parent's onnxruntime worker threads; using the
+    # inherited session could hang, so the child loads its own on first use.
+    global _lock, _models
+    _lock = threading.Lock()
+    _models = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_models_after_fork)
+
+
 def get_model(backend: str | None = None, providers: Sequence[str] | None = None) -> MiniLM:
     """The process-wide model for `backend` ("auto", "onnx", "numpy"), loaded once."""
     backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
@@ -140,6 +152,8 @@ def get_model(backend: str | None = None, providers: Sequence[str] | None = None
         raise ValueError(f"Unknown embedding backend {backend!r}; use 'auto', 'onnx' or 'numpy'.")
     key = (backend, tuple(providers) if providers else None)
     model = _models.get(key)
+    if model is None and backend == "auto":
+        model = _models.get(("onnx", key[1]))  # loaded explicitly, so auto would pick it too
     if model is None:
         with _lock:
             model = _models.get(key)
