@@ -90,6 +90,12 @@ def test_golden_values(text: str, head: list[float], total: float) -> None:
     assert abs(float(v.sum()) - total) < 1e-5
 
 
+def test_chroma_l2_distance_example() -> None:
+    # Chroma 1.5.9 reports squared L2 0.4893 for this pair in a default collection.
+    a, b = DefaultEmbeddingFunction()(["A man is eating food.", "A man is eating a piece of bread."])
+    assert round(float(((a - b) ** 2).sum()), 4) == 0.4893
+
+
 def test_matches_sentence_transformers(reference: tuple[list[str], np.ndarray]) -> None:
     texts, ref = reference
     assert len(texts) >= 50
