@@ -43,11 +43,13 @@ for _ in $(seq 1 300); do
 done
 
 set +e
-"$PEER_DIR/run.sh" "$url" "$@"
-status=$?
+"$PEER_DIR/run.sh" "$url" "$@" | tee "$work/peer.out"
+status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then
-  echo "peer: server log (last 40 lines):" >&2
-  tail -n 40 "$work/server.log" >&2
+  echo "peer: server log (last 40 lines):"
+  tail -n 40 "$work/server.log"
+  # the suite's 'N passed, M failed' stays the closing line
+  tail -n 1 "$work/peer.out"
 fi
 exit "$status"

@@ -103,6 +103,18 @@ def test_collection_model(http):
     assert [c["name"] for c in http.get(f"{DB}/collections", params={"limit": 100, "offset": 0}).json()] == ["test1"]
 
 
+def test_collection_schema_mirrors_configuration(http):
+    # the Python client edits this schema on modify(configuration=...): both vector indexes must exist
+    coll = create(http, "schema", configuration={"hnsw": {"space": "ip", "ef_search": 7}})
+    for value_types in (coll["schema"]["defaults"], coll["schema"]["keys"]["#embedding"]):
+        config = value_types["float_list"]["vector_index"]["config"]
+        assert config["space"] == "ip" and config["hnsw"]["ef_search"] == 7
+    r = http.put(f"{DB}/collections/{coll['id']}", json={"new_configuration": {"hnsw": {"ef_search": 20}}})
+    assert r.status_code == 200
+    schema = http.get(f"{DB}/collections/schema").json()["schema"]
+    assert schema["keys"]["#embedding"]["float_list"]["vector_index"]["config"]["hnsw"]["ef_search"] == 20
+
+
 def test_create_existing_collection(http):
     first = create(http, "dup")
     assert_error(http.post(f"{DB}/collections", json={"name": "dup"}), 409, "UniqueConstraintError", "already exists")
@@ -111,7 +123,9 @@ def test_create_existing_collection(http):
 
 
 def test_missing_collection(http):
-    assert_error(http.get(f"{DB}/collections/nope"), 404, "NotFoundError", "Collection [nope] does not exist")
+    r = http.get(f"{DB}/collections/nope")
+    assert_error(r, 404, "NotFoundError", "Collection [nope] does not exist")
+    assert r.headers["chroma-trace-id"]  # the Python client puts it on the exception
     assert_error(http.delete(f"{DB}/collections/nope"), 404, "NotFoundError")
     missing = str(uuid.uuid4())
     assert_error(http.get(f"{DB}/collections/{missing}/count"), 404, "NotFoundError", missing)
@@ -330,6 +344,20 @@ def test_http_client_round_trip(server, http):
     with pytest.raises(InvalidArgumentError):
         col.add(ids=["c"], embeddings=[[1.0, 2.0, 3.0]])
     client.close()
+
+
+def test_listening_sockets_disable_nagle():
+    # asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it every
+    # keep-alive response waits ~40 ms for a delayed ACK
+    import socket
+
+    from chromadb.server.testing import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
 
 
 def test_http_client_needs_a_server():
