@@ -27,6 +27,13 @@ def _listify(value: Any, kind: type | tuple[type, ...]) -> Any:
     return [value]
 
 
+def _check_filters(where: Any, where_document: Any) -> None:
+    if where:
+        v.check_where(where, min_clauses=2)
+    if where_document:
+        v.check_where_document(where_document, min_clauses=2)
+
+
 class Collection:
     def __init__(self, client: Client, model: dict[str, Any], embedding_function: Any) -> None:
         self._client = client
@@ -150,17 +157,19 @@ class Collection:
         self._check_batch_size(len(ids))
         self._backend.update(str(self.id), ids, embeddings, metadatas, documents, uris, **self._scope())
 
-    def delete(self, ids=None, where=None, where_document=None) -> None:
-        ids = v.check_filter_ids(_listify(ids, str))
+    def delete(self, ids=None, where=None, where_document=None, limit: int | None = None) -> dict[str, int]:
+        ids = None if ids is None else v.check_ids(_listify(ids, str))
         if ids is None and not where and not where_document:
             raise ValueError("You must provide either ids, where, or where_document to delete.")
-        if where:
-            v.check_where(where)
-        if where_document:
-            v.check_where_document(where_document)
-        if ids is not None and len(ids) == 0 and not where and not where_document:
-            return
-        self._backend.delete(str(self.id), ids, where or None, where_document or None, None, **self._scope())
+        _check_filters(where, where_document)
+        if limit is not None:
+            if not where and not where_document:
+                raise ValueError("limit can only be specified when a where or where_document clause is provided")
+            v.check_limit_offset(limit, None)
+        deleted = self._backend.delete(
+            str(self.id), ids, where or None, where_document or None, limit, **self._scope()
+        )
+        return {"deleted": deleted}
 
     def _check_batch_size(self, n: int) -> None:
         limit = self._client.get_max_batch_size()
@@ -184,11 +193,8 @@ class Collection:
         return self._backend.count(str(self.id), **self._scope())
 
     def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None) -> GetResult:
-        ids = v.check_filter_ids(_listify(ids, str))
-        if where:
-            v.check_where(where)
-        if where_document:
-            v.check_where_document(where_document)
+        ids = None if ids is None else v.check_ids(_listify(ids, str))
+        _check_filters(where, where_document)
         include = v.check_include(list(_GET_INCLUDE if include is None else include), allow_distances=False)
         v.check_limit_offset(limit, offset)
         wire_include = [i for i in include if i != "data"]
@@ -225,10 +231,7 @@ class Collection:
             queries = v.to_embedding_matrix(query_embeddings, "query_embeddings")
         n_results = v.check_n_results(n_results)
         ids = v.check_filter_ids(_listify(ids, str))
-        if where:
-            v.check_where(where)
-        if where_document:
-            v.check_where_document(where_document)
+        _check_filters(where, where_document)
         include = v.check_include(list(_QUERY_INCLUDE if include is None else include), allow_distances=True)
         wire_include = [i for i in include if i != "data"]
         raw = self._backend.query(

@@ -236,7 +236,8 @@ def check_include(include: Any, allow_distances: bool) -> list[str]:
 
 
 # -- where / where_document ---------------------------------------------------------
-def check_where(where: Any) -> dict[str, Any]:
+def check_where(where: Any, min_clauses: int = 0) -> dict[str, Any]:
+    """`min_clauses`: the clients insist on at least 2 under $and/$or; the server takes any number."""
     if not isinstance(where, dict):
         raise ValueError(f"Expected where to be a dict, got {where!r}")
     if len(where) != 1:
@@ -247,8 +248,12 @@ def check_where(where: Any) -> dict[str, Any]:
     if key in ("$and", "$or"):
         if not isinstance(value, list):
             raise ValueError(f"Expected where value for {key} to be a list of where expressions, got {value!r}")
+        if len(value) < min_clauses:
+            raise ValueError(
+                f"Expected where value for $and or $or to be a list with at least two where expressions, got {value}"
+            )
         for sub in value:
-            check_where(sub)
+            check_where(sub, min_clauses)
         return where
     if key.startswith("$"):
         raise ValueError(f"Invalid where clause: unknown operator {key!r}")
@@ -288,7 +293,7 @@ def _check_where_field(key: str, value: Any) -> None:
         raise ValueError(f"Expected where operand value to be a str, int, float or bool for operator {op}, got {operand!r}")
 
 
-def check_where_document(where_document: Any) -> dict[str, Any]:
+def check_where_document(where_document: Any, min_clauses: int = 0) -> dict[str, Any]:
     if not isinstance(where_document, dict):
         raise ValueError(f"Expected where document to be a dict, got {where_document!r}")
     if len(where_document) != 1:
@@ -297,8 +302,13 @@ def check_where_document(where_document: Any) -> dict[str, Any]:
     if op in ("$and", "$or"):
         if not isinstance(operand, list):
             raise ValueError(f"Expected document value for {op} to be a list of where document expressions, got {operand!r}")
+        if len(operand) < min_clauses:
+            raise ValueError(
+                f"Expected document value for $and or $or to be a list with at least two where document "
+                f"expressions, got {operand}"
+            )
         for sub in operand:
-            check_where_document(sub)
+            check_where_document(sub, min_clauses)
         return where_document
     if op not in _DOC_OPS:
         raise ValueError(f"Expected where document operator to be one of {', '.join(_DOC_OPS + ('$and', '$or'))}, got {op}")

@@ -82,7 +82,8 @@ def search(view: CollectionView, queries: np.ndarray, k: int, allowed: np.ndarra
     if index is None or index.live_count == 0:
         use_index = False
     elif allowed is None:
-        use_index = True
+        # asking the graph for most of its elements fails (or is slower than a scan)
+        use_index = k * 4 <= len(candidates)
     else:
         # a selective filter is answered exactly; a broad one by oversampling the graph
         use_index = len(candidates) > EXACT_SEARCH_MAX and (
@@ -108,7 +109,10 @@ def _index_search(
         return tail
     kk = _oversampled_k(k, n_covered, index.live_count) if filtered else k
     kk = min(kk, index.live_count)
-    labels, _ = index.knn(queries, kk)
+    try:
+        labels, _ = index.knn(queries, kk)
+    except RuntimeError:  # hnswlib could not collect kk neighbours: answer exactly
+        return exact_search(view, queries, candidates, k)
     slots_all, valid_all = view.slots_of_labels(labels.reshape(-1))
     slots_all = slots_all.reshape(labels.shape)
     valid_all = valid_all.reshape(labels.shape)
