@@ -129,14 +129,19 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
     """A minimal OpenAPI 3 description: every route, its parameters and status."""
     paths: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for spec in routes:
+        operation_id = spec.handler.__name__
+        while operation_id in seen:  # one handler may serve two paths (GET /api/v2 and /heartbeat)
+            operation_id += "_"
+        seen.add(operation_id)
         params = [
             {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
             for part in spec.path.split("/")
             if part.startswith("{")
         ]
         operation: dict[str, Any] = {
-            "operationId": spec.handler.__name__ if spec.handler.__name__ != "handler" else f"unsupported_{len(paths)}",
+            "operationId": operation_id,
             "summary": (spec.handler.__doc__ or spec.handler.__name__.replace("_", " ")).strip().splitlines()[0],
             "parameters": params,
             "responses": {str(spec.status): {"description": "Success", "content": {"application/json": {}}}},

@@ -221,6 +221,8 @@ def unsupported(feature: str) -> Callable[[Call], Any]:
     def handler(call: Call) -> Any:
         raise FeatureUnavailableError(f"{feature} is unsupported for local chroma")
 
+    handler.__name__ = "unsupported_" + feature.lower().replace(" ", "_")
+    handler.__doc__ = f"{feature}: not offered by a single-node server (501)."
     return handler
 
 
