@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import threading
 import time
 import uuid
 from typing import Any
@@ -224,7 +223,7 @@ class Engine:
             records = self.store.all_records(row["cid"])
         view.load(records)
         view.seq = seq
-        self.indexer.load_index(view, row)
+        self.indexer.load_index(view, row, self.indexer.read_saved(row))
         return view
 
     def _catch_up(self, view: CollectionView) -> None:
@@ -348,7 +347,7 @@ class Engine:
                     prev = merged_rows.get(id_)
                     if prev is None and id_ in view.slot_of:
                         slot = view.slot_of[id_]
-                        prev = (int(view.rids[slot]), id_, view.documents[slot], view.uris[slot], view.metadatas[slot], None)
+                        prev = (int(view.rids[slot]), id_, view.documents[slot], view.uris[slot], view.metadata(slot), None)
                     if prev is None:
                         if not insert_missing:
                             continue  # update of a missing id is silently ignored
@@ -504,7 +503,7 @@ def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[s
         ),
         "documents": [view.documents[s] for s in slot_list] if "documents" in include else None,
         "uris": [view.uris[s] for s in slot_list] if "uris" in include else None,
-        "metadatas": [_public_metadata(view.metadatas[s]) for s in slot_list] if "metadatas" in include else None,
+        "metadatas": [_public_metadata(view.metadata(s)) for s in slot_list] if "metadatas" in include else None,
     }
 
 

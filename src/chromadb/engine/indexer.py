@@ -46,19 +46,22 @@ class Indexer:
         self._thread: threading.Thread | None = None
 
     # -- called by the engine, under its lock -------------------------------------------
-    def load_index(self, view: CollectionView, row: dict[str, Any]) -> None:
-        """Attach the saved index and mark what it covers; what changed since is searched exactly."""
-        directory = self.engine._index_dir(view.collection_id)
-        params = row["configuration"]["hnsw"]
-        loaded = None
-        if directory is not None and view.dimension is not None and os.path.isdir(directory):
-            with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
-                loaded = VectorIndex.load(directory, view.space, view.dimension, params)
-        if loaded is not None and loaded[1]["seq"] <= view.seq:
+    def read_saved(self, row: dict[str, Any]) -> tuple[VectorIndex, dict] | None:
+        """The collection's saved index file, if any (safe to call from another thread)."""
+        directory = self.engine._index_dir(row["id"])
+        if directory is None or row["dimension"] is None or not os.path.isdir(directory):
+            return None
+        space, params = row["configuration"]["hnsw"]["space"], row["configuration"]["hnsw"]
+        with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
+            return VectorIndex.load(directory, space, row["dimension"], params)
+
+    def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict] | None) -> None:
+        """Attach the saved index (from read_saved) and mark what it covers; the rest is searched exactly."""
+        if loaded is not None and loaded[1]["seq"] <= view.seq and loaded[0].dimension == view.dimension:
             index, meta = loaded
             store = self.engine.store
             with store.read():
-                changed = np.array([r[0] for r in store.records_since(view.cid, meta["seq"])], dtype=np.int64)
+                changed = np.array(store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
             # The index covers the records whose label it holds (not deleted), unless they
             # changed after it was saved; labels also restore each vector's version.
             labels = np.array([x for x in index.hnsw.get_ids_list() if x not in index.deleted], dtype=np.int64)

@@ -110,9 +110,14 @@ def _index_search(
     kk = _oversampled_k(k, n_covered, index.live_count) if filtered else k
     kk = min(kk, index.live_count)
     try:
-        labels, _ = index.knn(queries, kk)
-    except RuntimeError:  # hnswlib could not collect kk neighbours: answer exactly
+        # oversampled (filtered) searches need a beam wider than kk to return a good kk
+        found = index.knn(queries, kk, wait=False, min_ef=2 * kk if filtered else 0)
+    except RuntimeError:  # hnswlib could not collect kk neighbours
+        found = None
+    if found is None:
+        # the indexer is inserting (or the graph failed us): a scan beats waiting for it
         return exact_search(view, queries, candidates, k)
+    labels = found[0]
     slots_all, valid_all = view.slots_of_labels(labels.reshape(-1))
     slots_all = slots_all.reshape(labels.shape)
     valid_all = valid_all.reshape(labels.shape)

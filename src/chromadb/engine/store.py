@@ -312,6 +312,9 @@ class Store:
             f"SELECT {RECORD_COLUMNS} FROM records WHERE cid = ? AND seq > ? ORDER BY rid", (cid, seq)
         ).fetchall()
 
+    def rids_since(self, cid: int, seq: int) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT rid FROM records WHERE cid = ? AND seq > ?", (cid, seq))]
+
     def tombstones_since(self, cid: int, seq: int) -> list[int]:
         return [r[0] for r in self.conn.execute("SELECT rid FROM tombstones WHERE cid = ? AND seq > ?", (cid, seq))]
 

@@ -81,15 +81,22 @@ class VectorIndex:
             done += 1
         return done
 
-    def knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        ef = int(self.params.get("ef_search", 100))
+    def knn(
+        self, queries: np.ndarray, k: int, wait: bool = True, min_ef: int = 0
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graph."""
+        ef = max(int(self.params.get("ef_search", 100)), min_ef)
         if self.space == "ip":
             # inner product is not a metric: the graph search needs a wider beam for the same recall
             ef *= 2
         ef = max(ef, k)
-        with self.lock:
+        if not self.lock.acquire(blocking=wait):
+            return None
+        try:
             self.hnsw.set_ef(ef)
             return self.hnsw.knn_query(queries, k=k)
+        finally:
+            self.lock.release()
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, directory: str, seq: int) -> None:

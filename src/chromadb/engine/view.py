@@ -51,7 +51,7 @@ class CollectionView:
         self.ids: list[str | None] = []
         self.documents: list[str | None] = []
         self.uris: list[str | None] = []
-        self.metadatas: list[dict[str, Any] | None] = []
+        self.metadatas: list[dict[str, Any] | bytes | None] = []  # bytes: not parsed yet
         self.slot_of: dict[str, int] = {}
         self._columns: dict[str, Column] = {}
         self._doc_text: tuple[str, list[int]] | None = None
@@ -95,7 +95,8 @@ class CollectionView:
         self.ids = list(ids)
         self.documents = list(docs)
         self.uris = list(uris)
-        self.metadatas = [None if m is None else orjson.loads(m) for m in metas]
+        # parsed on first use (metadata(slot), or a column build): opening stays cheap
+        self.metadatas = list(metas)
         self.slot_of = {id_: i for i, id_ in enumerate(ids)}
         if blobs[0] is not None:
             matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
@@ -213,10 +214,16 @@ class CollectionView:
             self.norms[slots] = sq
 
     # -- reads ---------------------------------------------------------------------------
+    def metadata(self, slot: int) -> dict[str, Any] | None:
+        meta = self.metadatas[slot]
+        if isinstance(meta, bytes):
+            meta = self.metadatas[slot] = orjson.loads(meta)
+        return meta
+
     def column(self, key: str) -> Column:
         col = self._columns.get(key)
         if col is None:
-            col = Column.build(key, self.metadatas, self.n, self.capacity)
+            col = Column.build(key, [self.metadata(i) for i in range(self.n)], self.n, self.capacity)
             self._columns[key] = col
         return col
 
