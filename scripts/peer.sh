@@ -9,12 +9,22 @@
 # Exits with the suite's status: 0 only when nothing failed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The harness lives in the team's shared folder beside the checkout (or above it).
+if [ -z "${PEER_DIR:-}" ]; then
+  for up in .. ../.. ../../..; do
+    if [ -x "$ROOT/$up/shared/peer/run.sh" ]; then PEER_DIR="$ROOT/$up/shared/peer"; break; fi
+  done
+fi
 PEER_DIR="${PEER_DIR:-$ROOT/../shared/peer}"
 PY="${PY:-$ROOT/.venv/bin/python}"
 
 if [ ! -x "$PEER_DIR/run.sh" ]; then
   echo "peer: $PEER_DIR/run.sh not found (set PEER_DIR)" >&2
   exit 2
+fi
+if [ "${1:-}" = "--where" ]; then  # only say where the harness is
+  echo "$PEER_DIR"
+  exit 0
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/peer-server.XXXXXX")"

@@ -525,11 +525,17 @@ def test_query_filter_matches_nothing(five):
 
 
 def test_query_with_ids_restriction(five):
-    res = five.query(query_embeddings=[[0.0, 0.0]], n_results=10, ids=["e", "c", "missing"])
+    res = five.query(query_embeddings=[[0.0, 0.0]], n_results=10, ids=["e", "c"])
     assert res["ids"] == [["c", "e"]]
     assert res["distances"][0] == pytest.approx([4.0, 16.0])
     res = five.query(query_embeddings=[[0.0, 0.0]], n_results=1, ids=["e", "c"], where={"color": "red"})
     assert res["ids"] == [["c"]]
+
+
+def test_query_restricted_to_an_unknown_id_is_refused(five):
+    # upstream 1.5.9 (and its test-suite) refuse it rather than ignore the id
+    with pytest.raises(InvalidArgumentError, match="Error finding id missing"):
+        five.query(query_embeddings=[[0.0, 0.0]], n_results=10, ids=["e", "missing"])
 
 
 def test_multiple_query_embeddings(five):

@@ -479,6 +479,10 @@ class Engine:
             row = self._collection_row(collection_id, tenant, database)
             self._check_dimension(row, query_embeddings)
             view = self._view(row)
+            if ids is not None:
+                missing = next((i for i in ids if i not in view.slot_of), None)
+                if missing is not None:  # upstream refuses a query restricted to an unknown id
+                    raise InvalidArgumentError(f"Error finding id {missing}")
             filtered = ids is not None or bool(where) or bool(where_document)
             allowed = self._filter_mask(view, ids, where, where_document) if filtered else None
             found = search(view, query_embeddings, n_results, allowed)
