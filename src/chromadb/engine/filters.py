@@ -5,7 +5,7 @@ their positive form, so they match records that lack the key, as upstream does.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -17,19 +17,24 @@ if TYPE_CHECKING:
 DOCUMENT_KEY = "#document"
 
 
+def _combine(view: CollectionView, op: str, clauses: list[Any], evaluate: Callable[..., np.ndarray]) -> np.ndarray:
+    """$and / $or of sub-clauses; an empty $and matches everything, an empty $or nothing."""
+    if op == "$and":
+        mask = np.ones(view.n, dtype=bool)
+        for sub in clauses:
+            mask &= evaluate(view, sub)
+    else:
+        mask = np.zeros(view.n, dtype=bool)
+        for sub in clauses:
+            mask |= evaluate(view, sub)
+    return mask
+
+
 def where_mask(view: CollectionView, where: dict[str, Any]) -> np.ndarray:
     n = view.n
     ((key, value),) = where.items()
-    if key == "$and":
-        mask = np.ones(n, dtype=bool)
-        for sub in value:
-            mask &= where_mask(view, sub)
-        return mask
-    if key == "$or":
-        mask = np.zeros(n, dtype=bool)
-        for sub in value:
-            mask |= where_mask(view, sub)
-        return mask
+    if key in ("$and", "$or"):
+        return _combine(view, key, value, where_mask)
     if not isinstance(value, dict):
         value = {"$eq": value}
     ((op, operand),) = value.items()
@@ -56,16 +61,8 @@ def where_mask(view: CollectionView, where: dict[str, Any]) -> np.ndarray:
 def document_mask(view: CollectionView, where_document: dict[str, Any]) -> np.ndarray:
     n = view.n
     ((op, operand),) = where_document.items()
-    if op == "$and":
-        mask = np.ones(n, dtype=bool)
-        for sub in operand:
-            mask &= document_mask(view, sub)
-        return mask
-    if op == "$or":
-        mask = np.zeros(n, dtype=bool)
-        for sub in operand:
-            mask |= document_mask(view, sub)
-        return mask
+    if op in ("$and", "$or"):
+        return _combine(view, op, operand, document_mask)
     if op == "$contains":
         return view.documents_containing(operand)
     if op == "$not_contains":
