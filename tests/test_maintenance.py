@@ -78,3 +78,18 @@ def test_check_repair_vacuum(tmp_path):
     assert col.count() == N - len(range(0, N, 3))
     probe = col.get(ids=["a1"], include=["embeddings"])["embeddings"][0]
     assert col.query(query_embeddings=[probe], n_results=1)["ids"] == [["a1"]]
+
+
+def test_cli_check_repair_vacuum(tmp_path, capsys):
+    from chromadb.cli import main
+
+    path = str(tmp_path / "db")
+    client = chromadb.PersistentClient(path=path)
+    client.create_collection("clicheck", embedding_function=None).add(ids=["a", "b"], embeddings=[[1.0, 2.0], [3.0, 4.0]])
+    client.close()
+    assert main(["check", "--path", path]) == 0
+    assert "clicheck: 2 records" in capsys.readouterr().out
+    assert main(["repair", "--path", path]) == 0
+    assert main(["vacuum", "--path", path]) == 0
+    assert "MB ->" in capsys.readouterr().out
+    assert main(["check", "--path", str(tmp_path / "missing")]) == 1

@@ -224,7 +224,50 @@ def _parser() -> argparse.ArgumentParser:
         help="allow POST /api/v2/reset to delete everything (also ALLOW_RESET=true or CHROMA_ALLOW_RESET=true)",
     )
     run.set_defaults(func=cmd_run)
+
+    for name, func, text in (
+        ("check", cmd_check, "Verify a data directory: SQLite integrity, vector indexes against the records."),
+        ("repair", cmd_repair, "Delete the derived index files; they are rebuilt from SQLite on next use."),
+        ("vacuum", cmd_vacuum, "Give space back: compact SQLite and remove leftovers of deleted collections."),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+        sub.set_defaults(func=func)
     return parser
+
+
+def _existing_directory(path: str) -> str:
+    if not os.path.isfile(os.path.join(path, "chroma.sqlite3")):
+        raise CLIError(f"{path} is not a data directory (no chroma.sqlite3 in it)")
+    return path
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from chromadb.engine import maintenance
+
+    report = maintenance.check(_existing_directory(args.path))
+    print(f"sqlite integrity: {report['sqlite']}")
+    for c in report["collections"]:
+        index = f", index {c['index_elements']} elements ({c['index_stale_elements']} stale)" if "index_elements" in c else ""
+        print(f"{'ok ' if c['ok'] else 'BAD'} {c['name']}: {c['records']} records{index}")
+    print("ok" if report["ok"] else "problems found: run `chroma repair`")
+    return 0 if report["ok"] else 1
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from chromadb.engine import maintenance
+
+    removed = maintenance.repair(_existing_directory(args.path))
+    print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
+    return 0
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    from chromadb.engine import maintenance
+
+    before, after = maintenance.vacuum(_existing_directory(args.path))
+    print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
