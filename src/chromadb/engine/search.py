@@ -74,35 +74,36 @@ def search(view: CollectionView, queries: np.ndarray, k: int, allowed: np.ndarra
     """(slots, distances) per query, nearest first, at most k each."""
     n = view.n
     cand_mask = view.live[:n] if allowed is None else (view.live[:n] & allowed)
-    candidates = np.flatnonzero(cand_mask)
-    if len(candidates) == 0 or view.dimension is None:
+    # unfiltered: the count is known, so the O(N) candidate list is only built when needed
+    n_candidates = view.live_count if allowed is None else int(np.count_nonzero(cand_mask))
+    if n_candidates == 0 or view.dimension is None:
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in queries]
-    k = min(k, len(candidates))
+    k = min(k, n_candidates)
     index = view.index
     if index is None or index.live_count == 0:
         use_index = False
     elif allowed is None:
         # asking the graph for most of its elements fails (or is slower than a scan)
-        use_index = k * 4 <= len(candidates)
+        use_index = k * 4 <= n_candidates
     else:
         # a selective filter is answered exactly; a broad one by oversampling the graph
-        use_index = len(candidates) > EXACT_SEARCH_MAX and (
-            _oversampled_k(k, len(candidates), index.live_count) <= MAX_OVERSAMPLED
+        use_index = n_candidates > EXACT_SEARCH_MAX and (
+            _oversampled_k(k, n_candidates, index.live_count) <= MAX_OVERSAMPLED
         )
     if not use_index:
-        found = exact_search(view, queries, candidates, k)
+        found = exact_search(view, queries, np.flatnonzero(cand_mask), k)
     else:
-        found = _index_search(view, queries, k, cand_mask, candidates, allowed is not None)
+        found = _index_search(view, queries, k, cand_mask, n_candidates, allowed is not None)
     return [_finish(view, q, slots, k) for q, slots in zip(queries, found)]
 
 
 def _index_search(
-    view: CollectionView, queries: np.ndarray, k: int, cand_mask: np.ndarray, candidates: np.ndarray, filtered: bool
+    view: CollectionView, queries: np.ndarray, k: int, cand_mask: np.ndarray, n_candidates: int, filtered: bool
 ) -> list[np.ndarray]:
     index = view.index
-    covered = cand_mask & view.indexed[: view.n]
-    uncovered = np.flatnonzero(cand_mask & ~view.indexed[: view.n])
-    n_covered = int(covered.sum())
+    indexed = view.indexed[: view.n]
+    uncovered = np.flatnonzero(cand_mask & ~indexed)
+    n_covered = n_candidates - len(uncovered)
     results: list[np.ndarray] = []
     tail = exact_search(view, queries, uncovered, k) if len(uncovered) else [np.zeros(0, np.int64)] * len(queries)
     if n_covered == 0:
@@ -116,17 +117,17 @@ def _index_search(
         found = None
     if found is None:
         # the indexer is inserting (or the graph failed us): a scan beats waiting for it
-        return exact_search(view, queries, candidates, k)
+        return exact_search(view, queries, np.flatnonzero(cand_mask), k)
     labels = found[0]
     slots_all, valid_all = view.slots_of_labels(labels.reshape(-1))
     slots_all = slots_all.reshape(labels.shape)
     valid_all = valid_all.reshape(labels.shape)
     for qi in range(len(queries)):
         slots = slots_all[qi]
-        hits = slots[valid_all[qi] & covered[slots]]
+        hits = slots[valid_all[qi] & cand_mask[slots] & indexed[slots]]
         if len(hits) < min(k, n_covered):
             # the filter is too selective for this oversampling: search its candidates exactly
-            hits = exact_search(view, queries[qi : qi + 1], np.flatnonzero(covered), k)[0]
+            hits = exact_search(view, queries[qi : qi + 1], np.flatnonzero(cand_mask & indexed), k)[0]
         merged = np.concatenate([hits[:k], tail[qi]])
         results.append(merged)
     return results
