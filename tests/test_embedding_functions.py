@@ -7,6 +7,7 @@ torch 2.13.0, made by bench/make_reference_vectors.py). Golden values: default-e
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -147,6 +148,23 @@ def test_batches_hold_32_documents_and_bounded_padding() -> None:
     batches = _minilm._batches(list(range(90)), lengths)
     assert [len(b) for b in batches] == [32, 32, 8, 8, 8, 2]  # <= 2048 padded tokens each
     assert sorted(i for b in batches for i in b) == list(range(90))
+
+
+def test_small_calls_are_split_so_every_worker_has_a_batch() -> None:
+    assert [len(b) for b in _minilm._batches(list(range(32)), [10] * 32, 2)] == [16, 16]
+    assert [len(b) for b in _minilm._batches(list(range(40)), [10] * 40, 4)] == [8, 8, 16, 8]
+    assert _minilm._batches([0], [10], 2) == [[0]]  # one document stays one batch
+    assert [len(b) for b in _minilm._batches(list(range(70)), [10] * 70, 2)] == [32, 32, 6]
+
+
+def test_concurrent_batches_give_the_same_vectors() -> None:
+    model = _minilm.get_model("onnx")
+    texts = [f"document number {i} " + "word " * (i % 40) for i in range(100)]
+    one_at_a_time = np.stack(dataclasses.replace(model, workers=1).embed(texts))
+    together = np.stack(dataclasses.replace(model, workers=2).embed(texts))
+    np.testing.assert_allclose(together, one_at_a_time, atol=1e-6)
+    np.testing.assert_allclose(np.stack(dataclasses.replace(model, workers=2).embed(texts[:5])),
+                               one_at_a_time[:5], atol=1e-6)
 
 
 def test_truncation_at_256_tokens() -> None:

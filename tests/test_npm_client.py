@@ -41,3 +41,39 @@ def test_npm_client_against_our_server(node_client, tmp_path):
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "npm client: all steps passed" in result.stdout
+
+
+_AUTH_SCRIPT = """
+import assert from "node:assert/strict";
+import { ChromaClient } from "chromadb";
+const base = { host: process.env.CHROMA_HOST, port: Number(process.env.CHROMA_PORT), ssl: false };
+const token = process.env.CHROMA_TOKEN;
+const clients = {
+  "auth X_CHROMA_TOKEN": new ChromaClient({ ...base, auth: { provider: "token", credentials: token, tokenHeaderType: "X_CHROMA_TOKEN" } }),
+  "headers authorization": new ChromaClient({ ...base, headers: { authorization: `Bearer ${token}` } }),
+};
+for (const [name, client] of Object.entries(clients)) {
+  const col = await client.getOrCreateCollection({ name: "npm-auth", embeddingFunction: null });
+  await col.upsert({ ids: ["a"], embeddings: [[1, 2]] });
+  assert.equal(await col.count(), 1, name);
+}
+const anonymous = new ChromaClient(base);
+assert.equal(typeof (await anonymous.heartbeat()), "number");
+await assert.rejects(anonymous.listCollections(), (e) => e.name === "ChromaAuthError");
+const wrong = new ChromaClient({ ...base, headers: { "x-chroma-token": "wrong" } });
+await assert.rejects(wrong.listCollections(), (e) => e.constructor.name === "ChromaForbiddenError");
+console.log("npm auth: ok");
+"""
+
+
+def test_npm_client_with_a_token(node_client, tmp_path):
+    # npm 3.x `auth: {tokenHeaderType: "AUTHORIZATION"}` sends no header at all: use X_CHROMA_TOKEN or `headers`
+    with start_server_in_thread(str(tmp_path), auth_token="npm-token") as server:
+        result = subprocess.run(
+            ["node", "--input-type=module", "-e", _AUTH_SCRIPT],
+            cwd=JS_DIR,
+            env={**os.environ, "CHROMA_HOST": server.host, "CHROMA_PORT": str(server.port), "CHROMA_TOKEN": "npm-token"},
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "npm auth: ok" in result.stdout

@@ -174,3 +174,27 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, seed):
     some = next(iter(done - deleted))
     vec = col.get(ids=[f"b{some}-0"], include=["embeddings"])["embeddings"][0]
     assert col.query(query_embeddings=[vec], n_results=1)["ids"][0][0] == f"b{some}-0"
+
+
+def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path):
+    from chromadb.engine import maintenance
+
+    path = str(tmp_path / "db")
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("leftovers", embedding_function=None)
+    col.add(ids=["a"], embeddings=[[1.0, 2.0]])
+    client.close()
+    folder = os.path.join(path, str(col.id))
+    os.makedirs(folder, exist_ok=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # VectorIndex.save writes `<file>.<pid>.tmp` first: a SIGKILL before its rename leaves it
+    orphan = os.path.join(folder, f"hnsw.7.bin.{dead.pid}.tmp")
+    in_use = os.path.join(folder, f"hnsw.8.bin.{os.getpid()}.tmp")  # a live process may be saving
+    for name in (orphan, in_use):
+        with open(name, "wb") as f:
+            f.write(b"\0" * 4096)
+    report = maintenance.check(path)
+    assert report["ok"] and report["leftover_files"] == [orphan]
+    maintenance.vacuum(path)
+    assert not os.path.exists(orphan) and os.path.exists(in_use)

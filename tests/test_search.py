@@ -346,3 +346,34 @@ def test_large_k_recall(big):
     assert all(len(r) == k for r in res["ids"])
     expected = truth("l2", data.queries[:20], data.x, np.arange(N), k)
     assert recall(res["ids"], expected) >= 0.95
+
+
+def test_repeated_filter_sees_every_write(client):
+    """The engine remembers the allowed set (and its vectors) of recent filters: any write
+    that changes metadata, documents, vectors or membership must be seen by the next query."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2000, 8)).astype(np.float32)
+    col = client.create_collection("filter_cache", embedding_function=None)
+    col.add(
+        ids=[f"r{i}" for i in range(2000)],
+        embeddings=x,
+        metadatas=[{"group": i % 10} for i in range(2000)],
+        documents=[f"doc {i % 7}" for i in range(2000)],
+    )
+    where, doc = {"group": 3}, {"$contains": "doc 2"}
+
+    def top(q, **kw):
+        return col.query(query_embeddings=q[None, :], n_results=1, **kw)["ids"][0]
+
+    q = np.full(8, 4.0, dtype=np.float32)
+    assert top(q, where=where) != ["r0"] and top(q, where_document=doc) != ["r0"]  # r0 is group 0, doc 0
+    col.update(ids=["r0"], embeddings=q[None, :], metadatas=[{"group": 3}], documents=["doc 2"])
+    assert top(q, where=where) == ["r0"] and top(q, where_document=doc) == ["r0"]
+    col.update(ids=["r0"], metadatas=[{"group": 4}])
+    assert top(q, where=where) != ["r0"] and top(q, where={"group": 4}) == ["r0"]
+    col.delete(ids=["r0"])
+    assert top(q, where={"group": 4}) != ["r0"]
+    col.add(ids=["new"], embeddings=q[None, :], metadatas=[{"group": 4}])
+    assert top(q, where={"group": 4}) == ["new"]
+    col.upsert(ids=["new"], embeddings=-q[None, :])
+    assert top(q, where={"group": 4}) != ["new"] and top(-q, where={"group": 4}) == ["new"]

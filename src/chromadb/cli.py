@@ -1,6 +1,7 @@
 """The `chroma` command.
 
     chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
+               [--auth-token TOKEN] [--cors-allow-origins ORIGINS]
 
 Each subcommand is a function `cmd_<name>(args) -> int` registered in `_parser()`;
 add new ones there. The server and its dependencies are imported only by `run`.
@@ -18,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from chromadb.config import parse_origins
+
 __all__ = ["RunConfig", "load_run_config", "main"]
 
 DEFAULT_PATH = "./chroma"
@@ -27,7 +30,11 @@ _TRUE = {"1", "true", "yes", "on"}
 _CONFIG_KEYS = {
     "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset",
     "cors_allow_origins", "max_payload_size_bytes",
+    "chroma_server_cors_allow_origins", "chroma_server_auth_credentials", "chroma_server_authn_credentials",
 }
+# the server's token from the environment: our name first, then upstream's newer spelling
+_TOKEN_ENV = ("CHROMA_SERVER_AUTH_CREDENTIALS", "CHROMA_SERVER_AUTHN_CREDENTIALS")
+_CORS_ENV = "CHROMA_SERVER_CORS_ALLOW_ORIGINS"
 
 
 class CLIError(Exception):
@@ -40,8 +47,9 @@ class RunConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     allow_reset: bool = False
-    cors_allow_origins: list[str] = field(default_factory=list)
+    cors_allow_origins: list[str] | None = None
     max_body_bytes: int | None = None
+    auth_token: str | None = field(default=None, repr=False)
 
 
 def _env_allow_reset() -> bool:
@@ -78,10 +86,12 @@ def load_run_config(config_file: str) -> RunConfig:
     if data.get("sqlite_filename") not in (None, "chroma.sqlite3"):
         raise CLIError("sqlite_filename: only the default 'chroma.sqlite3' is supported")
     config.allow_reset = _bool_setting(data.get("allow_reset", False), "allow_reset")
-    origins = data.get("cors_allow_origins") or []
-    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-        raise CLIError("cors_allow_origins must be a list of origins")
-    config.cors_allow_origins = origins
+    for key in ("cors_allow_origins", "chroma_server_cors_allow_origins"):
+        if data.get(key) is not None:
+            config.cors_allow_origins = _origins_setting(data[key], key)
+    for key in ("chroma_server_auth_credentials", "chroma_server_authn_credentials"):
+        if data.get(key) is not None:
+            config.auth_token = _token_setting(data[key], key)
     if data.get("max_payload_size_bytes") is not None:
         size = data["max_payload_size_bytes"]
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
@@ -96,6 +106,27 @@ def _bool_setting(value: Any, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | {"0", "false", "no", "off"}:
         return value.strip().lower() in _TRUE
     raise CLIError(f"{name} must be true or false, got {value!r}")
+
+
+def _origins_setting(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        try:
+            return parse_origins(value)
+        except ValueError as e:
+            raise CLIError(f"{name}: {e}") from None
+    if not isinstance(value, list) or not all(isinstance(o, str) for o in value):
+        raise CLIError(f"{name} must be a list of origins")
+    return value
+
+
+def _token_setting(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CLIError(f"{name} must be a non-empty string")
+    token = value.strip()
+    if not token.isprintable() or not token.isascii() or " " in token:
+        # it travels in an HTTP header: printable ASCII without spaces, as upstream's clients require
+        raise CLIError(f"{name} must be printable ASCII without spaces")
+    return token
 
 
 def _port(value: Any) -> int:
@@ -165,6 +196,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.port is not None:
             config.port = _port(args.port)
     config.allow_reset = config.allow_reset or args.allow_reset or _env_allow_reset()
+    # precedence: flag, then config file, then environment
+    if args.auth_token is not None:
+        config.auth_token = _token_setting(args.auth_token, "--auth-token")
+    elif config.auth_token is None:
+        env_name = next((name for name in _TOKEN_ENV if os.environ.get(name)), None)
+        if env_name is not None:
+            config.auth_token = _token_setting(os.environ[env_name], env_name)
+    if args.cors_allow_origins is not None:
+        config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
+    elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
+        config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
     return serve(config)
 
 
@@ -182,6 +224,7 @@ def serve(config: RunConfig) -> int:
             config.allow_reset,
             config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             cors_allow_origins=config.cors_allow_origins or None,
+            auth_token=config.auth_token,
         )
     except Exception as e:
         for s in sockets:
@@ -190,12 +233,16 @@ def serve(config: RunConfig) -> int:
     print(_banner(path, config.host, port), flush=True)
     if config.allow_reset:
         print("Resets are allowed: POST /api/v2/reset deletes all data.", flush=True)
+    if config.auth_token:
+        print("Token auth is on: every route but heartbeat and version needs the token.", flush=True)
+    if config.cors_allow_origins:
+        print(f"CORS origins allowed: {', '.join(config.cors_allow_origins)}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: make that a clean exit
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        asyncio.run(server.serve(sockets=sockets))
+        server.run(sockets=sockets)  # on uvloop when it is installed (config loop="auto")
     except KeyboardInterrupt:
         pass
     finally:
@@ -222,6 +269,18 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-reset",
         action="store_true",
         help="allow POST /api/v2/reset to delete everything (also ALLOW_RESET=true or CHROMA_ALLOW_RESET=true)",
+    )
+    run.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        help="require this token ('Authorization: Bearer TOKEN' or 'X-Chroma-Token: TOKEN') on every route "
+        "but heartbeat and version (also CHROMA_SERVER_AUTH_CREDENTIALS; the environment keeps it out of `ps`)",
+    )
+    run.add_argument(
+        "--cors-allow-origins",
+        metavar="ORIGINS",
+        help="browser origins allowed by CORS, comma-separated or a JSON list; '*' for any "
+        "(also CHROMA_SERVER_CORS_ALLOW_ORIGINS)",
     )
     run.set_defaults(func=cmd_run)
 

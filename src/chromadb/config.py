@@ -7,16 +7,36 @@ works verbatim. Every field can also come from the environment, upper-cased
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-__all__ = ["Settings", "DEFAULT_TENANT", "DEFAULT_DATABASE"]
+__all__ = ["Settings", "DEFAULT_TENANT", "DEFAULT_DATABASE", "parse_origins"]
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
 
 _TRUE = {"1", "true", "yes", "on"}
+_SECRET_HEADERS = ("authorization", "x-chroma-token", "proxy-authorization")
+
+
+def _is_secret(name: str) -> bool:
+    return name.endswith(("credentials", "password"))
+
+
+def parse_origins(text: str) -> list[str]:
+    """CORS origins from a JSON list (`["http://a", "http://b"]`) or a comma list (`http://a,http://b`)."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValueError(f"Invalid list of origins {text!r}: not valid JSON") from None
+        if not isinstance(value, list) or not all(isinstance(o, str) for o in value):
+            raise ValueError(f"Invalid list of origins {text!r}: expected a JSON list of strings")
+        return [o.strip() for o in value if o.strip()]
+    return [o.strip() for o in text.split(",") if o.strip()]
 
 
 @dataclass
@@ -62,6 +82,20 @@ class Settings:
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
 
+    def __repr__(self) -> str:
+        # credentials never show up in logs or tracebacks
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if _is_secret(f.name) and value is not None:
+                value = "********"
+            elif f.name == "chroma_server_headers" and value:
+                value = {k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in value.items()}
+            elif f.name == "extra":
+                value = {k: "********" if _is_secret(k) else v for k, v in value.items()}
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
 
 def _from_env(name: str, f: Any) -> Any:
     raw = os.environ.get(name.upper())
@@ -76,4 +110,6 @@ def _from_env(name: str, f: Any) -> Any:
         return float(raw)
     if name == "chroma_server_http_port":
         return int(raw)
+    if name == "chroma_server_cors_allow_origins":
+        return parse_origins(raw)
     return raw

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ logger = logging.getLogger("chromadb.embedding_functions")
 MAX_TOKENS = 256  # including [CLS] and [SEP], as Chroma truncates
 BATCH_SIZE = 32
 BATCH_TOKENS = 2048  # padded tokens per batch; only long documents reach it
+MAX_WORKERS = 4  # concurrent batches at most: each holds its own buffers
+ARENA_KEEP_WIDTH = 128  # onnxruntime's arena is shrunk after batches wider than this
 PROGRESS_THRESHOLD = 256  # documents; smaller calls stay silent
 PROGRESS_ENV = "QUARRYDB_PROGRESS"  # "0" / "false" / "off" hides every bar
 BACKEND_ENV = "QUARRYDB_EMBED_BACKEND"  # "auto" (default), "onnx" or "numpy"
@@ -47,6 +50,7 @@ class MiniLM:
     forward: Forward
     backend: str
     source: str
+    workers: int = 1  # batches run at once, each on one core (onnx); numpy threads itself
 
     def embed(self, texts: Sequence[str], *, progress: bool | None = None) -> list[np.ndarray]:
         """One L2-normalised float32 vector of 384 per text, in input order."""
@@ -61,8 +65,9 @@ class MiniLM:
                 # Batching documents of similar length wastes little on padding; the
                 # vectors do not depend on the batch, and come back in input order.
                 order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-                for rows in _batches(order, [len(e.ids) for e in encodings]):
-                    vectors = self._embed_batch([encodings[i].ids for i in rows])
+                batches = _batches(order, [len(e.ids) for e in encodings], self.workers)
+                token_ids = [[encodings[i].ids for i in rows] for rows in batches]
+                for rows, vectors in zip(batches, self._run_batches(token_ids), strict=True):
                     for i, vector in zip(rows, vectors, strict=True):
                         out[chunk_start + i] = vector
                     if bar is not None:
@@ -71,6 +76,14 @@ class MiniLM:
             if bar is not None:
                 bar.close()
         return out
+
+    def _run_batches(self, batches: list[list[list[int]]]) -> Iterator[list[np.ndarray]]:
+        """Each batch's vectors, in order. Several batches run at once, one per core: on
+        2 cores that beats one batch at a time on 2 onnxruntime threads by ~7-10%, as
+        no operator waits for its other half (issue 5; numbers in bench/embedding_bench.py)."""
+        if self.workers == 1 or len(batches) == 1:
+            return map(self._embed_batch, batches)
+        return _run_concurrently(self._embed_batch, batches, self.workers)
 
     def _embed_batch(self, token_ids: list[list[int]]) -> list[np.ndarray]:
         width = max(len(ids) for ids in token_ids)
@@ -83,10 +96,22 @@ class MiniLM:
         return _pool_and_normalise(hidden, attention_mask)
 
 
-def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
+def _run_concurrently(
+    fn: Callable[[list[list[int]]], list[np.ndarray]], batches: list[list[list[int]]], workers: int
+) -> Iterator[list[np.ndarray]]:
+    # Threads per call, not a pool kept alive: nothing to go stale in a forked child,
+    # and starting two threads costs ~0.1 ms against >= 30 ms per batch.
+    with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="quarrydb-embed") as pool:
+        yield from pool.map(fn, batches)
+
+
+def _batches(order: list[int], lengths: list[int], workers: int = 1) -> list[list[int]]:
     """Split length-sorted rows into batches of at most BATCH_SIZE rows and
     BATCH_TOKENS padded tokens. 32 documents of 256 tokens take ~450 MB of attention
-    buffers; 8 at a time are no slower. Vectors do not depend on the batch."""
+    buffers; 8 at a time are no slower. Vectors do not depend on the batch.
+
+    With fewer batches than `workers` (a small call), the largest are halved so that
+    every worker has one: a call of 32 documents runs as 2 x 16 on 2 cores."""
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
@@ -96,6 +121,13 @@ def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
         current.append(i)
     if current:
         batches.append(current)
+    while len(batches) < workers:
+        largest = max(range(len(batches)), key=lambda b: len(batches[b]))
+        rows = batches[largest]
+        if len(rows) < 2:
+            break
+        half = len(rows) // 2
+        batches[largest : largest + 1] = [rows[:half], rows[half:]]
     return batches
 
 
@@ -171,17 +203,23 @@ def _load(backend: str, providers: Sequence[str] | None) -> MiniLM:
     if backend == "auto":
         backend = "onnx" if _onnxruntime_available() else "numpy"
         try:
-            return MiniLM(tokenizer, _forward(backend, files, providers), backend, files.source)
+            forward, workers = _forward(backend, files, providers)
+            return MiniLM(tokenizer, forward, backend, files.source, workers)
         except ImportError as exc:
             if backend == "numpy" or files.safetensors is None:
                 raise
             logger.warning("%s; embedding with the numpy fallback instead", exc)
             backend = "numpy"
-    return MiniLM(tokenizer, _forward(backend, files, providers), backend, files.source)
+    forward, workers = _forward(backend, files, providers)
+    return MiniLM(tokenizer, forward, backend, files.source, workers)
 
 
-def _forward(backend: str, files: ModelFiles, providers: Sequence[str] | None) -> Forward:
-    return _numpy_forward(files) if backend == "numpy" else _onnx_forward(files, providers)
+def _forward(backend: str, files: ModelFiles, providers: Sequence[str] | None) -> tuple[Forward, int]:
+    """The forward pass and how many batches it should run at once."""
+    if backend == "numpy":
+        return _numpy_forward(files), 1  # OpenBLAS already uses every core
+    workers = min(_cpu_count(), MAX_WORKERS)
+    return _onnx_forward(files, providers, intra_op_threads=_cpu_count() - workers + 1), workers
 
 
 def _load_tokenizer(files: ModelFiles) -> Any:
@@ -219,17 +257,19 @@ def _numpy_forward(files: ModelFiles) -> Forward:
     return NumpyBert(load_bert_weights(files.safetensors))
 
 
-def _onnx_forward(files: ModelFiles, providers: Sequence[str] | None) -> Forward:
+def _onnx_forward(files: ModelFiles, providers: Sequence[str] | None, *, intra_op_threads: int) -> Forward:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = _cpu_count()
+    # Concurrent runs share this pool; on 2 to 4 cores each run is single-threaded.
+    options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = 1
-    # The arena never gives memory back: one batch of long documents would keep the
-    # process ~450 MB larger for good. Without it, buffers are freed after each run.
-    options.enable_cpu_mem_arena = False
+    # The arena reuses buffers between runs. Without it every run maps its ~50 MB of
+    # intermediates afresh and page-faults them in: ~10% of the time on short documents
+    # (issue 5). It grows to the largest batch seen, so wide batches shrink it after.
+    options.enable_cpu_mem_arena = True
     # Idle worker threads sleep instead of spinning: when other processes share the
     # cores, spinning halved throughput here (50 vs 76 docs/s at load 5 on 2 cores).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -243,9 +283,15 @@ def _onnx_forward(files: ModelFiles, providers: Sequence[str] | None) -> Forward
     else:
         sess = _session_from_safetensors(files, session)
 
+    shrink = ort.RunOptions()
+    shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
     def forward(input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
         feed = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-        hidden: np.ndarray = sess.run(None, feed)[0]
+        # Attention buffers grow with the square of the width: after a wide batch, hand
+        # the arena's extra memory back (steady RSS ~230 MB instead of ~270-500 MB).
+        wide = input_ids.shape[1] > ARENA_KEEP_WIDTH
+        hidden: np.ndarray = sess.run(None, feed, shrink if wide else None)[0]
         return hidden
 
     return forward

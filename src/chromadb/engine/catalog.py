@@ -39,17 +39,30 @@ METADATA_KEYS = {
 }
 
 
+# Upper bounds: hnswlib allocates M links per element up front and grows the index by
+# resize_factor, so unbounded values are a memory bomb (found by fuzzing the server).
+# Upstream's own property tests stay below M 1000 and resize_factor 5.
+_MAX_NEIGHBORS = 2048
+_MAX_RESIZE_FACTOR = 100.0
+_MAX_INT_PARAM = 2**31 - 1
+
+
 def _check_param(key: str, value: Any, source: str) -> None:
     if key == "space":
         if value not in SPACES:
             raise ValueError(f"Invalid {source} space {value!r}: expected one of l2, ip, cosine")
         return
     if key == "resize_factor":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(f"Invalid {source} resize_factor {value!r}: expected a positive number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _MAX_RESIZE_FACTOR:
+            raise ValueError(
+                f"Invalid {source} resize_factor {value!r}: expected a positive number up to {_MAX_RESIZE_FACTOR:g}"
+            )
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"Invalid {source} {key} {value!r}: expected a positive integer")
+    limit = _MAX_NEIGHBORS if key == "max_neighbors" else _MAX_INT_PARAM
+    if value > limit:
+        raise ValueError(f"Invalid {source} {key} {value!r}: expected at most {limit}")
     if key in ("batch_size", "sync_threshold") and value < 2:
         raise ValueError(f"Invalid {source} {key} {value!r}: expected at least 2")
 

@@ -7,21 +7,24 @@ engine on the same file) are seen at once.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.search import search
-from chromadb.engine.store import Store, dumps, loads
+from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
@@ -39,6 +42,8 @@ class Engine:
         self.store = Store(None if path is None else os.path.join(path, "chroma.sqlite3"), busy_timeout)
         self.lock = self.store.lock
         self.views: dict[str, CollectionView] = {}
+        self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
+        self._rows_version: tuple[int, int] | None = None
         self.indexer = Indexer(self)
         self.closed = False
         with self.store.write():
@@ -198,11 +203,8 @@ class Engine:
 
     def _collection_row(self, collection_id: str, tenant: str | None, database: str | None) -> dict[str, Any]:
         row = self.store.get_collection_by_id(collection_id)
-        if row is None or (tenant is not None and row["tenant"] != tenant) or (
-            database is not None and row["database"] != database
-        ):
-            raise NotFoundError(f"Collection [{collection_id}] does not exist")
-        return row
+        _check_scope(row, collection_id, tenant, database)
+        return row  # type: ignore[return-value]
 
     # -- views ----------------------------------------------------------------------------
     def _view(self, row: dict[str, Any]) -> CollectionView:
@@ -212,16 +214,19 @@ class Engine:
             view = self._load_view(row)
             self.views[row["id"]] = view
         elif view.seq != row["seq"]:
-            self._catch_up(view)
+            try:
+                self._catch_up(view)
+            except TombstonesPruned:  # too far behind to replay the deletes: reload
+                view = self.views[row["id"]] = self._load_view(row)
         return view
 
     def _load_view(self, row: dict[str, Any]) -> CollectionView:
         space = row["configuration"]["hnsw"]["space"]
-        view = CollectionView(row["cid"], row["id"], row["dimension"], space)
+        view = CollectionView(row["cid"], row["id"], row["dimension"], space, self.store)
         with self.store.read():
             seq = self.store.collection_state(row["cid"])[0]  # type: ignore[index]
-            records = self.store.all_records(row["cid"])
-        view.load(records)
+            rids = self.store.record_rids(row["cid"])
+        view.open(rids)
         view.seq = seq
         self.indexer.load_index(view, row, self.indexer.read_saved(row))
         return view
@@ -246,11 +251,8 @@ class Engine:
         if rows:
             if index is not None:
                 # updated vectors: hide the old ones until they are indexed again
-                stale = []
-                for r in rows:
-                    slot = view.slot_of.get(r[1])
-                    if r[5] is not None and slot is not None and view.rids[slot] == r[0] and view.indexed[slot]:
-                        stale.append(slot)
+                slots, found = view.locate([r[0] for r in rows if r[5] is not None])
+                stale = slots[found & view.indexed[slots]]
                 index.mark_deleted(view.labels(stale).tolist())
             view.apply_rows(rows)
         view.seq = seq
@@ -297,11 +299,12 @@ class Engine:
                 row = self._collection_row(collection_id, tenant, database)
                 self._check_dimension(row, embeddings)
                 view = self._view(row)
+                existing = view.slots_of_ids(ids)
                 seen: set[str] = set()
                 new_rows = []
                 rid = self.store.next_rid()
                 for i, id_ in enumerate(ids):
-                    if id_ in view.slot_of or id_ in seen:
+                    if id_ in existing or id_ in seen:
                         continue  # add of an existing id is a silent no-op; first in a batch wins
                     seen.add(id_)
                     meta = _clean_metadata(metadatas[i] if metadatas else None)
@@ -373,7 +376,7 @@ class Engine:
                 if final_inserts:
                     self.store.insert_records(row["cid"], seq, [_encode(r) for r in final_inserts])
                 if updates:
-                    self.store.update_records(seq, [_encode_update(r, view) for r in updates])
+                    self.store.update_records(seq, [_encode_update(r) for r in updates])
                 if row["dimension"] is None and matrix is not None:
                     self.store.set_dimension(row["cid"], matrix.shape[1])
             self._after_commit(view, final_inserts + updates, [], seq)
@@ -415,9 +418,30 @@ class Engine:
             self.views.pop(view.collection_id, None)
 
     # -- reads -------------------------------------------------------------------------------
-    def _read_view(self, collection_id: str, tenant: str | None, database: str | None) -> CollectionView:
-        row = self._collection_row(collection_id, tenant, database)
-        return self._view(row)
+    @contextlib.contextmanager
+    def _reading(self, collection_id: str, tenant: str | None, database: str | None) -> Iterator[CollectionView]:
+        """The collection's view, up to date, for one read operation (under the engine lock).
+
+        When nothing was committed since the last read, the cached collection row is
+        still right and no SQL runs. A view that may still fetch rows lazily is read in
+        one snapshot, so what it fetches matches what it caught up to.
+        """
+        with self.lock:
+            version = self.store.version()
+            if version != self._rows_version:
+                self._rows.clear()
+                self._rows_version = version
+            row = self._rows.get(collection_id)
+            if row is None:
+                row = self._rows[collection_id] = self.store.get_collection_by_id(collection_id)
+            if row is not None:
+                _check_scope(row, collection_id, tenant, database)
+                view = self._view(row)
+                if view.fields_loaded and view.vectors_loaded:
+                    yield view
+                    return
+            with self.store.read():
+                yield self._view(self._collection_row(collection_id, tenant, database))
 
     def _select(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
         """Live slots passing ids AND where AND where_document, in insertion order."""
@@ -428,8 +452,7 @@ class Engine:
         n = view.n
         if ids is not None:
             mask = np.zeros(n, dtype=bool)
-            slots = [view.slot_of[i] for i in ids if i in view.slot_of]
-            mask[slots] = True
+            mask[list(view.slots_of_ids(ids).values())] = True
         else:
             mask = view.live[:n].copy()
         if where:
@@ -439,8 +462,8 @@ class Engine:
         return mask & view.live[:n]
 
     def count(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> int:
-        with self.lock:
-            return self._read_view(collection_id, tenant, database).live_count
+        with self._reading(collection_id, tenant, database) as view:
+            return view.live_count
 
     def get(
         self,
@@ -454,8 +477,8 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> dict[str, Any]:
-        with self.lock:
-            view = self._read_view(collection_id, tenant, database)
+        # one snapshot: what the view loads lazily matches what it caught up to
+        with self._reading(collection_id, tenant, database) as view:
             slots = self._select(view, ids, where, where_document)
             end = None if limit is None else offset + limit
             slots = slots[offset:end]
@@ -475,16 +498,18 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> dict[str, Any]:
-        with self.lock:
-            row = self._collection_row(collection_id, tenant, database)
-            self._check_dimension(row, query_embeddings)
-            view = self._view(row)
+        with self._reading(collection_id, tenant, database) as view:
+            self._check_dimension({"dimension": view.dimension}, query_embeddings)
             if ids is not None:
-                missing = next((i for i in ids if i not in view.slot_of), None)
+                known = view.slots_of_ids(ids)
+                missing = next((i for i in ids if i not in known), None)
                 if missing is not None:  # upstream refuses a query restricted to an unknown id
                     raise InvalidArgumentError(f"Error finding id {missing}")
-            filtered = ids is not None or bool(where) or bool(where_document)
-            allowed = self._filter_mask(view, ids, where, where_document) if filtered else None
+            allowed = None
+            if ids is not None or where or where_document:
+                # a filter by ids is not worth remembering; one on content is (view.candidates)
+                key = None if ids is not None else orjson.dumps([where, where_document], option=orjson.OPT_SORT_KEYS)
+                allowed = view.candidates(key, lambda: self._filter_mask(view, ids, where, where_document))
             found = search(view, query_embeddings, n_results, allowed)
             per_query = [_rows(view, slots, include) for slots, _ in found]
         result: dict[str, Any] = {key: None for key in ("embeddings", "documents", "uris", "metadatas", "distances")}
@@ -499,20 +524,11 @@ class Engine:
 
 
 def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[str, Any]:
-    slot_list = slots.tolist()
-    return {
-        "ids": [view.ids[s] for s in slot_list],
-        "embeddings": view.vectors[slots].copy() if "embeddings" in include and view.dimension else (
-            np.zeros((0, view.dimension or 0), np.float32) if "embeddings" in include else None
-        ),
-        "documents": [view.documents[s] for s in slot_list] if "documents" in include else None,
-        "uris": [view.uris[s] for s in slot_list] if "uris" in include else None,
-        "metadatas": [_public_metadata(view.metadata(s)) for s in slot_list] if "metadatas" in include else None,
-    }
-
-
-def _public_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
-    return None if meta is None else dict(meta)
+    result: dict[str, Any] = view.fields_of(slots.tolist(), include)
+    result["embeddings"] = None
+    if "embeddings" in include:
+        result["embeddings"] = view.gather(slots)[0] if view.dimension else np.zeros((0, 0), np.float32)
+    return result
 
 
 def _clean_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -537,19 +553,21 @@ def _merge_metadata(old: dict[str, Any] | None, new: dict[str, Any] | None) -> d
     return merged or None
 
 
+def _check_scope(row: dict[str, Any] | None, collection_id: str, tenant: str | None, database: str | None) -> None:
+    if row is None or (tenant is not None and row["tenant"] != tenant) or (
+        database is not None and row["database"] != database
+    ):
+        raise NotFoundError(f"Collection [{collection_id}] does not exist")
+
+
 def _encode(r: tuple) -> tuple:
     vec = r[5]
     return (r[0], r[1], r[2], r[3], dumps(r[4]), None if vec is None else np.asarray(vec, np.float32).tobytes())
 
 
-def _encode_update(r: tuple, view: CollectionView) -> tuple:
-    vec = r[5]
-    if vec is None:
-        slot = view.slot_of[r[1]]
-        blob = view.vectors[slot].tobytes()
-    else:
-        blob = np.asarray(vec, np.float32).tobytes()
-    return (r[0], r[2], r[3], dumps(r[4]), blob)
+def _encode_update(r: tuple) -> tuple:
+    vec = r[5]  # None: the stored vector stays
+    return (r[0], r[2], r[3], dumps(r[4]), None if vec is None else np.asarray(vec, np.float32).tobytes())
 
 
 def _decode(r: tuple) -> tuple:

@@ -14,7 +14,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from filelock import FileLock
 
 from chromadb.engine import catalog
 from chromadb.engine.vector_index import VectorIndex
@@ -52,8 +51,13 @@ class Indexer:
         if directory is None or row["dimension"] is None or not os.path.isdir(directory):
             return None
         space, params = row["configuration"]["hnsw"]["space"], row["configuration"]["hnsw"]
-        with FileLock(os.path.join(directory, "index.lock")):  # not while another process saves
-            return VectorIndex.load(directory, space, row["dimension"], params)
+        # No lock: a save replaces index.json atomically, then drops the older file; a
+        # reader that lost that race finds its file gone and reads the new pair.
+        for _ in range(3):
+            loaded = VectorIndex.load(directory, space, row["dimension"], params)
+            if loaded is not None or not os.path.exists(os.path.join(directory, "index.json")):
+                return loaded
+        return None
 
     def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict] | None) -> None:
         """Attach the saved index (from read_saved) and mark what it covers; the rest is searched exactly."""
@@ -64,14 +68,16 @@ class Indexer:
                 changed = np.array(store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
             # The index covers the records whose label it holds (not deleted), unless they
             # changed after it was saved; labels also restore each vector's version.
-            labels = np.array([x for x in index.hnsw.get_ids_list() if x not in index.deleted], dtype=np.int64)
+            labels = np.array(index.hnsw.get_ids_list(), dtype=np.int64)
+            if index.deleted:
+                labels = labels[~np.isin(labels, np.fromiter(index.deleted, dtype=np.int64))]
             rids, versions = split_labels(labels)
             stale = np.isin(rids, changed)
             slots = np.minimum(np.searchsorted(view.rids[: view.n], rids), max(view.n - 1, 0))
             present = (view.rids[slots] == rids) & view.live[slots] & ~stale
             view.vector_version[slots[present]] = versions[present]
-            view.indexed[: view.n] = False
-            view.indexed[slots[present]] = True
+            view.set_indexed(slice(0, view.n), False)
+            view.set_indexed(slots[present])
             index.mark_deleted(labels[~present].tolist())  # deleted or changed since the save
             view.index = index
             self.wake()
@@ -92,7 +98,7 @@ class Indexer:
         self.wake()
 
     def _new_index(self, view: CollectionView) -> VectorIndex:
-        view.indexed[:] = False
+        view.set_indexed(slice(None), False)
         row = self.engine.store.get_collection_by_id(view.collection_id)
         params = (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
         return VectorIndex(view.space, view.dimension, params, capacity=view.live_count)  # type: ignore[arg-type]
@@ -110,7 +116,9 @@ class Indexer:
             return
         try:
             os.makedirs(directory, exist_ok=True)
-            with FileLock(os.path.join(directory, "index.lock")):
+            from filelock import FileLock  # imported here: it costs a fresh process ~30 ms
+
+            with FileLock(os.path.join(directory, "index.lock")):  # one saver at a time
                 index.save(directory, view.seq)
         except OSError as e:  # the index is a cache: losing a save only costs replay time
             logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
@@ -171,10 +179,10 @@ class Indexer:
                 index = view.index
                 if index is None:
                     continue
-                pending = np.flatnonzero(view.live[: view.n] & ~view.indexed[: view.n])
+                pending = view.pending_slots()
                 if len(pending):
                     chunk = pending[:INDEX_CHUNK]
-                    vectors = view.vectors[chunk].copy()
+                    vectors = view.gather(chunk)[0]
                     labels = view.labels(chunk)
                     break
             else:
@@ -185,7 +193,7 @@ class Indexer:
                 return True
             # slots may have moved (compaction) and records may have changed meanwhile
             slots, current = view.slots_of_labels(labels)
-            view.indexed[slots[current]] = True
+            view.set_indexed(slots[current])
             if not current.all():
                 index.mark_deleted(labels[~current].tolist())
         return True

@@ -36,6 +36,8 @@ def check(path: str) -> dict[str, Any]:
                 entry["ok"] = entry["records"] == entry["view_records"] and entry.get("index_stale_elements", 0) == 0
             collections.append(entry)
         report["collections"] = collections
+        # harmless for correctness (`chroma vacuum` removes them), so not a reason to fail
+        report["leftover_files"] = leftover_files(path)
         report["ok"] = report["sqlite"] == "ok" and all(c["ok"] for c in collections)
         return report
     finally:
@@ -76,7 +78,42 @@ def vacuum(path: str) -> tuple[int, int]:
         full = os.path.join(path, name)
         if os.path.isdir(full) and _looks_like_uuid(name) and name not in ids:
             shutil.rmtree(full, ignore_errors=True)
+    for leftover in leftover_files(path):
+        try:
+            os.remove(leftover)
+        except OSError:
+            pass
     return before, directory_size(path)
+
+
+def leftover_files(path: str) -> list[str]:
+    """Temporary index files of writers that died mid-save (`<name>.<pid>.tmp`, that pid gone).
+
+    A process killed while it saves an index leaves its temporary copy behind, as large
+    as the index, and nothing else would ever remove it.
+    """
+    found = []
+    for name in sorted(os.listdir(path)):
+        folder = os.path.join(path, name)
+        if not (_looks_like_uuid(name) and os.path.isdir(folder)):
+            continue
+        for file in sorted(os.listdir(folder)):
+            parts = file.split(".")
+            if len(parts) >= 3 and parts[-1] == "tmp" and parts[-2].isdigit() and not _alive(int(parts[-2])):
+                found.append(os.path.join(folder, file))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # cannot tell: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def directory_size(path: str) -> int:

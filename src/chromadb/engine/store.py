@@ -6,7 +6,9 @@ Tables:
                insertion order and the vector index label; `seq` is the collection
                sequence number of the write that last touched the row
   tombstones   (collection, rid, seq) of deleted records, so another process (or a
-               saved vector index) can catch up with "changes since seq N"
+               saved vector index) can catch up with "changes since seq N"; pruned
+               (see Store.prune_tombstones), with `collections.tombstone_horizon` the
+               newest seq pruned
   migrations   names of applied schema migrations
 """
 from __future__ import annotations
@@ -19,10 +21,14 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 
 # Bound-variable batches stay far below SQLite's limit (32766 on old builds).
 MAX_VARS = 900
+
+# Tombstones are kept for this many writes to their collection (see Store.prune_tombstones).
+TOMBSTONE_KEEP_SEQS = 1000
 
 _MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -62,6 +68,10 @@ _MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX tombstones_by_seq ON tombstones (cid, seq);
         """,
     ),
+    (
+        "0002_tombstone_horizon",
+        "ALTER TABLE collections ADD COLUMN tombstone_horizon INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 RECORD_COLUMNS = "rid, id, document, uri, metadata, embedding"
@@ -75,6 +85,10 @@ def loads(blob: bytes | None) -> Any:
     return None if blob is None else orjson.loads(blob)
 
 
+class TombstonesPruned(Exception):
+    """Raised by `Store.tombstones_since` when deletes after that seq can no longer be listed."""
+
+
 def chunks(values: Sequence[Any], size: int = MAX_VARS) -> Iterator[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -86,6 +100,7 @@ class Store:
     def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.commits = 0  # write transactions committed through this connection
         target = ":memory:" if path is None else path
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -134,6 +149,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.commits += 1
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -152,6 +168,11 @@ class Store:
         """Changes whenever another connection commits (cheap: no I/O)."""
         with self.lock:
             return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anyone commits: another connection, or this one."""
+        with self.lock:
+            return self.data_version(), self.commits
 
     # -- tenants and databases ----------------------------------------------------
     def insert_tenant(self, name: str) -> bool:
@@ -270,7 +291,32 @@ class Store:
         return None if row is None else (row[0], row[1])
 
     def next_seq(self, cid: int) -> int:
-        return self.conn.execute("UPDATE collections SET seq = seq + 1 WHERE cid = ? RETURNING seq", (cid,)).fetchone()[0]
+        """The sequence number of a new write to the collection (in the caller's transaction)."""
+        seq = self.conn.execute("UPDATE collections SET seq = seq + 1 WHERE cid = ? RETURNING seq", (cid,)).fetchone()[0]
+        self.prune_tombstones(cid, seq)
+        return seq
+
+    def prune_tombstones(self, cid: int, seq: int) -> None:
+        """Drop the tombstones of writes more than TOMBSTONE_KEEP_SEQS before `seq`.
+
+        Views in other processes catch up by reading the tombstones after their own seq,
+        and no process can know how far behind the others are. So tombstones are kept for
+        a fixed number of writes, the newest pruned seq is recorded as the collection's
+        horizon, and `tombstones_since` refuses to answer for a seq below that horizon:
+        such a view reloads instead of catching up (one read of the collection, where
+        replaying a thousand writes could read as much). Every write prunes, in its own
+        transaction, so the table holds at most the deletes of the last TOMBSTONE_KEEP_SEQS
+        writes. A saved vector index needs no tombstones: it is checked against the records.
+        """
+        cutoff = seq - TOMBSTONE_KEEP_SEQS
+        newest = self.conn.execute(
+            "SELECT max(seq) FROM tombstones WHERE cid = ? AND seq <= ?", (cid, cutoff)
+        ).fetchone()[0]
+        if newest is not None:
+            self.conn.execute("DELETE FROM tombstones WHERE cid = ? AND seq <= ?", (cid, newest))
+            self.conn.execute(
+                "UPDATE collections SET tombstone_horizon = max(tombstone_horizon, ?) WHERE cid = ?", (newest, cid)
+            )
 
     # -- records --------------------------------------------------------------------
     def next_rid(self) -> int:
@@ -285,9 +331,9 @@ class Store:
         )
 
     def update_records(self, seq: int, rows: Sequence[tuple]) -> None:
-        """rows: (rid, document, uri, metadata_blob, embedding_blob), all already merged."""
+        """rows: (rid, document, uri, metadata_blob, embedding_blob or None to keep it), already merged."""
         self.conn.executemany(
-            "UPDATE records SET document = ?, uri = ?, metadata = ?, embedding = ?, seq = ? WHERE rid = ?",
+            "UPDATE records SET document = ?, uri = ?, metadata = ?, embedding = coalesce(?, embedding), seq = ? WHERE rid = ?",
             [(r[1], r[2], r[3], r[4], seq, r[0]) for r in rows],
         )
 
@@ -297,14 +343,46 @@ class Store:
             self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", tuple(part))
         self.conn.executemany("INSERT INTO tombstones (cid, rid, seq) VALUES (?, ?, ?)", [(cid, r, seq) for r in rids])
 
-    def all_records(self, cid: int) -> list[tuple]:
+    def record_rids(self, cid: int) -> np.ndarray:
+        """The collection's rids, sorted (read from the (cid, seq) index, not the table)."""
+        # one JSON array built by SQLite: ~5x faster than 100k Python row tuples
+        (rids,) = self.conn.execute("SELECT json_group_array(rid) FROM records WHERE cid = ?", (cid,)).fetchone()
+        return np.sort(np.array(orjson.loads(rids), dtype=np.int64))
+
+    def record_fields(self, cid: int, rids: Sequence[int] | None) -> list[tuple]:
+        """(rid, id, document, uri, metadata_blob) of these rids (None: all), in rid order."""
+        return self._record_columns(cid, rids, "rid, id, document, uri, metadata")
+
+    def record_vectors(self, cid: int, rids: Sequence[int] | None) -> list[tuple]:
+        """(rid, embedding_blob) of these rids (None: all), in rid order."""
+        return self._record_columns(cid, rids, "rid, embedding")
+
+    def record_rids_of_ids(self, cid: int, ids: Sequence[str]) -> list[tuple]:
+        """(id, rid) of those of these ids that exist in the collection."""
+        out: list[tuple] = []
+        for part in chunks(list(ids)):
+            marks = ",".join("?" * len(part))
+            out += self.conn.execute(
+                f"SELECT id, rid FROM records WHERE cid = ? AND id IN ({marks})", (cid, *part)
+            ).fetchall()
+        return out
+
+    def _record_columns(self, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple]:
+        if rids is not None:
+            out: list[tuple] = []
+            for part in chunks(sorted(rids)):
+                marks = ",".join("?" * len(part))
+                out += self.conn.execute(
+                    f"SELECT {columns} FROM records WHERE rid IN ({marks}) AND cid = ? ORDER BY rid", (*part, cid)
+                ).fetchall()
+            return out
         # A rowid range scan reads the table sequentially, already in rid order; `+cid`
         # keeps the planner from walking an index on cid and sorting afterwards.
         lo, hi = self.conn.execute("SELECT min(rid), max(rid) FROM records WHERE cid = ?", (cid,)).fetchone()
         if lo is None:
             return []
         return self.conn.execute(
-            f"SELECT {RECORD_COLUMNS} FROM records WHERE rid BETWEEN ? AND ? AND +cid = ? ORDER BY rid", (lo, hi, cid)
+            f"SELECT {columns} FROM records WHERE rid BETWEEN ? AND ? AND +cid = ? ORDER BY rid", (lo, hi, cid)
         ).fetchall()
 
     def records_since(self, cid: int, seq: int) -> list[tuple]:
@@ -316,6 +394,10 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT rid FROM records WHERE cid = ? AND seq > ?", (cid, seq))]
 
     def tombstones_since(self, cid: int, seq: int) -> list[int]:
+        """Rids deleted after `seq`; TombstonesPruned if some of them were pruned (read in one snapshot)."""
+        row = self.conn.execute("SELECT tombstone_horizon FROM collections WHERE cid = ?", (cid,)).fetchone()
+        if row is not None and seq < row[0]:
+            raise TombstonesPruned(f"tombstones up to seq {row[0]} of collection {cid} were pruned")
         return [r[0] for r in self.conn.execute("SELECT rid FROM tombstones WHERE cid = ? AND seq > ?", (cid, seq))]
 
     def record_count(self, cid: int) -> int:

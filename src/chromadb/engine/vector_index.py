@@ -32,6 +32,8 @@ class VectorIndex:
         )
         self.hnsw.set_ef(int(params.get("ef_search", 100)))
         self.deleted: set[int] = set()  # labels marked deleted (revived when re-added)
+        self.to_delete: list[int] = []  # labels to mark deleted once the graph is free
+        self._to_delete_lock = threading.Lock()
         self.dirty = 0  # changes since the last save
 
     @property
@@ -40,7 +42,7 @@ class VectorIndex:
 
     @property
     def live_count(self) -> int:
-        return self.hnsw.get_current_count() - len(self.deleted)
+        return self.hnsw.get_current_count() - len(self.deleted) - len(self.to_delete)
 
     # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
     # every call that touches the graph holds `self.lock`.
@@ -48,6 +50,7 @@ class VectorIndex:
         if len(labels) == 0:
             return
         with self.lock:
+            self._flush_deletes()
             self._add(vectors, labels, num_threads)
 
     def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int) -> None:
@@ -61,11 +64,28 @@ class VectorIndex:
             self.deleted.difference_update(labels.tolist())
         self.dirty += len(labels)
 
-    def mark_deleted(self, labels: list[int]) -> int:
-        with self.lock:
-            done = self._mark_deleted(labels)
-        self.dirty += done
-        return done
+    def mark_deleted(self, labels: list[int]) -> None:
+        """Hide these labels from searches: now, or after the insert that holds the graph.
+
+        A write must not wait for the indexer's insert step; until the marks land,
+        search drops the labels itself (they no longer match a live record version).
+        """
+        if not labels:
+            return
+        with self._to_delete_lock:
+            self.to_delete.extend(labels)
+        if self.lock.acquire(blocking=False):
+            try:
+                self._flush_deletes()
+            finally:
+                self.lock.release()
+
+    def _flush_deletes(self) -> None:
+        """Apply the deferred marks (holding self.lock)."""
+        if self.to_delete:
+            with self._to_delete_lock:
+                labels, self.to_delete = self.to_delete, []
+            self.dirty += self._mark_deleted(labels)
 
     def _mark_deleted(self, labels: list[int]) -> int:
         done = 0
@@ -93,6 +113,7 @@ class VectorIndex:
         if not self.lock.acquire(blocking=wait):
             return None
         try:
+            self._flush_deletes()
             self.hnsw.set_ef(ef)
             return self.hnsw.knn_query(queries, k=k)
         finally:
@@ -104,6 +125,7 @@ class VectorIndex:
         name = f"hnsw.{seq}.bin"
         tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
         with self.lock:
+            self._flush_deletes()
             self.hnsw.save_index(tmp)
         os.replace(tmp, os.path.join(directory, name))
         meta = {
@@ -142,6 +164,8 @@ class VectorIndex:
             index.hnsw.load_index(os.path.join(directory, meta["file"]))
             index.hnsw.set_ef(int(params.get("ef_search", 100)))
             index.deleted = set(meta.get("deleted", []))
+            index.to_delete = []
+            index._to_delete_lock = threading.Lock()
             index.dirty = 0
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):

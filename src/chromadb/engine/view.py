@@ -1,17 +1,29 @@
-"""The in-memory view of one collection: derived from SQLite, rebuilt or caught up at will.
+"""The in-memory view of one collection: derived from SQLite, loaded lazily, caught up at will.
 
 Records live in *slots*, appended in insertion (rid) order, so slot order is the order
-`get` returns. A deleted record leaves a dead slot until the view is compacted. The
-view holds what reads need without touching SQLite: ids, documents, uris, metadata,
-a contiguous float32 vector matrix, lazily built metadata columns and a document text
-index, plus the per-slot `indexed` flags that tell search which slots the HNSW index
-covers (the rest are searched exactly).
+`get` returns and `rids` stays sorted. A deleted record leaves a dead slot until the
+view is compacted. Opening a view reads only the rids (a covering-index scan); the
+rest is loaded when something needs it, so a fresh process answers its first query
+without reading the whole collection:
+
+* *fields* (ids, documents, uris, metadata): loaded in bulk by the first operation that
+  looks records up by id or filters on content; before that, the few rows a result
+  shows are fetched by rid;
+* *vectors* (a contiguous float32 matrix and its norms): loaded in bulk by the first
+  exact search over many rows; before that, small sets are fetched by rid.
+
+Writes applied before a group is loaded only update the slot bookkeeping: SQLite
+already holds their values, and the bulk load reads them from there. Derived from the
+same data: lazily built metadata columns, a document text index, and the per-slot
+`indexed` flags that tell search which slots the HNSW index covers.
 """
 from __future__ import annotations
 
 import bisect
 import itertools
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -26,17 +38,40 @@ _SEPARATOR = "\x00"
 LABEL_RID_BITS = 40
 LABEL_RID_MASK = (1 << LABEL_RID_BITS) - 1
 
+# Up to this many rows are fetched by rid while a group is not loaded; more load it all.
+FETCH_MAX = 1024
+# The filter cache of a view keeps this many allowed sets, each with its gathered
+# vectors when they take at most this many bytes.
+FILTER_CACHE_ENTRIES = 8
+FILTER_CACHE_VECTOR_BYTES = 32 * 1024 * 1024
+
 
 def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = labels.astype(np.int64)
     return labels & LABEL_RID_MASK, labels >> LABEL_RID_BITS
 
 
+class RecordSource(Protocol):
+    """Where a view reads what it has not loaded (the engine's store). None: every record."""
+
+    def record_fields(self, cid: int, rids: list[int] | None) -> list[tuple]:
+        """(rid, id, document, uri, metadata_blob) rows, in rid order."""
+
+    def record_vectors(self, cid: int, rids: list[int] | None) -> list[tuple]:
+        """(rid, embedding_blob) rows, in rid order."""
+
+    def record_rids_of_ids(self, cid: int, ids: list[str]) -> list[tuple]:
+        """(id, rid) of those of these ids that exist."""
+
+
 class CollectionView:
-    def __init__(self, cid: int, collection_id: str, dimension: int | None, space: str) -> None:
+    def __init__(
+        self, cid: int, collection_id: str, dimension: int | None, space: str, source: RecordSource
+    ) -> None:
         self.cid = cid
         self.collection_id = collection_id
         self.space = space
+        self.source = source
         self.seq = 0
         self.n = 0
         self.live_count = 0
@@ -46,16 +81,114 @@ class CollectionView:
         self.live = np.zeros(0, dtype=bool)
         self.indexed = np.zeros(0, dtype=bool)
         self.vector_version = np.zeros(0, dtype=np.int64)  # bumped on every vector write
-        self.vectors = np.zeros((0, dimension or 0), dtype=np.float32)
-        self.norms = np.zeros(0, dtype=np.float32)  # |x|^2 for l2, 1/|x| for cosine
-        self.ids: list[str | None] = []
-        self.documents: list[str | None] = []
-        self.uris: list[str | None] = []
-        self.metadatas: list[dict[str, Any] | bytes | None] = []  # bytes: not parsed yet
-        self.slot_of: dict[str, int] = {}
+        # fields group (None until loaded)
+        self._ids: list[str | None] | None = None
+        self._documents: list[str | None] = []
+        self._uris: list[str | None] = []
+        self._metadatas: list[dict[str, Any] | bytes | None] = []  # bytes: not parsed yet
+        self._slot_of: dict[str, int] = {}
+        # vectors group (None until loaded)
+        self._vectors: np.ndarray | None = None
+        self._norms = np.zeros(0, dtype=np.float32)  # |x|^2 for l2, 1/|x| for cosine
         self._columns: dict[str, Column] = {}
         self._doc_text: tuple[str, list[int]] | None = None
+        self._pending: np.ndarray | None = None  # cache of pending_slots()
+        self._filters: OrderedDict[bytes, CandidateSet] = OrderedDict()  # most recent last
         self.index: Any = None  # VectorIndex, attached by the engine
+
+    # -- lazy groups -----------------------------------------------------------------------
+    @property
+    def fields_loaded(self) -> bool:
+        return self._ids is not None
+
+    @property
+    def vectors_loaded(self) -> bool:
+        return self._vectors is not None
+
+    @property
+    def ids(self) -> list[str | None]:
+        self._load_fields()
+        return self._ids  # type: ignore[return-value]
+
+    @property
+    def documents(self) -> list[str | None]:
+        self._load_fields()
+        return self._documents
+
+    @property
+    def uris(self) -> list[str | None]:
+        self._load_fields()
+        return self._uris
+
+    @property
+    def slot_of(self) -> dict[str, int]:
+        self._load_fields()
+        return self._slot_of
+
+    @property
+    def vectors(self) -> np.ndarray:
+        self._load_vectors()
+        return self._vectors  # type: ignore[return-value]
+
+    @property
+    def norms(self) -> np.ndarray:
+        self._load_vectors()
+        return self._norms
+
+    def _load_fields(self) -> None:
+        if self._ids is not None:
+            return
+        n = self.n
+        ids: list[str | None] = [None] * n
+        docs: list[str | None] = [None] * n
+        uris: list[str | None] = [None] * n
+        metas: list[Any] = [None] * n
+        rows = self.source.record_fields(self.cid, None) if n else []
+        if rows:
+            slots, found = self.locate([r[0] for r in rows])
+            if found.all() and len(rows) == n:  # the usual case: no dead slots
+                _, ids, docs, uris, metas = (list(col) for col in zip(*rows))
+            else:
+                for slot, ok, row in zip(slots.tolist(), found.tolist(), rows):
+                    if ok:
+                        _, ids[slot], docs[slot], uris[slot], metas[slot] = row
+        self._ids, self._documents, self._uris, self._metadatas = ids, docs, uris, metas
+        self._slot_of = {id_: slot for slot, id_ in enumerate(ids) if id_ is not None}
+
+    def _load_vectors(self) -> None:
+        if self._vectors is not None or self.dimension is None:
+            if self._vectors is None:
+                self._vectors = np.zeros((self.capacity, 0), dtype=np.float32)
+                self._norms = np.zeros(self.capacity, dtype=np.float32)
+            return
+        matrix = np.zeros((self.capacity, self.dimension), dtype=np.float32)
+        rows = self.source.record_vectors(self.cid, None) if self.n else []
+        self._fill(matrix, np.arange(self.n), rows)
+        self._vectors = matrix
+        self._norms = np.zeros(self.capacity, dtype=np.float32)
+        self._norms[: self.n] = self._norms_of(matrix[: self.n])
+
+    def _fill(self, out: np.ndarray, slots: np.ndarray, rows: list[tuple]) -> None:
+        """Copy (rid, blob) rows into out[i] where slots[i] holds that rid."""
+        rows = [r for r in rows if r[1] is not None]
+        if not rows or len(slots) == 0:
+            return
+        rids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        want = self.rids[slots]
+        order = np.argsort(want, kind="stable")
+        pos = np.minimum(np.searchsorted(want[order], rids), len(want) - 1)
+        ok = want[order][pos] == rids
+        blobs = [r[1] for r, good in zip(rows, ok.tolist()) if good]
+        if blobs:
+            out[order[pos[ok]]] = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+
+    def locate(self, rids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(slots, found): the live slot of each rid, where the view has it."""
+        arr = np.asarray(rids, dtype=np.int64)
+        if self.n == 0:
+            return np.zeros(len(arr), np.int64), np.zeros(len(arr), bool)
+        slots = np.minimum(np.searchsorted(self.rids[: self.n], arr), self.n - 1)
+        return slots, (self.rids[slots] == arr) & self.live[slots]
 
     # -- growth --------------------------------------------------------------------------
     def _ensure_capacity(self, needed: int) -> None:
@@ -66,159 +199,182 @@ class CollectionView:
         self.live = _grown(self.live, cap)
         self.indexed = _grown(self.indexed, cap)
         self.vector_version = _grown(self.vector_version, cap)
-        self.norms = _grown(self.norms, cap)
-        if self.dimension is not None:
-            vec = np.zeros((cap, self.dimension), dtype=np.float32)
-            vec[: self.n] = self.vectors[: self.n]
-            self.vectors = vec
+        if self._vectors is not None:
+            vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
+            vec[: self.n] = self._vectors[: self.n]
+            self._vectors = vec
+            self._norms = _grown(self._norms, cap)
         for col in self._columns.values():
             col.grow(cap)
         self.capacity = cap
 
     def _set_dimension(self, dimension: int) -> None:
         self.dimension = dimension
-        self.vectors = np.zeros((self.capacity, dimension), dtype=np.float32)
+        if self._vectors is not None:
+            self._vectors = np.zeros((self.capacity, dimension), dtype=np.float32)
 
-    def load(self, rows: list[tuple]) -> None:
-        """Fill an empty view from SQLite rows (rid, id, document, uri, metadata_blob, embedding_blob).
-
-        The bulk twin of apply_rows: whole columns at once, no per-record slot logic.
-        """
+    def open(self, rids: np.ndarray) -> None:
+        """Start an empty view with the collection's (sorted) rids; everything else is lazy."""
         assert self.n == 0
-        n = len(rows)
-        if n == 0:
-            return
-        rids, ids, docs, uris, metas, blobs = zip(*rows)
+        n = len(rids)
         self._ensure_capacity(n)
         self.rids[:n] = rids
         self.live[:n] = True
-        self.ids = list(ids)
-        self.documents = list(docs)
-        self.uris = list(uris)
-        # parsed on first use (metadata(slot), or a column build): opening stays cheap
-        self.metadatas = list(metas)
-        self.slot_of = {id_: i for i, id_ in enumerate(ids)}
-        if blobs[0] is not None:
-            matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
-            if self.dimension is None:
-                self._set_dimension(matrix.shape[1])
-            self.vectors[:n] = matrix
         self.n = self.live_count = n
-        self._refresh_norms(slice(0, n))
+        self._pending = None
+        if n == 0:  # nothing to load: both groups start loaded (and empty)
+            self._load_fields()
+            self._load_vectors()
 
     # -- writes (applied after the SQLite commit, or when catching up) ----------------------
     def apply_rows(self, rows: list[tuple]) -> list[int]:
         """rows: (rid, id, document, uri, metadata, vector); insert new rids, overwrite known ones.
 
-        Returns the slots touched. New rids are always larger than every known rid,
-        because SQLite hands them out under its write lock.
+        `vector` None leaves the stored vector as it is. Returns the slots touched. New
+        rids are always larger than every known rid, because SQLite hands them out under
+        its write lock.
         """
         if not rows:
             return []
-        new = [r for r in rows if self._slot_of_rid(r[0], r[1]) is None]
-        self._ensure_capacity(self.n + len(new))
+        known_slots, known = self.locate([r[0] for r in rows])
+        self._ensure_capacity(self.n + int(len(rows) - known.sum()))
         if self.dimension is None:
-            for r in rows:
-                if r[5] is not None:
-                    self._set_dimension(len(r[5]))
-                    break
+            vec = next((r[5] for r in rows if r[5] is not None), None)
+            if vec is not None:
+                self._set_dimension(len(vec))
+        fields = self._ids is not None
+        vectors = self._vectors is not None
         slots = []
-        for rid, id_, doc, uri, meta, vec in rows:
-            slot = self._slot_of_rid(rid, id_)
-            if slot is None:
+        for (rid, id_, doc, uri, meta, vec), slot, is_known in zip(rows, known_slots.tolist(), known.tolist()):
+            if not is_known:
                 slot = self.n
                 self.n += 1
                 self.rids[slot] = rid
                 self.live[slot] = True
                 self.live_count += 1
-                self.ids.append(id_)
-                self.documents.append(doc)
-                self.uris.append(uri)
-                self.metadatas.append(meta)
-                self.slot_of[id_] = slot
-            else:
-                self.documents[slot] = doc
-                self.uris[slot] = uri
-                self.metadatas[slot] = meta
+                if fields:
+                    self._ids.append(id_)  # type: ignore[union-attr]
+                    self._documents.append(doc)
+                    self._uris.append(uri)
+                    self._metadatas.append(meta)
+                    self._slot_of[id_] = slot
+            elif fields:
+                self._documents[slot] = doc
+                self._uris[slot] = uri
+                self._metadatas[slot] = meta
             if vec is not None:
-                self.vectors[slot] = vec
+                if vectors:
+                    self._vectors[slot] = vec  # type: ignore[index]
                 self.indexed[slot] = False
                 self.vector_version[slot] += 1
             for key, col in self._columns.items():
                 col.set(slot, None if meta is None else meta.get(key))
             slots.append(slot)
-        self._refresh_norms(np.asarray(slots, dtype=np.int64))
-        self._doc_text = None
+        if vectors:
+            touched = np.asarray(slots, dtype=np.int64)
+            self._norms[touched] = self._norms_of(self._vectors[touched])  # type: ignore[index]
+        self._content_changed()
+        self._pending = None
         return slots
 
     def delete_slots(self, slots: list[int]) -> None:
+        fields = self._ids is not None
         for slot in slots:
             if not self.live[slot]:
                 continue
             self.live[slot] = False
             self.live_count -= 1
-            id_ = self.ids[slot]
-            if id_ is not None and self.slot_of.get(id_) == slot:
-                del self.slot_of[id_]
-            self.ids[slot] = None
-            self.documents[slot] = None
-            self.uris[slot] = None
-            self.metadatas[slot] = None
+            if fields:
+                id_ = self._ids[slot]  # type: ignore[index]
+                if id_ is not None and self._slot_of.get(id_) == slot:
+                    del self._slot_of[id_]
+                self._ids[slot] = None  # type: ignore[index]
+                self._documents[slot] = None
+                self._uris[slot] = None
+                self._metadatas[slot] = None
             for col in self._columns.values():
                 col.set(slot, None)
-        self._doc_text = None
+        self._content_changed()
+        self._pending = None
 
     def compact(self) -> None:
         """Drop dead slots so memory and scans shrink after deletes; record order is kept."""
         keep = np.flatnonzero(self.live[: self.n])
         n = len(keep)
-        for name in ("rids", "indexed", "vector_version", "norms"):
+        for name in ("rids", "indexed", "vector_version"):
             arr = getattr(self, name)
             arr[:n] = arr[keep]
-        if self.dimension is not None:
-            self.vectors[:n] = self.vectors[keep]
+        if self._vectors is not None:
+            self._vectors[:n] = self._vectors[keep]
+            self._norms[:n] = self._norms[keep]
         self.live[:n] = True
         self.live[n : self.n] = False
-        keep_list = keep.tolist()
-        self.ids = [self.ids[i] for i in keep_list]
-        self.documents = [self.documents[i] for i in keep_list]
-        self.uris = [self.uris[i] for i in keep_list]
-        self.metadatas = [self.metadatas[i] for i in keep_list]
-        self.slot_of = {id_: i for i, id_ in enumerate(self.ids)}
+        if self._ids is not None:
+            keep_list = keep.tolist()
+            self._ids = [self._ids[i] for i in keep_list]
+            self._documents = [self._documents[i] for i in keep_list]
+            self._uris = [self._uris[i] for i in keep_list]
+            self._metadatas = [self._metadatas[i] for i in keep_list]
+            self._slot_of = {id_: i for i, id_ in enumerate(self._ids)}
         self.n = n
         self._columns.clear()
-        self._doc_text = None
+        self._content_changed()
+        self._pending = None
 
     def slots_of_rids(self, rids: list[int]) -> list[int]:
-        pos = np.searchsorted(self.rids[: self.n], np.asarray(rids, dtype=np.int64))
-        out = []
-        for p, rid in zip(pos.tolist(), rids):
-            if p < self.n and self.rids[p] == rid and self.live[p]:
-                out.append(p)
-        return out
+        slots, found = self.locate(rids)
+        return slots[found].tolist()
 
-    def _slot_of_rid(self, rid: int, id_: str) -> int | None:
-        slot = self.slot_of.get(id_)
-        if slot is not None and self.rids[slot] == rid:
-            return slot
-        return None
-
-    def _refresh_norms(self, slots: np.ndarray | slice) -> None:
-        if self.dimension is None:
-            return
-        v = self.vectors[slots]
+    def _norms_of(self, v: np.ndarray) -> np.ndarray:
         sq = np.einsum("ij,ij->i", v, v)
         if self.space == "cosine":
-            self.norms[slots] = 1.0 / (np.sqrt(sq) + 1e-30)
-        else:
-            self.norms[slots] = sq
+            return 1.0 / (np.sqrt(sq) + 1e-30)
+        return sq
 
     # -- reads ---------------------------------------------------------------------------
     def metadata(self, slot: int) -> dict[str, Any] | None:
-        meta = self.metadatas[slot]
+        self._load_fields()
+        meta = self._metadatas[slot]
         if isinstance(meta, bytes):
-            meta = self.metadatas[slot] = orjson.loads(meta)
+            meta = self._metadatas[slot] = orjson.loads(meta)
         return meta
+
+    def slots_of_ids(self, ids: list[str]) -> dict[str, int]:
+        """The slot of each of these ids that is live (looked up in SQLite while ids are not loaded)."""
+        if self._ids is not None or len(ids) > FETCH_MAX:
+            slot_of = self.slot_of
+            return {i: slot_of[i] for i in ids if i in slot_of}
+        rows = self.source.record_rids_of_ids(self.cid, ids) if ids else []
+        slots, found = self.locate([r[1] for r in rows])
+        return {r[0]: slot for r, slot, ok in zip(rows, slots.tolist(), found.tolist()) if ok}
+
+    def gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, norms) of these slots: from the matrix, or fetched by rid while few."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if self._vectors is not None or len(slots) > FETCH_MAX or self.dimension is None:
+            return self.vectors[slots], self.norms[slots]
+        x = np.zeros((len(slots), self.dimension), dtype=np.float32)
+        if len(slots):
+            self._fill(x, slots, self.source.record_vectors(self.cid, self.rids[slots].tolist()))
+        return x, self._norms_of(x)
+
+    def fields_of(self, slots: list[int], include: list[str] | tuple[str, ...]) -> dict[str, list | None]:
+        """ids and the included documents / uris / metadatas of these slots (fresh dicts)."""
+        if self._ids is not None or len(slots) > FETCH_MAX:
+            return {
+                "ids": [self.ids[s] for s in slots],
+                "documents": [self._documents[s] for s in slots] if "documents" in include else None,
+                "uris": [self._uris[s] for s in slots] if "uris" in include else None,
+                "metadatas": [_copy(self.metadata(s)) for s in slots] if "metadatas" in include else None,
+            }
+        by_rid = {r[0]: r for r in self.source.record_fields(self.cid, self.rids[np.asarray(slots, dtype=np.int64)].tolist())} if slots else {}
+        rows = [by_rid.get(int(self.rids[s]), (None,) * 5) for s in slots]
+        return {
+            "ids": [r[1] for r in rows],
+            "documents": [r[2] for r in rows] if "documents" in include else None,
+            "uris": [r[3] for r in rows] if "uris" in include else None,
+            "metadatas": [None if r[4] is None else orjson.loads(r[4]) for r in rows] if "metadatas" in include else None,
+        }
 
     def column(self, key: str) -> Column:
         col = self._columns.get(key)
@@ -268,8 +424,64 @@ class CollectionView:
         valid = (self.rids[slots] == rids) & self.live[slots] & (self.vector_version[slots] == versions)
         return slots, valid
 
+    def _content_changed(self) -> None:
+        self._doc_text = None
+        self._filters.clear()
+
+    def candidates(self, key: bytes | None, mask: Callable[[], np.ndarray]) -> CandidateSet:
+        """The slots a filter allows, cached under `key` (None: not cached) until a write.
+
+        Applications repeat their filters (a tenant, a category, a user), so the allowed
+        set and the gathered vectors a scan of it needs are kept for the last few.
+        """
+        found = self._filters.get(key) if key is not None else None
+        if found is not None:
+            self._filters.move_to_end(key)  # type: ignore[arg-type]
+            return found
+        found = CandidateSet(mask() & self.live[: self.n])
+        if key is not None:
+            self._filters[key] = found
+            if len(self._filters) > FILTER_CACHE_ENTRIES:
+                self._filters.popitem(last=False)
+        return found
+
+    # -- what the HNSW index covers ---------------------------------------------------------
+    def pending_slots(self) -> np.ndarray:
+        """Live slots the index does not cover (yet): search scans them exactly."""
+        if self._pending is None:
+            self._pending = np.flatnonzero(self.live[: self.n] & ~self.indexed[: self.n])
+        return self._pending
+
+    def set_indexed(self, slots: np.ndarray | slice, value: bool = True) -> None:
+        self.indexed[slots] = value
+        self._pending = None
+
     def live_slots(self) -> np.ndarray:
         return np.flatnonzero(self.live[: self.n])
+
+
+class CandidateSet:
+    """The live slots one filter allows: a mask, its slot list, and (once a scan asked for
+    them) their vectors and norms gathered into one contiguous block."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self.slots = np.flatnonzero(mask)
+        self.count = len(self.slots)
+        self._gathered: tuple[np.ndarray, np.ndarray] | None = None
+
+    def gathered(self, view: CollectionView) -> tuple[np.ndarray, np.ndarray]:
+        if self._gathered is not None:
+            return self._gathered
+        block = view.gather(self.slots)
+        if block[0].nbytes <= FILTER_CACHE_VECTOR_BYTES:
+            self._gathered = block
+        return block
+
+
+def _copy(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    # callers may mutate what they get; the view keeps its own dict
+    return None if meta is None else dict(meta)
 
 
 def _grown(arr: np.ndarray, cap: int) -> np.ndarray:

@@ -51,10 +51,15 @@ def auth_headers(settings: Settings) -> dict[str, str]:
         return {}
     if "basic" in provider:
         return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode("ascii")}
-    header = settings.chroma_auth_token_transport_header or "Authorization"
-    if header.lower() == "authorization":
+    header = (settings.chroma_auth_token_transport_header or "Authorization").strip().lower().replace("_", "-")
+    if header == "authorization":
         return {"Authorization": f"Bearer {credentials}"}
-    return {header: credentials}
+    if header == "x-chroma-token":
+        return {"X-Chroma-Token": credentials}
+    raise ValueError(
+        f"Invalid chroma_auth_token_transport_header {settings.chroma_auth_token_transport_header!r}: "
+        "expected 'Authorization' or 'X-Chroma-Token'"
+    )
 
 
 def _raise_for_error(response: httpx.Response) -> None:

@@ -5,8 +5,9 @@
 
 Every engine call runs in a worker thread (the engine serialises what must be
 serialised), so slow writes never stall heartbeats or other requests. Request bodies
-are read with a size cap; everything that goes wrong becomes a JSON error
-(`server/errors.py`), never a bare 500 or a dropped connection.
+are read with a size cap and an idle timeout; everything that goes wrong becomes a JSON
+error (`server/errors.py`), never a bare 500 or a dropped connection. With a token, the
+routes sit behind `server/auth.py`; with CORS origins, behind `server/cors.py`.
 """
 from __future__ import annotations
 
@@ -27,19 +28,23 @@ from starlette.routing import Route
 
 from chromadb.api.backend import Backend
 from chromadb.server import wire
+from chromadb.server.auth import TokenAuthMiddleware
 from chromadb.server.errors import (
     HTTPStatusError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     RouteNotFoundError,
     V1GoneError,
     error_body,
     error_status,
 )
+from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import ROUTES, Call, RouteSpec
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BYTES_PER_RECORD", "create_app"]
+__all__ = ["DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "BYTES_PER_RECORD", "create_app"]
 
 DEFAULT_MAX_BODY_BYTES = 40 * 1024 * 1024
+DEFAULT_BODY_IDLE_TIMEOUT = 60.0
 # Body budget per record when sizing the batch cap reported by pre-flight: a 1536-dim
 # float32 vector is 8192 base64 characters; the rest is room for id, document, metadata.
 BYTES_PER_RECORD = 9 * 1024
@@ -68,7 +73,8 @@ async def _drain(request: Request, cap: int) -> None:
                 break
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT) -> bytes:
+    """The whole body; 413 past `limit` bytes, 408 when the client stalls for `idle_timeout` seconds."""
     too_large = PayloadTooLargeError(f"Payload too large: the request body exceeds {limit} bytes")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -76,7 +82,18 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    stream = request.stream()
+    while True:
+        # a client that stops sending mid-body must not hold its request open forever
+        try:
+            with anyio.fail_after(idle_timeout):
+                chunk = await stream.__anext__()
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"Request timeout: no part of the request body arrived for {idle_timeout:g} seconds"
+            ) from None
         size += len(chunk)
         if size > limit:
             await _drain(request, limit * _DRAIN_FACTOR)
@@ -93,7 +110,7 @@ def _endpoint(spec: RouteSpec) -> Any:
     async def endpoint(request: Request) -> Response:
         state = request.app.state
         try:
-            raw = await read_body(request, state.max_body_bytes) if spec.reads_body else b""
+            raw = await read_body(request, state.max_body_bytes, state.body_idle_timeout) if spec.reads_body else b""
             call = Call(
                 backend=state.backend,
                 params=dict(request.path_params),
@@ -123,37 +140,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     if status == 404:
         return error_response(RouteNotFoundError(f"No route for {request.method} {request.url.path}"))
     detail = getattr(exc, "detail", "") or "Request refused"
-    return error_response(HTTPStatusError(str(detail), status))
+    response = error_response(HTTPStatusError(str(detail), status))
+    response.headers.update(getattr(exc, "headers", None) or {})  # e.g. `Allow` on a 405
+    return response
 
 
-def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
-    """A minimal OpenAPI 3 description: every route, its parameters and status."""
-    paths: dict[str, dict[str, Any]] = {}
-    seen: set[str] = set()
-    for spec in routes:
-        operation_id = spec.handler.__name__
-        while operation_id in seen:  # one handler may serve two paths (GET /api/v2 and /heartbeat)
-            operation_id += "_"
-        seen.add(operation_id)
-        params = [
-            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
-            for part in spec.path.split("/")
-            if part.startswith("{")
-        ]
-        operation: dict[str, Any] = {
-            "operationId": operation_id,
-            "summary": (spec.handler.__doc__ or spec.handler.__name__.replace("_", " ")).strip().splitlines()[0],
-            "parameters": params,
-            "responses": {str(spec.status): {"description": "Success", "content": {"application/json": {}}}},
-        }
-        if spec.reads_body:
-            operation["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
-        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Chroma-compatible API (quarrydb)", "version": "2"},
-        "paths": paths,
-    }
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    # last resort (a failure outside the endpoints): still the JSON error shape
+    return error_response(exc)
 
 
 _DOCS_PAGE = """<!doctype html>
@@ -173,6 +167,8 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     *,
     cors_allow_origins: list[str] | None = None,
+    auth_token: str | None = None,
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
     backend: Backend | None = None,
 ) -> Starlette:
     """The HTTP API over the data directory `path` (None: in memory).
@@ -181,9 +177,14 @@ def create_app(
         path: data directory, created if missing.
         allow_reset: whether `POST /api/v2/reset` may wipe everything (403 otherwise).
         max_body_bytes: larger request bodies get 413.
-        cors_allow_origins: origins allowed by CORS (none by default).
+        cors_allow_origins: origins allowed by CORS (none by default; `["*"]` for any).
+        auth_token: when set, every route but heartbeat, version and the API description
+            needs it (`server/auth.py`); None serves everyone, as upstream does.
+        body_idle_timeout: seconds a client may pause while sending a body before it gets 408.
         backend: use this backend instead of opening `path` (tests); it is not closed.
     """
+    if auth_token is not None and not auth_token:
+        raise ValueError("The auth token must not be empty")
     owned = backend is None
     if backend is None:
         from chromadb.api.local import LocalBackend
@@ -203,7 +204,7 @@ def create_app(
     routes.append(
         Route("/api/v1/{rest:path}", _v1_gone, methods=["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     )
-    document = openapi_document(ROUTES)
+    document = openapi_document(ROUTES, auth=bool(auth_token))
 
     async def openapi(request: Request) -> Response:
         return json_response(document)
@@ -213,21 +214,26 @@ def create_app(
 
     routes += [Route("/openapi.json", openapi, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
 
+    # the first middleware is the outermost: CORS answers browser pre-flights (which carry
+    # no credentials) before auth, and adds its headers to auth's refusals too
     middleware = []
     if cors_allow_origins:
-        from starlette.middleware.cors import CORSMiddleware
+        from chromadb.server.cors import JSONCORSMiddleware
 
         middleware.append(
-            Middleware(CORSMiddleware, allow_origins=cors_allow_origins, allow_methods=["*"], allow_headers=["*"])
+            Middleware(JSONCORSMiddleware, allow_origins=cors_allow_origins, allow_methods=["*"], allow_headers=["*"])
         )
+    if auth_token:
+        middleware.append(Middleware(TokenAuthMiddleware, token=auth_token))
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: _http_exception},
+        exception_handlers={HTTPException: _http_exception, Exception: _unhandled},
         lifespan=lifespan,
     )
     app.state.backend = backend
     app.state.allow_reset = allow_reset
     app.state.max_body_bytes = max_body_bytes
+    app.state.body_idle_timeout = body_idle_timeout
     app.state.max_batch_size = max(1, min(backend.get_max_batch_size(), max_body_bytes // BYTES_PER_RECORD))
     return app

@@ -16,6 +16,7 @@ __all__ = [
     "HTTPStatusError",
     "PayloadTooLargeError",
     "ResetDisabledError",
+    "RequestTimeoutError",
     "RouteNotFoundError",
     "error_body",
     "V1GoneError",
@@ -36,6 +37,17 @@ class PayloadTooLargeError(ChromaError):
         # Not a name the Python client knows: it raises a plain Exception, as it does for
         # upstream's 413; the JS client reads the status.
         return "PayloadTooLarge"
+
+
+class RequestTimeoutError(ChromaError):
+    """A client that stopped sending its request body."""
+
+    def code(self) -> int:
+        return 408
+
+    @classmethod
+    def name(cls) -> str:
+        return "RequestTimeout"
 
 
 class ResetDisabledError(ForbiddenError):

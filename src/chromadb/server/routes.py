@@ -63,12 +63,14 @@ class Call:
         value = self.query.get(key)
         if value is None or value == "":
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            number = -1
-        if number < 0:
+        if not value.isascii() or not value.isdigit():
             raise InvalidArgumentError(f"Failed to deserialize query string: {key}: invalid digit in {value!r}")
+        number = int(value)
+        if number > wire.U32_MAX:
+            # upstream reads these as u32; SQLite could not bind a value past 2**63 anyway
+            raise InvalidArgumentError(
+                f"Failed to deserialize query string: {key}: number too large to fit in target type"
+            )
         return number
 
 
@@ -255,7 +257,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", COLL + "/delete", delete, reads_body=True),
     RouteSpec("GET", COLL + "/count", count),
     RouteSpec("POST", COLL + "/get", get, reads_body=True),
-    RouteSpec("POST", COLL + "/query", query, reads_body=True),
+    RouteSpec("POST", COLL + "/query", query, reads_body=True, inline=True),
     RouteSpec("POST", COLL + "/fork", unsupported("Collection forking"), reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
     RouteSpec("GET", COLL + "/indexing_status", unsupported("Indexing status")),

@@ -24,6 +24,7 @@ from chromadb.errors import ChromaError, InvalidArgumentError
 
 __all__ = [
     "INCLUDE_VALUES",
+    "U32_MAX",
     "UnprocessableEntityError",
     "collection_to_wire",
     "decode_add",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 INCLUDE_VALUES = ("documents", "embeddings", "metadatas", "distances", "uris")
-_U32_MAX = 2**32 - 1
+U32_MAX = 2**32 - 1
 
 
 class UnprocessableEntityError(ChromaError):
@@ -129,7 +130,7 @@ def _u32(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _U32_MAX:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= U32_MAX:
         raise UnprocessableEntityError(f"{key}: invalid value: {value!r}, expected a u32")
     return value
 
@@ -158,7 +159,33 @@ def _metadata_value_ok(value: Any) -> bool:
         return True
     if isinstance(value, list):
         return all(isinstance(v, (str, int, float, bool)) for v in value)
-    return isinstance(value, dict)  # sparse vectors; the backend checks them
+    return isinstance(value, dict)  # sparse vectors (checked below); the backend refuses other maps
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _sparse_vector(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """`{"#type": "sparse_vector", "indices": [u32], "values": [f32], "tokens": [str]?}` (spec 8.7).
+
+    Unknown fields are dropped, as upstream's deserialiser does.
+    """
+    indices, values, tokens = value.get("indices"), value.get("values"), value.get("tokens")
+    if not isinstance(indices, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= U32_MAX for i in indices
+    ):
+        raise UnprocessableEntityError(f"{where}: sparse vector `indices` must be a sequence of u32")
+    if not isinstance(values, list) or not all(_is_number(v) for v in values):
+        raise UnprocessableEntityError(f"{where}: sparse vector `values` must be a sequence of numbers")
+    if tokens is not None and (not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens)):
+        raise UnprocessableEntityError(f"{where}: sparse vector `tokens` must be a sequence of strings")
+    if len(values) != len(indices) or (tokens is not None and len(tokens) != len(indices)):
+        raise InvalidArgumentError(f"{where}: sparse vector indices, values and tokens must have the same length")
+    out = {"#type": "sparse_vector", "indices": indices, "values": values}
+    if tokens is not None:
+        out["tokens"] = tokens
+    return out
 
 
 def _metadata(value: Any, key: str, allow_null_values: bool) -> dict[str, Any] | None:
@@ -172,6 +199,8 @@ def _metadata(value: Any, key: str, allow_null_values: bool) -> dict[str, Any] |
                 raise UnprocessableEntityError(f"{key}: invalid type: null for key `{k}`, expected a metadata value")
         elif not _metadata_value_ok(v):
             raise UnprocessableEntityError(f"{key}: invalid metadata value for key `{k}`: {_kind(v)}")
+        elif isinstance(v, dict) and v.get("#type") == "sparse_vector":
+            value[k] = _sparse_vector(v, f"{key}: key `{k}`")
     return value
 
 

@@ -1,0 +1,113 @@
+"""A reopened collection loads lazily: a query reads only the rows it returns, and
+writes made before the bulk loads (here or by another engine) are all seen after them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chromadb
+from chromadb.engine.engine import Engine
+
+N, DIM = 5000, 16  # above the indexer's INDEX_MIN, so a saved HNSW index exists
+
+
+@pytest.fixture()
+def saved(tmp_path):
+    path = str(tmp_path / "db")
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((N, DIM)).astype(np.float32)
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("lazy", embedding_function=None)
+    for i in range(0, N, 1000):
+        col.add(
+            ids=[f"id{j}" for j in range(i, i + 1000)],
+            embeddings=vectors[i : i + 1000],
+            documents=[f"document {j}" for j in range(i, i + 1000)],
+            metadatas=[{"j": j, "even": j % 2 == 0} for j in range(i, i + 1000)],
+        )
+    col._wait_for_index()
+    client.close()  # saves the index
+    return path, vectors
+
+
+def _open(path):
+    client = chromadb.PersistentClient(path=path)
+    col = client.get_collection("lazy", embedding_function=None)
+    return client, col, client._backend.engine
+
+
+def _view(engine, col):
+    return engine.views[str(col.id)]
+
+
+def test_first_query_reads_only_the_rows_it_returns(saved):
+    path, vectors = saved
+    client, col, engine = _open(path)
+    result = col.query(query_embeddings=vectors[[42, 4999]], n_results=3, include=["documents", "metadatas", "distances"])
+    view = _view(engine, col)
+    assert not view.fields_loaded and not view.vectors_loaded
+    assert view.index is not None and view.indexed[: view.n].all()
+    for row, q in zip(range(2), (42, 4999)):
+        expected = np.argsort(((vectors - vectors[q]) ** 2).sum(axis=1))[:3]
+        assert result["ids"][row] == [f"id{j}" for j in expected]
+        assert result["documents"][row] == [f"document {j}" for j in expected]
+        assert result["metadatas"][row] == [{"j": int(j), "even": bool(j % 2 == 0)} for j in expected]
+        np.testing.assert_allclose(result["distances"][row], ((vectors[expected] - vectors[q]) ** 2).sum(axis=1), rtol=1e-5)
+    got = col.get(ids=["id7", "id3", "nope"], include=["embeddings", "documents"])
+    assert (got["ids"], got["documents"]) == (["id3", "id7"], ["document 3", "document 7"])
+    np.testing.assert_array_equal(got["embeddings"], vectors[[3, 7]])
+    near = sorted((8, 9), key=lambda j: float(((vectors[j] - vectors[0]) ** 2).sum()))
+    assert col.query(query_embeddings=vectors[:1], ids=["id9", "id8"], n_results=5)["ids"] == [[f"id{j}" for j in near]]
+    col.delete(ids=["id6"])
+    assert not view.fields_loaded and not view.vectors_loaded  # a few ids are looked up in SQLite
+    assert col.get(ids=["id6", "id5"])["ids"] == ["id5"]
+    col.upsert(ids=["id6"], embeddings=vectors[6:7])  # an insert needs every id in memory
+    assert view.fields_loaded and col.get(ids=["id6"])["ids"] == ["id6"]
+    assert col.get(where={"j": {"$gte": 4998}})["ids"] == ["id4998", "id4999"]
+    client.close()
+
+
+def test_changes_made_before_the_bulk_loads_are_all_seen(saved):
+    path, vectors = saved
+    client, col, engine = _open(path)
+    col.count()  # opens the view: rids only
+    view = _view(engine, col)
+    other = Engine(path)  # another connection, like another process
+    cid = str(col.id)
+    new_vec = np.full((1, DIM), 5.0, dtype=np.float32)
+    other.update(cid, ["id3"], new_vec, [{"j": -3}], ["changed"], None)
+    other.update(cid, ["id5"], None, None, ["only the document"], None)
+    other.delete(cid, ["id4"], None, None)
+    other.add(cid, ["fresh"], -new_vec, [{"j": 10_000}], ["new record"], None)
+    other.close()
+
+    top = col.query(query_embeddings=new_vec, n_results=1, include=["documents", "metadatas"])
+    assert (top["ids"], top["documents"], top["metadatas"]) == ([["id3"]], [["changed"]], [[{"j": -3, "even": False}]])  # metadata merges
+    assert col.query(query_embeddings=-new_vec, n_results=1)["ids"] == [["fresh"]]
+    assert not view.fields_loaded and not view.vectors_loaded
+    assert col.count() == N
+
+    # the bulk loads (a content filter, an exact scan) see the same state
+    assert col.get(where={"j": {"$lt": 0}})["ids"] == ["id3"]
+    assert col.get(where_document={"$contains": "only the"})["ids"] == ["id5"]
+    assert "id4" not in col.get(where={"even": True})["ids"]
+    got = col.get(ids=["id3", "id5", "fresh"], include=["embeddings"])
+    np.testing.assert_array_equal(got["embeddings"], np.vstack([new_vec, vectors[5:6], -new_vec]))
+    filtered = col.query(query_embeddings=vectors[5:6], n_results=1, where={"even": False})
+    assert filtered["ids"] == [["id5"]] and view.vectors_loaded
+    client.close()
+
+
+def test_writes_before_the_bulk_loads(saved):
+    path, vectors = saved
+    client, col, engine = _open(path)
+    col.upsert(ids=["id1", "extra"], embeddings=vectors[[2, 3]] + 100, metadatas=[{"j": 1}, {"j": -1}])
+    col.delete(ids=["id0"])
+    view = _view(engine, col)
+    assert view.fields_loaded and not view.vectors_loaded  # upsert needs ids, not vectors
+    col._wait_for_index()
+    result = col.query(query_embeddings=vectors[2:3] + 100, n_results=2, include=["embeddings", "metadatas"])
+    assert result["ids"] == [["id1", "extra"]]
+    np.testing.assert_array_equal(result["embeddings"][0], vectors[[2, 3]] + 100)
+    assert col.get(where={"j": {"$lte": 1}})["ids"] == ["id1", "extra"]
+    client.close()
