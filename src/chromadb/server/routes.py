@@ -257,7 +257,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", COLL + "/delete", delete, reads_body=True),
     RouteSpec("GET", COLL + "/count", count),
     RouteSpec("POST", COLL + "/get", get, reads_body=True),
-    RouteSpec("POST", COLL + "/query", query, reads_body=True, inline=True),
+    RouteSpec("POST", COLL + "/query", query, reads_body=True),
     RouteSpec("POST", COLL + "/fork", unsupported("Collection forking"), reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
     RouteSpec("GET", COLL + "/indexing_status", unsupported("Indexing status")),
