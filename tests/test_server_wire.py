@@ -89,6 +89,18 @@ def test_max_batch_size_fits_the_body_limit(server, http):
     assert n * (len(b64(*[0.5] * 1536)) + 64) < 256 * 1024
 
 
+def test_writes_past_the_advertised_batch_size_are_refused(http):
+    n = http.get("/api/v2/pre-flight-checks").json()["max_batch_size"]
+    cid = create(http, "batch_cap")["id"]
+    for route in ("add", "upsert", "update"):
+        body = {"ids": [f"r{i}" for i in range(n + 1)], "embeddings": [[0.5, 0.5]] * (n + 1)}
+        r = http.post(f"{DB}/collections/{cid}/{route}", json=body)
+        assert_error(r, 413, "BatchSizeExceededError", f"more than {n:,} embeddings")
+    assert http.get(f"{DB}/collections/{cid}/count").json() == 0
+    ok = add(http, cid, ids=[f"r{i}" for i in range(n)], embeddings=[[0.5, 0.5]] * n)
+    assert ok.status_code == 201, ok.text
+
+
 # -- collections ---------------------------------------------------------------------------------
 def test_collection_model(http):
     coll = create(http, "test1", metadata={"hnsw:space": "cosine", "k": 1, "f": 2.0})

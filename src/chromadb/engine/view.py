@@ -156,14 +156,11 @@ class CollectionView:
         self._slot_of = {id_: slot for slot, id_ in enumerate(ids) if id_ is not None}
 
     def _load_vectors(self) -> None:
-        if self._vectors is not None or self.dimension is None:
-            if self._vectors is None:
-                self._vectors = np.zeros((self.capacity, 0), dtype=np.float32)
-                self._norms = np.zeros(self.capacity, dtype=np.float32)
+        if self._vectors is not None:
             return
-        matrix = np.zeros((self.capacity, self.dimension), dtype=np.float32)
-        rows = self.source.record_vectors(self.cid, None) if self.n else []
-        self._fill(matrix, np.arange(self.n), rows)
+        matrix = np.zeros((self.capacity, self.dimension or 0), dtype=np.float32)
+        if self.dimension and self.n:
+            self._fill(matrix, np.arange(self.n), self.source.record_vectors(self.cid, None))
         self._vectors = matrix
         self._norms = np.zeros(self.capacity, dtype=np.float32)
         self._norms[: self.n] = self._norms_of(matrix[: self.n])
