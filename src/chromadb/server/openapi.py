@@ -36,6 +36,32 @@ _METADATA_KEYS = {"minLength": 1, "pattern": "^[^#$]"}
 _NULLABLE_STRINGS = {"type": "array", "items": {"type": ["string", "null"]}}
 _SCALAR = {"type": ["string", "integer", "number", "boolean"]}
 
+
+# what selects records in get / query / delete bodies
+_FILTER_FIELDS = {
+    "ids": _nullable(_STRINGS),
+    "where": _nullable(_ref("Where")),
+    "where_document": _nullable(_ref("WhereDocument")),
+}
+
+
+def _records_schema(update: bool, metadata: str) -> dict[str, Any]:
+    """The body of add / upsert (embeddings required) or update (embeddings optional, nullable)."""
+    embeddings: dict[str, Any] = {"type": "array", "items": _ref("Embedding")}
+    if update:
+        embeddings = _nullable({"type": "array", "items": _nullable(_ref("Embedding"))})
+    return {
+        "type": "object",
+        "required": ["ids"] if update else ["ids", "embeddings"],
+        "properties": {
+            "ids": _IDS,
+            "embeddings": embeddings,
+            "metadatas": _nullable({"type": "array", "items": _nullable(_ref(metadata))}),
+            "documents": _nullable(_NULLABLE_STRINGS),
+            "uris": _nullable(_NULLABLE_STRINGS),
+        },
+    }
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
@@ -126,54 +152,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "new_configuration": _nullable(_ref("CollectionConfiguration")),
         },
     },
-    "AddRecords": {
-        "type": "object",
-        "required": ["ids", "embeddings"],
-        "properties": {
-            "ids": _IDS,
-            "embeddings": {"type": "array", "items": _ref("Embedding")},
-            "metadatas": _nullable({"type": "array", "items": _nullable(_ref("Metadata"))}),
-            "documents": _nullable(_NULLABLE_STRINGS),
-            "uris": _nullable(_NULLABLE_STRINGS),
-        },
-    },
-    "UpsertRecords": {
-        "type": "object",
-        "required": ["ids", "embeddings"],
-        "properties": {
-            "ids": _IDS,
-            "embeddings": {"type": "array", "items": _ref("Embedding")},
-            "metadatas": _nullable({"type": "array", "items": _nullable(_ref("MetadataUpdate"))}),
-            "documents": _nullable(_NULLABLE_STRINGS),
-            "uris": _nullable(_NULLABLE_STRINGS),
-        },
-    },
-    "UpdateRecords": {
-        "type": "object",
-        "required": ["ids"],
-        "properties": {
-            "ids": _IDS,
-            "embeddings": _nullable({"type": "array", "items": _nullable(_ref("Embedding"))}),
-            "metadatas": _nullable({"type": "array", "items": _nullable(_ref("MetadataUpdate"))}),
-            "documents": _nullable(_NULLABLE_STRINGS),
-            "uris": _nullable(_NULLABLE_STRINGS),
-        },
-    },
+    "AddRecords": _records_schema(update=False, metadata="Metadata"),
+    "UpsertRecords": _records_schema(update=False, metadata="MetadataUpdate"),
+    "UpdateRecords": _records_schema(update=True, metadata="MetadataUpdate"),
     "DeleteRecords": {
         "type": "object",
         "properties": {
-            "ids": _nullable(_STRINGS),
-            "where": _nullable(_ref("Where")),
-            "where_document": _nullable(_ref("WhereDocument")),
+            **_FILTER_FIELDS,
             "limit": _nullable(_U32),
         },
     },
     "GetRequest": {
         "type": "object",
         "properties": {
-            "ids": _nullable(_STRINGS),
-            "where": _nullable(_ref("Where")),
-            "where_document": _nullable(_ref("WhereDocument")),
+            **_FILTER_FIELDS,
             "limit": _nullable(_U32),
             "offset": _nullable(_U32),
             "include": _ref("Include"),
@@ -189,9 +181,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "items": {"type": "array", "minItems": 1, "items": {"type": "number"}},
             },
             "n_results": _nullable(_U32),
-            "ids": _nullable(_STRINGS),
-            "where": _nullable(_ref("Where")),
-            "where_document": _nullable(_ref("WhereDocument")),
+            **_FILTER_FIELDS,
             "include": _ref("Include"),
         },
     },
