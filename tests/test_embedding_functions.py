@@ -150,11 +150,18 @@ def test_batches_hold_32_documents_and_bounded_padding() -> None:
     assert sorted(i for b in batches for i in b) == list(range(90))
 
 
-def test_small_calls_are_split_so_every_worker_has_a_batch() -> None:
-    assert [len(b) for b in _minilm._batches(list(range(32)), [10] * 32, 2)] == [16, 16]
-    assert [len(b) for b in _minilm._batches(list(range(40)), [10] * 40, 4)] == [8, 8, 16, 8]
-    assert _minilm._batches([0], [10], 2) == [[0]]  # one document stays one batch
-    assert [len(b) for b in _minilm._batches(list(range(70)), [10] * 70, 2)] == [32, 32, 6]
+def test_batches_are_spread_evenly_over_the_workers() -> None:
+    def sizes(n: int, workers: int) -> list[int]:
+        batches = _minilm._batches(list(range(n)), [10] * n, workers)
+        assert sorted(i for b in batches for i in b) == list(range(n))
+        return [len(b) for b in batches]
+
+    assert sizes(32, 2) == [16, 16]
+    assert sizes(40, 2) == [20, 20] and sizes(40, 4) == [10, 10, 10, 10]
+    assert sizes(70, 2) == [18, 18, 17, 17]
+    assert sizes(1000, 2) == [32] * 8 + [31] * 24
+    assert sizes(1, 2) == [1]  # one document stays one batch
+    assert sizes(70, 1) == [32, 32, 6]  # one worker: plain batches of 32
 
 
 def test_concurrent_batches_give_the_same_vectors() -> None:
