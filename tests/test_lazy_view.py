@@ -1,6 +1,10 @@
 """A reopened collection loads lazily: a query reads only the rows it returns, and
-writes made before the bulk loads (here or by another engine) are all seen after them."""
+writes made before the bulk loads (here or by another engine) are all seen after them.
+After the first read, a background warm-up loads the view (disabled where a test looks
+at the lazy state itself)."""
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -30,10 +34,18 @@ def saved(tmp_path):
     return path, vectors
 
 
-def _open(path):
+def _open(path, warm_up=False):
     client = chromadb.PersistentClient(path=path)
+    client._backend.engine.warm_up = warm_up
     col = client.get_collection("lazy", embedding_function=None)
     return client, col, client._backend.engine
+
+
+def _wait_loaded(view, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not (view.fields_loaded and view.vectors_loaded):
+        assert time.monotonic() < deadline, "the warm-up did not load the view"
+        time.sleep(0.02)
 
 
 def _view(engine, col):
@@ -110,4 +122,52 @@ def test_writes_before_the_bulk_loads(saved):
     assert result["ids"] == [["id1", "extra"]]
     np.testing.assert_array_equal(result["embeddings"][0], vectors[[2, 3]] + 100)
     assert col.get(where={"j": {"$lte": 1}})["ids"] == ["id1", "extra"]
+    client.close()
+
+
+def _assert_matches(col, vectors, expected_ids):
+    got = col.get(include=["embeddings", "documents", "metadatas"])
+    assert got["ids"] == expected_ids
+    rows = [int(i[2:]) for i in expected_ids if i.startswith("id")]
+    np.testing.assert_array_equal(got["embeddings"][: len(rows)], vectors[rows])
+    assert got["documents"][: len(rows)] == [f"document {j}" for j in rows]
+    assert got["metadatas"][: len(rows)] == [{"j": j, "even": j % 2 == 0} for j in rows]
+
+
+def test_warm_up_loads_the_view_after_the_first_read(saved):
+    path, vectors = saved
+    client, col, engine = _open(path, warm_up=True)
+    first = col.query(query_embeddings=vectors[7:8], n_results=3, include=["documents"])
+    view = _view(engine, col)
+    _wait_loaded(view)
+    assert col.query(query_embeddings=vectors[7:8], n_results=3, include=["documents"]) == first
+    _assert_matches(col, vectors, [f"id{j}" for j in range(N)])
+    client.close()
+
+
+def test_warm_up_that_loses_a_race_with_a_write_installs_nothing_stale(saved, monkeypatch):
+    path, vectors = saved
+    client, col, engine = _open(path, warm_up=True)
+    col.count()
+    view = _view(engine, col)
+    assert not view.fields_loaded
+    from chromadb.engine import store as store_module
+
+    original = store_module.SideReader.record_vectors
+    raced = []
+
+    def read_then_write(self, cid):
+        rows = original(self, cid)
+        if not raced:  # a write lands between the side read and the install
+            raced.append(True)
+            col.add(ids=["late"], embeddings=np.full((1, DIM), 9.0, np.float32), documents=["late one"])
+        return rows
+
+    monkeypatch.setattr(store_module.SideReader, "record_vectors", read_then_write)
+    col.get(ids=["id1"])  # starts the warm-up
+    _wait_loaded(view)
+    assert raced and view.seq > 0
+    _assert_matches(col, vectors, [f"id{j}" for j in range(N)] + ["late"])
+    assert col.get(ids=["late"], include=["documents"])["documents"] == ["late one"]
+    assert col.query(query_embeddings=np.full((1, DIM), 9.0, np.float32), n_results=1)["ids"] == [["late"]]
     client.close()

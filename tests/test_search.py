@@ -377,3 +377,25 @@ def test_repeated_filter_sees_every_write(client):
     assert top(q, where={"group": 4}) == ["new"]
     col.upsert(ids=["new"], embeddings=-q[None, :])
     assert top(q, where={"group": 4}) != ["new"] and top(-q, where={"group": 4}) == ["new"]
+
+
+def test_scan_blocks_are_views_of_a_contiguous_run_and_copies_otherwise(tmp_path):
+    """Scans of the not-yet-indexed tail read the matrix in place (a copy of 50k rows costs
+    more than the scan); every other caller of gather gets a copy it may keep or change."""
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    x = np.random.default_rng(3).standard_normal((300, 4)).astype(np.float32)
+    col = client.create_collection("blocks", embedding_function=None)
+    col.add(ids=[f"r{i}" for i in range(300)], embeddings=x)
+    view = client._backend.engine.views[str(col.id)]
+    for slots in (np.arange(100, 200), np.array([3, 5, 6, 250]), np.arange(0, 300)):
+        block, norms = view.block(slots)
+        np.testing.assert_array_equal(block, x[slots])
+        np.testing.assert_allclose(norms, (x[slots] ** 2).sum(axis=1), rtol=1e-5)
+        gathered = view.gather(slots)[0]
+        assert not np.shares_memory(gathered, view.vectors)
+        contiguous = slots[-1] - slots[0] == len(slots) - 1
+        assert np.shares_memory(block, view.vectors) == contiguous
+    got = col.get(ids=["r7"], include=["embeddings"])["embeddings"]
+    got[0, 0] = 1e9  # the caller's copy: the collection is unchanged
+    assert col.get(ids=["r7"], include=["embeddings"])["embeddings"][0, 0] == x[7, 0]
+    client.close()

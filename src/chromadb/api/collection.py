@@ -46,6 +46,11 @@ class Collection:
         return uuid.UUID(self._model["id"])
 
     @property
+    def _id_str(self) -> str:
+        # what the backend calls take (cheaper than str(self.id) on every call)
+        return str(self._model["id"])
+
+    @property
     def name(self) -> str:
         return self._model["name"]
 
@@ -139,7 +144,7 @@ class Collection:
             ids, embeddings, metadatas, documents, uris, need_embeddings=True, none_values=False
         )
         self._check_batch_size(len(ids))
-        self._backend.add(str(self.id), ids, embeddings, metadatas, documents, uris, **self._scope())
+        self._backend.add(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
         self._remember_dimension(embeddings)
 
     def upsert(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
@@ -147,7 +152,7 @@ class Collection:
             ids, embeddings, metadatas, documents, uris, need_embeddings=True
         )
         self._check_batch_size(len(ids))
-        self._backend.upsert(str(self.id), ids, embeddings, metadatas, documents, uris, **self._scope())
+        self._backend.upsert(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
         self._remember_dimension(embeddings)
 
     def update(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
@@ -155,7 +160,7 @@ class Collection:
             ids, embeddings, metadatas, documents, uris, need_embeddings=False
         )
         self._check_batch_size(len(ids))
-        self._backend.update(str(self.id), ids, embeddings, metadatas, documents, uris, **self._scope())
+        self._backend.update(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
 
     def delete(self, ids=None, where=None, where_document=None, limit: int | None = None) -> dict[str, int]:
         ids = None if ids is None else v.check_ids(_listify(ids, str))
@@ -167,7 +172,7 @@ class Collection:
                 raise ValueError("limit can only be specified when a where or where_document clause is provided")
             v.check_limit_offset(limit, None)
         deleted = self._backend.delete(
-            str(self.id), ids, where or None, where_document or None, limit, **self._scope()
+            self._id_str, ids, where or None, where_document or None, limit, **self._scope()
         )
         return {"deleted": deleted}
 
@@ -190,7 +195,7 @@ class Collection:
 
     # -- reads ------------------------------------------------------------------------------------
     def count(self) -> int:
-        return self._backend.count(str(self.id), **self._scope())
+        return self._backend.count(self._id_str, **self._scope())
 
     def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None) -> GetResult:
         ids = None if ids is None else v.check_ids(_listify(ids, str))
@@ -199,7 +204,7 @@ class Collection:
         v.check_limit_offset(limit, offset)
         wire_include = [i for i in include if i != "data"]
         raw = self._backend.get(
-            str(self.id), ids, where or None, where_document or None, limit, offset, wire_include, **self._scope()
+            self._id_str, ids, where or None, where_document or None, limit, offset, wire_include, **self._scope()
         )
         result = get_result(raw)
         result["included"] = include
@@ -235,7 +240,7 @@ class Collection:
         include = v.check_include(list(_QUERY_INCLUDE if include is None else include), allow_distances=True)
         wire_include = [i for i in include if i != "data"]
         raw = self._backend.query(
-            str(self.id), queries, n_results, ids, where or None, where_document or None, wire_include, **self._scope()
+            self._id_str, queries, n_results, ids, where or None, where_document or None, wire_include, **self._scope()
         )
         result = query_result(raw)
         result["included"] = include
@@ -257,12 +262,12 @@ class Collection:
                 from chromadb.embedding_functions import registry
 
                 wire_config["embedding_function"] = registry.config_for(ef)
-        self._backend.update_collection(str(self.id), name, metadata, wire_config, **self._scope())
+        self._backend.update_collection(self._id_str, name, metadata, wire_config, **self._scope())
         if name is not None:
             self._model["name"] = name
         if metadata is not None:
             self._model["metadata"] = metadata
         if configuration is not None:
-            self._model = self._backend.get_collection_by_id(str(self.id), **self._scope())
+            self._model = self._backend.get_collection_by_id(self._id_str, **self._scope())
             if configuration.get("embedding_function") is not None:
                 self._embedding_function = configuration["embedding_function"]

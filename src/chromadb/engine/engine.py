@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ logger = logging.getLogger("chromadb.engine")
 
 # A view drops its dead slots once they are this many and half of all slots.
 COMPACT_MIN_DEAD = 1024
+# A background warm-up that loses a race with writes tries again (seconds: delay x attempt).
+WARM_ATTEMPTS = 4
+WARM_RETRY_DELAY = 0.5
 
 
 class Engine:
@@ -45,6 +49,7 @@ class Engine:
         self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
         self._rows_version: tuple[int, int] | None = None
         self.indexer = Indexer(self)
+        self.warm_up = path is not None  # load lazily opened views in the background (_warm)
         self.closed = False
         with self.store.write():
             self._ensure_defaults()
@@ -441,7 +446,51 @@ class Engine:
                     yield view
                     return
             with self.store.read():
-                yield self._view(self._collection_row(collection_id, tenant, database))
+                view = self._view(self._collection_row(collection_id, tenant, database))
+                yield view
+            if not (view.fields_loaded and view.vectors_loaded):
+                self._warm_soon(view)
+
+    # -- warm-up ---------------------------------------------------------------------------
+    def _warm_soon(self, view: CollectionView) -> None:
+        """Load a lazily opened view in the background, once: the first reads after an open
+        fetch what they show from SQLite; later ones should run no SQL at all."""
+        if view.warming or not self.warm_up:
+            return
+        view.warming = True
+        threading.Thread(target=self._warm, args=(view,), name="chromadb-warm", daemon=True).start()
+
+    def _warm(self, view: CollectionView) -> None:
+        # Reads and builds on the side connection, off the engine lock (loading 100k
+        # records takes ~2 s); installs under the lock only if no write came meanwhile.
+        try:
+            for attempt in range(WARM_ATTEMPTS):
+                time.sleep(WARM_RETRY_DELAY * attempt)
+                with self.lock:
+                    if self.closed or self.views.get(view.collection_id) is not view:
+                        return
+                    need_fields, need_vectors = not view.fields_loaded, not view.vectors_loaded
+                    seq = view.seq
+                if not (need_fields or need_vectors):
+                    return
+                with self.store.side_snapshot() as side:
+                    if side.collection_seq(view.cid) != seq:
+                        continue  # written since: let the view catch up first
+                    field_rows = side.record_fields(view.cid) if need_fields else []
+                    vector_rows = side.record_vectors(view.cid) if need_vectors and view.dimension else []
+                fields = view.fields_from(field_rows) if need_fields else None
+                vectors = view.vectors_from(vector_rows) if need_vectors else None
+                del field_rows, vector_rows
+                with self.lock:
+                    if self.closed or self.views.get(view.collection_id) is not view or view.seq != seq:
+                        continue
+                    if fields is not None and not view.fields_loaded:
+                        view.install_fields(fields)
+                    if vectors is not None and not view.vectors_loaded:
+                        view.install_vectors(vectors)
+                    return
+        except Exception:  # a cache that stays cold: reads keep fetching what they show
+            logger.debug("warming the view of %s failed", view.collection_id, exc_info=True)
 
     def _select(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
         """Live slots passing ids AND where AND where_document, in insertion order."""

@@ -69,14 +69,15 @@ def exact_search(
     if len(slots) == 0:
         return [np.zeros(0, dtype=np.int64) for _ in range(len(queries))]
     k = min(k, len(slots))
-    if len(slots) > view.n // 2:
+    contiguous = int(slots[-1]) - int(slots[0]) == len(slots) - 1  # slots are sorted
+    if len(slots) > view.n // 2 and not contiguous:
         # score everything and mask: cheaper than gathering most of the matrix
         scores = _scores(view, queries, view.vectors[: view.n], view.norms[: view.n])
         keep = np.zeros(view.n, dtype=bool)
         keep[slots] = True
         scores[:, ~keep] = np.inf
         return list(_top_k(scores, k))
-    x, norms = candidates.gathered(view) if isinstance(candidates, CandidateSet) else view.gather(slots)
+    x, norms = candidates.gathered(view) if isinstance(candidates, CandidateSet) else view.block(slots)
     scores = _scores(view, queries, x, norms)
     return [slots[row] for row in _top_k(scores, k)]
 
@@ -145,15 +146,17 @@ def _index_search(
     if filtered:
         valid_all &= cand_mask[slots_all]
     results: list[tuple[np.ndarray, np.ndarray | None]] = []
+    all_valid = bool(valid_all.all())  # the usual case: nothing to drop
     for qi in range(len(queries)):
-        hits = slots_all[qi][valid_all[qi]][:k]
+        keep = slice(None) if all_valid else valid_all[qi]
+        hits = slots_all[qi][keep][:k]
         if len(hits) < min(k, n_covered) and (filtered or len(hits) + len(tail[qi]) < k):
             # the filter is too selective for this oversampling (or the graph fell short):
             # search the candidates exactly
             candidates = view.live_slots() if allowed is None else allowed
             results.append((exact_search(view, queries[qi : qi + 1], candidates, k)[0], None))
             continue
-        hit_dist = distances[qi][valid_all[qi]][:k].astype(np.float32)
+        hit_dist = distances[qi][keep][:k].astype(np.float32, copy=False)
         if len(tail[qi]):
             tail_dist = exact_distances(view, queries[qi], tail[qi])
             results.append((np.concatenate([hits, tail[qi]]), np.concatenate([hit_dist, tail_dist])))

@@ -111,6 +111,8 @@ class Store:
             # fewer, larger checkpoints: each one fsyncs the database file
             self.conn.execute("PRAGMA wal_autocheckpoint = 8000")
         self.conn.execute("PRAGMA foreign_keys = OFF")
+        self._side: sqlite3.Connection | None = None  # see side_snapshot
+        self._side_lock = threading.Lock()
         self._migrate()
 
     @staticmethod
@@ -137,6 +139,10 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+        with self._side_lock:
+            if self._side is not None:
+                self._side.close()
+                self._side = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -368,23 +374,21 @@ class Store:
         return out
 
     def _record_columns(self, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple]:
-        if rids is not None:
-            out: list[tuple] = []
-            for part in chunks(sorted(rids)):
-                marks = ",".join("?" * len(part))
-                out += self.conn.execute(
-                    f"SELECT {columns} FROM records WHERE rid IN ({marks}) AND cid = ? ORDER BY rid", (*part, cid)
-                ).fetchall()
-            return out
-        # A rowid range scan reads the table sequentially, already in rid order; `+cid`
-        # keeps the planner from walking an index on cid and sorting afterwards.
-        lo, hi = self.conn.execute("SELECT min(rid), max(rid) FROM records WHERE cid = ?", (cid,)).fetchone()
-        if lo is None:
-            return []
-        return self.conn.execute(
-            f"SELECT {columns} FROM records WHERE rid BETWEEN ? AND ? AND +cid = ? ORDER BY rid", (lo, hi, cid)
-        ).fetchall()
+        return _record_columns(self.conn, cid, rids, columns)
 
+    @contextlib.contextmanager
+    def side_snapshot(self) -> Iterator[SideReader]:
+        """A read snapshot on a second connection, for background work that must not hold
+        the engine's lock (the main connection is only used under it). File stores only."""
+        assert self.path is not None
+        with self._side_lock:
+            if self._side is None:
+                self._side = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._side.execute("BEGIN")
+            try:
+                yield SideReader(self._side)
+            finally:
+                self._side.execute("COMMIT")
     def records_since(self, cid: int, seq: int) -> list[tuple]:
         return self.conn.execute(
             f"SELECT {RECORD_COLUMNS} FROM records WHERE cid = ? AND seq > ? ORDER BY rid", (cid, seq)
@@ -410,3 +414,39 @@ class Store:
 
 def default_db_path(directory: str) -> str:
     return os.path.join(directory, "chroma.sqlite3")
+
+
+class SideReader:
+    """The reads a background warm-up needs, on the side connection (Store.side_snapshot)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def collection_seq(self, cid: int) -> int | None:
+        row = self.conn.execute("SELECT seq FROM collections WHERE cid = ?", (cid,)).fetchone()
+        return None if row is None else row[0]
+
+    def record_fields(self, cid: int) -> list[tuple]:
+        return _record_columns(self.conn, cid, None, "rid, id, document, uri, metadata")
+
+    def record_vectors(self, cid: int) -> list[tuple]:
+        return _record_columns(self.conn, cid, None, "rid, embedding")
+
+
+def _record_columns(conn: sqlite3.Connection, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple]:
+    if rids is not None:
+        out: list[tuple] = []
+        for part in chunks(sorted(rids)):
+            marks = ",".join("?" * len(part))
+            out += conn.execute(
+                f"SELECT {columns} FROM records WHERE rid IN ({marks}) AND cid = ? ORDER BY rid", (*part, cid)
+            ).fetchall()
+        return out
+    # A rowid range scan reads the table sequentially, already in rid order; `+cid`
+    # keeps the planner from walking an index on cid and sorting afterwards.
+    lo, hi = conn.execute("SELECT min(rid), max(rid) FROM records WHERE cid = ?", (cid,)).fetchone()
+    if lo is None:
+        return []
+    return conn.execute(
+        f"SELECT {columns} FROM records WHERE rid BETWEEN ? AND ? AND +cid = ? ORDER BY rid", (lo, hi, cid)
+    ).fetchall()

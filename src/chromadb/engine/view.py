@@ -95,6 +95,7 @@ class CollectionView:
         self._pending: np.ndarray | None = None  # cache of pending_slots()
         self._filters: OrderedDict[bytes, CandidateSet] = OrderedDict()  # most recent last
         self.index: Any = None  # VectorIndex, attached by the engine
+        self.warming = False  # a background load of the lazy groups was started (Engine._warm)
 
     # -- lazy groups -----------------------------------------------------------------------
     @property
@@ -136,34 +137,49 @@ class CollectionView:
         return self._norms
 
     def _load_fields(self) -> None:
-        if self._ids is not None:
-            return
+        if self._ids is None:
+            self.install_fields(self.fields_from(self.source.record_fields(self.cid, None) if self.n else []))
+
+    def _load_vectors(self) -> None:
+        if self._vectors is None:
+            rows = self.source.record_vectors(self.cid, None) if self.dimension and self.n else []
+            self.install_vectors(self.vectors_from(rows))
+
+    # Building a group is the slow part of loading it; it only reads the view, so a
+    # background warm-up (Engine._warm) builds off the engine lock, then installs under
+    # it if the view has not changed since (same seq).
+    def fields_from(self, rows: list[tuple]) -> tuple[list, list, list, list]:
+        """(ids, documents, uris, metadatas) by slot from (rid, id, document, uri, metadata) rows."""
         n = self.n
+        if rows:
+            slots, found = self.locate([r[0] for r in rows])
+            if found.all() and len(rows) == n:  # the usual case: no dead slots
+                return tuple(list(col) for col in zip(*rows))[1:]  # type: ignore[return-value]
         ids: list[str | None] = [None] * n
         docs: list[str | None] = [None] * n
         uris: list[str | None] = [None] * n
         metas: list[Any] = [None] * n
-        rows = self.source.record_fields(self.cid, None) if n else []
         if rows:
-            slots, found = self.locate([r[0] for r in rows])
-            if found.all() and len(rows) == n:  # the usual case: no dead slots
-                _, ids, docs, uris, metas = (list(col) for col in zip(*rows))
-            else:
-                for slot, ok, row in zip(slots.tolist(), found.tolist(), rows):
-                    if ok:
-                        _, ids[slot], docs[slot], uris[slot], metas[slot] = row
-        self._ids, self._documents, self._uris, self._metadatas = ids, docs, uris, metas
-        self._slot_of = {id_: slot for slot, id_ in enumerate(ids) if id_ is not None}
+            for slot, ok, row in zip(slots.tolist(), found.tolist(), rows):
+                if ok:
+                    _, ids[slot], docs[slot], uris[slot], metas[slot] = row
+        return ids, docs, uris, metas
 
-    def _load_vectors(self) -> None:
-        if self._vectors is not None:
-            return
+    def install_fields(self, fields: tuple[list, list, list, list]) -> None:
+        self._ids, self._documents, self._uris, self._metadatas = fields
+        self._slot_of = {id_: slot for slot, id_ in enumerate(self._ids) if id_ is not None}
+
+    def vectors_from(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """(matrix, norms), capacity rows, from (rid, embedding) rows."""
         matrix = np.zeros((self.capacity, self.dimension or 0), dtype=np.float32)
-        if self.dimension and self.n:
-            self._fill(matrix, np.arange(self.n), self.source.record_vectors(self.cid, None))
-        self._vectors = matrix
-        self._norms = np.zeros(self.capacity, dtype=np.float32)
-        self._norms[: self.n] = self._norms_of(matrix[: self.n])
+        if rows:
+            self._fill(matrix, np.arange(self.n), rows)
+        norms = np.zeros(self.capacity, dtype=np.float32)
+        norms[: self.n] = self._norms_of(matrix[: self.n])
+        return matrix, norms
+
+    def install_vectors(self, vectors: tuple[np.ndarray, np.ndarray]) -> None:
+        self._vectors, self._norms = vectors
 
     def _fill(self, out: np.ndarray, slots: np.ndarray, rows: list[tuple]) -> None:
         """Copy (rid, blob) rows into out[i] where slots[i] holds that rid."""
@@ -336,6 +352,20 @@ class CollectionView:
             meta = self._metadatas[slot] = orjson.loads(meta)
         return meta
 
+    def _metadata_copies(self, slots: list[int]) -> list[dict[str, Any] | None]:
+        # callers may mutate what they get; the view keeps its own dicts
+        metas = self._metadatas
+        out: list[dict[str, Any] | None] = []
+        for s in slots:
+            meta = metas[s]
+            if meta is None:
+                out.append(None)
+                continue
+            if isinstance(meta, bytes):
+                meta = metas[s] = orjson.loads(meta)
+            out.append(dict(meta))
+        return out
+
     def slots_of_ids(self, ids: list[str]) -> dict[str, int]:
         """The slot of each of these ids that is live (looked up in SQLite while ids are not loaded)."""
         if self._ids is not None or len(ids) > FETCH_MAX:
@@ -355,14 +385,26 @@ class CollectionView:
             self._fill(x, slots, self.source.record_vectors(self.cid, self.rids[slots].tolist()))
         return x, self._norms_of(x)
 
+    def block(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like gather, for reading only: a contiguous run of slots (the not-yet-indexed
+        tail usually is one) comes back as views into the matrix, not copies. Copying
+        50k rows costs 4x the scan itself, mostly in page faults on the new block."""
+        n = len(slots)
+        if self._vectors is not None and n > 1 and int(slots[-1]) - int(slots[0]) == n - 1:
+            lo = int(slots[0])
+            return self._vectors[lo : lo + n], self._norms[lo : lo + n]
+        return self.gather(slots)
+
     def fields_of(self, slots: list[int], include: list[str] | tuple[str, ...]) -> dict[str, list | None]:
         """ids and the included documents / uris / metadatas of these slots (fresh dicts)."""
         if self._ids is not None or len(slots) > FETCH_MAX:
+            ids = self.ids
+            documents, uris = self._documents, self._uris
             return {
-                "ids": [self.ids[s] for s in slots],
-                "documents": [self._documents[s] for s in slots] if "documents" in include else None,
-                "uris": [self._uris[s] for s in slots] if "uris" in include else None,
-                "metadatas": [_copy(self.metadata(s)) for s in slots] if "metadatas" in include else None,
+                "ids": [ids[s] for s in slots],
+                "documents": [documents[s] for s in slots] if "documents" in include else None,
+                "uris": [uris[s] for s in slots] if "uris" in include else None,
+                "metadatas": self._metadata_copies(slots) if "metadatas" in include else None,
             }
         by_rid = {r[0]: r for r in self.source.record_fields(self.cid, self.rids[np.asarray(slots, dtype=np.int64)].tolist())} if slots else {}
         rows = [by_rid.get(int(self.rids[s]), (None,) * 5) for s in slots]
@@ -474,11 +516,6 @@ class CandidateSet:
         if block[0].nbytes <= FILTER_CACHE_VECTOR_BYTES:
             self._gathered = block
         return block
-
-
-def _copy(meta: dict[str, Any] | None) -> dict[str, Any] | None:
-    # callers may mutate what they get; the view keeps its own dict
-    return None if meta is None else dict(meta)
 
 
 def _grown(arr: np.ndarray, cap: int) -> np.ndarray:
