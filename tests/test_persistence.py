@@ -176,7 +176,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, seed):
     assert col.query(query_embeddings=[vec], n_results=1)["ids"][0][0] == f"b{some}-0"
 
 
-def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path):
+def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path, capsys):
     from chromadb.engine import maintenance
 
     path = str(tmp_path / "db")
@@ -196,5 +196,10 @@ def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path):
             f.write(b"\0" * 4096)
     report = maintenance.check(path)
     assert report["ok"] and report["leftover_files"] == [orphan]
+    from chromadb.cli import main
+
+    assert main(["check", "--path", path]) == 0
+    printed = capsys.readouterr().out
+    assert f"leftover temporary file (a save was interrupted): {orphan}" in printed and in_use not in printed
     maintenance.vacuum(path)
     assert not os.path.exists(orphan) and os.path.exists(in_use)

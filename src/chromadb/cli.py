@@ -309,6 +309,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     for c in report["collections"]:
         index = f", index {c['index_elements']} elements ({c['index_stale_elements']} stale)" if "index_elements" in c else ""
         print(f"{'ok ' if c['ok'] else 'BAD'} {c['name']}: {c['records']} records{index}")
+    leftovers = report.get("leftover_files", [])
+    for leftover in leftovers:
+        print(f"leftover temporary file (a save was interrupted): {leftover}")
+    if leftovers:
+        print("`chroma vacuum` removes the leftover files")
     print("ok" if report["ok"] else "problems found: run `chroma repair`")
     return 0 if report["ok"] else 1
 
