@@ -4,6 +4,7 @@ After the first read, a background warm-up loads the view (disabled where a test
 at the lazy state itself)."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -171,3 +172,32 @@ def test_warm_up_that_loses_a_race_with_a_write_installs_nothing_stale(saved, mo
     assert col.get(ids=["late"], include=["documents"])["documents"] == ["late one"]
     assert col.query(query_embeddings=np.full((1, DIM), 9.0, np.float32), n_results=1)["ids"] == [["late"]]
     client.close()
+
+
+def test_close_stops_a_warm_up_in_progress(saved, monkeypatch):
+    """A script that queries once and exits must not wait for the background load."""
+    path, _ = saved
+    from chromadb.engine import store as store_module
+
+    started = []
+
+    def endless(self, cid):  # stands for a long bulk read
+        started.append(True)
+        return self.conn.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+        ).fetchall()
+
+    monkeypatch.setattr(store_module.SideReader, "record_fields", endless)
+    client, col, engine = _open(path, warm_up=True)
+    col.count()
+    deadline = time.monotonic() + 20
+    while not started:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    client.close()
+    assert time.monotonic() - t0 < 10  # the endless read would never end by itself
+    warmers = [t for t in threading.enumerate() if t.name == "chromadb-warm"]
+    for t in warmers:
+        t.join(10)
+        assert not t.is_alive()

@@ -113,6 +113,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = OFF")
         self._side: sqlite3.Connection | None = None  # see side_snapshot
         self._side_lock = threading.Lock()
+        self._side_closed = False
         self._migrate()
 
     @staticmethod
@@ -139,6 +140,10 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+        self._side_closed = True
+        side = self._side
+        if side is not None:
+            side.interrupt()  # a background read in progress stops now, not when it is done
         with self._side_lock:
             if self._side is not None:
                 self._side.close()
@@ -382,6 +387,8 @@ class Store:
         the engine's lock (the main connection is only used under it). File stores only."""
         assert self.path is not None
         with self._side_lock:
+            if self._side_closed:
+                raise sqlite3.ProgrammingError("the store is closed")
             if self._side is None:
                 self._side = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._side.execute("BEGIN")
