@@ -1,13 +1,15 @@
 """The v2 routes (spec section 3): decode the request, call the backend, return a value.
 
-Handlers are plain functions of a `Call`; `app.py` runs them in a worker thread, encodes
-their result as JSON and turns exceptions into error responses. Nothing here decides
+Handlers are plain functions of a `Call`; `app.py` runs them in a worker thread (small
+reads, as `RouteSpec.small` tells, maybe on the event loop), encodes their result as
+JSON and turns exceptions into error responses. Nothing here decides
 anything about the data: that is `LocalBackend`'s job.
 """
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from chromadb.api.backend import Backend
@@ -21,6 +23,7 @@ __all__ = ["Call", "RouteSpec", "ROUTES"]
 API = "/api/v2"
 DB = API + "/tenants/{tenant}/databases/{database}"
 COLL = DB + "/collections/{collection_id}"
+_UNPARSED = object()
 
 
 @dataclass
@@ -33,9 +36,13 @@ class Call:
     raw_body: bytes
     allow_reset: bool
     max_batch_size: int
+    _parsed: Any = field(default=_UNPARSED, repr=False)
 
     def body(self) -> Any:
-        return wire.decode_json(self.raw_body)
+        # parsed once: app.py may look at a small body before its handler runs
+        if self._parsed is _UNPARSED:
+            self._parsed = wire.decode_json(self.raw_body)
+        return self._parsed
 
     @property
     def tenant(self) -> str:
@@ -55,7 +62,7 @@ class Call:
     @property
     def collection_id(self) -> str:
         try:
-            return str(uuid.UUID(self.params["collection_id"]))
+            return _canonical_uuid(self.params["collection_id"])
         except ValueError:
             raise InvalidArgumentError("Collection ID is not a valid UUIDv4") from None
 
@@ -74,6 +81,12 @@ class Call:
         return number
 
 
+@functools.lru_cache(maxsize=1024)
+def _canonical_uuid(text: str) -> str:
+    # cached: clients send the same few ids again and again, and parsing one is ~5 us
+    return str(uuid.UUID(text))
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     method: str
@@ -83,6 +96,9 @@ class RouteSpec:
     reads_body: bool = False
     # cheap handlers that never touch the engine run on the event loop
     inline: bool = False
+    # reads: whether this request is small enough that it may skip the worker thread
+    # (app.py also checks that the engine is idle and that such reads were fast lately)
+    small: Callable[[Call], bool] | None = None
 
 
 # -- system ---------------------------------------------------------------------------------
@@ -229,6 +245,50 @@ def query(call: Call) -> Any:
     return call.backend.query(call.collection_id, **wire.decode_query(call.body()), **call.scope)
 
 
+# -- small reads ----------------------------------------------------------------------------------
+SMALL_BODY = 64 * 1024
+SMALL_QUERIES = 4
+SMALL_RESULTS = 100
+SMALL_IDS = 100
+
+
+def _unfiltered(body: Any) -> bool:
+    """A parsed body with no where clauses (a filter can make the engine load a whole collection)."""
+    return isinstance(body, dict) and body.get("where") is None and body.get("where_document") is None
+
+
+def _small_int(value: Any, most: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
+
+
+def small_query(call: Call) -> bool:
+    """A few query vectors, a few results, no filter."""
+    if len(call.raw_body) > SMALL_BODY:
+        return False  # not even parsed here: parsing a big body is itself work
+    body = call.body()
+    if not _unfiltered(body) or body.get("ids") is not None:
+        return False
+    queries, n_results = body.get("query_embeddings"), body.get("n_results")
+    return (
+        isinstance(queries, list)
+        and len(queries) <= SMALL_QUERIES
+        and (n_results is None or _small_int(n_results, SMALL_RESULTS))
+    )
+
+
+def small_get(call: Call) -> bool:
+    """A get by a few ids, no filter."""
+    if len(call.raw_body) > SMALL_BODY:
+        return False
+    body = call.body()
+    ids = body.get("ids") if _unfiltered(body) else None
+    return isinstance(ids, list) and len(ids) <= SMALL_IDS
+
+
+def always_small(call: Call) -> bool:
+    return True
+
+
 def unsupported(feature: str) -> Callable[[Call], Any]:
     def handler(call: Call) -> Any:
         raise FeatureUnavailableError(f"{feature} is unsupported for local chroma")
@@ -265,9 +325,9 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", COLL + "/update", update, reads_body=True),
     RouteSpec("POST", COLL + "/upsert", upsert, reads_body=True),
     RouteSpec("POST", COLL + "/delete", delete, reads_body=True),
-    RouteSpec("GET", COLL + "/count", count),
-    RouteSpec("POST", COLL + "/get", get, reads_body=True),
-    RouteSpec("POST", COLL + "/query", query, reads_body=True),
+    RouteSpec("GET", COLL + "/count", count, small=always_small),
+    RouteSpec("POST", COLL + "/get", get, reads_body=True, small=small_get),
+    RouteSpec("POST", COLL + "/query", query, reads_body=True, small=small_query),
     RouteSpec("POST", COLL + "/fork", unsupported("Collection forking"), reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
     RouteSpec("GET", COLL + "/indexing_status", unsupported("Indexing status")),
