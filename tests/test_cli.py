@@ -143,3 +143,41 @@ def test_subcommand_required(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code != 0
+
+
+def _environ(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        pairs = [item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item]
+    return {k.decode(): v.decode() for k, v in pairs}
+
+
+def _glibc_with_hugetlb() -> bool:
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        return name == "glibc" and tuple(int(p) for p in version.split(".")[:2]) >= (2, 35)
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _glibc_with_hugetlb(), reason="glibc >= 2.35 only")
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_the_server_asks_for_huge_pages_unless_told_not_to(tmp_path, setting):
+    """The `chroma` console script re-executes `run` once with glibc's huge-page tunable
+    (same pid, same arguments); CHROMA_HUGE_PAGES=0 keeps the normal pages."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "CHROMA_HUGE_PAGES")}
+    if setting is not None:
+        env["CHROMA_HUGE_PAGES"] = setting
+    code = "import sys; from chromadb.cli import console; sys.argv[0] = 'chroma'; console()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", "--path", str(tmp_path / "data"), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc)
+        tunables = _environ(proc.pid).get("GLIBC_TUNABLES", "")
+        assert ("glibc.malloc.hugetlb=1" in tunables) == (setting is None)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and f"Connect to Chroma at: http://localhost:{port}" in out
