@@ -215,8 +215,8 @@ class Driver:
         if os.environ.get("BENCH_DRAIN_HOOK"):
             names = (os.environ["BENCH_DRAIN_HOOK"],)
         elif self.a.mode == "http":
-            # a client-side hook cannot see the server's indexer: "until drained" is n/a
-            return None, None
+            # the client sees the server's indexer only through the indexing_status route
+            return self._indexing_status_hook(coll)
         else:
             names = DRAIN_HOOKS
         for obj in (coll, self.client):
@@ -228,6 +228,26 @@ class Driver:
                 if callable(f):
                     return f"{type(obj).__name__}.{nm}", f
         return None, None
+
+    @staticmethod
+    def _indexing_status_hook(coll):
+        """Over HTTP: poll `get_indexing_status()` (upstream's route) until nothing waits.
+        None when the server does not answer it (then the add is taken as drained)."""
+        status = getattr(coll, "get_indexing_status", None)
+        try:
+            status()
+        except Exception:  # noqa: BLE001 - not implemented by that server
+            return None, None
+
+        def wait(timeout: float = 900.0) -> bool:
+            deadline = now() + timeout
+            while now() < deadline:
+                if status().num_unindexed_ops == 0:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        return "Collection.get_indexing_status", wait
 
     # -- steps
     def _add(self, coll, with_docs: bool):

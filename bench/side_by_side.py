@@ -319,6 +319,8 @@ ROWS_INPROC = [
 ]
 ROWS_HTTP = [
     ("add, docs + 4 metadata keys (items/s)", "add_docs.items_per_s", "int", "higher", ("x", 3)),
+    ("add, docs + metadata, until the server's index is drained (items/s)", "add_docs.drained_items_per_s", "int", "higher", None),
+    ("query p50 during the server's index backlog (ms)", "add_docs.backlog.p50_ms", "ms", "lower", None),
     ("add, vectors only (items/s)", "add_vec.items_per_s", "int", "higher", None),
     ("query p50, 1 per call (ms)", "query.p50_ms", "ms", "lower", ("x", 1 / 2)),
     ("query recall@10", "query.recall", "rec", "higher", ("abs", 0.99)),

@@ -154,6 +154,10 @@ class Backend(abc.ABC):
     def count(self, collection_id: str, tenant: str, database: str) -> int: ...
 
     @abc.abstractmethod
+    def indexing_status(self, collection_id: str, tenant: str, database: str) -> dict[str, Any]:
+        """num_indexed_ops, num_unindexed_ops, total_ops, op_indexing_progress (the wire shape)."""
+
+    @abc.abstractmethod
     def get(
         self,
         collection_id: str,

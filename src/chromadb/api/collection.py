@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chromadb.api import validation as v
-from chromadb.api.types import GetResult, QueryResult, get_result, query_result
+from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
@@ -192,6 +192,11 @@ class Collection:
         """Block until background indexing is done (benchmarks); True at once without a local engine."""
         wait = getattr(self._backend, "wait_for_index", None)
         return True if wait is None else wait(timeout)
+
+    def get_indexing_status(self) -> IndexingStatus:
+        """How many records the vector index covers and how many wait for the background
+        indexer (those are found all the same, by an exact scan)."""
+        return IndexingStatus(**self._backend.indexing_status(self._id_str, **self._scope()))
 
     # -- reads ------------------------------------------------------------------------------------
     def count(self) -> int:

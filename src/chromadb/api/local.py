@@ -260,6 +260,9 @@ class LocalBackend(Backend):
     def count(self, collection_id, tenant, database):
         return self.engine.count(collection_id, tenant, database)
 
+    def indexing_status(self, collection_id, tenant, database):
+        return self.engine.indexing_status(collection_id, tenant, database)
+
     @_checked
     def get(self, collection_id, ids, where, where_document, limit, offset, include, tenant, database):
         ids = v.check_filter_ids(ids)

@@ -1,6 +1,7 @@
 """Result shapes returned by `Collection.get` and `Collection.query`, as upstream names them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Optional, TypedDict
 
 import numpy as np
@@ -9,6 +10,20 @@ Metadata = dict[str, Any]
 Where = dict[str, Any]
 WhereDocument = dict[str, Any]
 Include = list[str]
+
+
+@dataclass
+class IndexingStatus:
+    """How much of a collection its vector index covers (`Collection.get_indexing_status`).
+
+    Counted in records: those written but not yet in the HNSW index are still found
+    (queries scan them exactly); the counts say how far the background indexer is behind.
+    """
+
+    num_indexed_ops: int
+    num_unindexed_ops: int
+    total_ops: int
+    op_indexing_progress: float
 
 
 class GetResult(TypedDict):

@@ -514,6 +514,19 @@ class Engine:
         with self._reading(collection_id, tenant, database) as view:
             return view.live_count
 
+    def indexing_status(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
+        """Records the HNSW index covers vs records waiting for the indexer (searched exactly
+        meanwhile). A collection too small for an index is searched exactly: all covered."""
+        with self._reading(collection_id, tenant, database) as view:
+            total = view.live_count
+            waiting = 0 if view.index is None else len(view.pending_slots())
+        return {
+            "num_indexed_ops": total - waiting,
+            "num_unindexed_ops": waiting,
+            "total_ops": total,
+            "op_indexing_progress": 1.0 if total == 0 else (total - waiting) / total,
+        }
+
     def get(
         self,
         collection_id: str,

@@ -107,8 +107,10 @@ class VectorIndex:
         """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graph."""
         ef = max(int(self.params.get("ef_search", 100)), min_ef)
         if self.space == "ip":
-            # inner product is not a metric: the graph search needs a wider beam for the same recall
-            ef *= 2
+            # inner product is not a metric: the graph search needs a wider beam for the same
+            # recall (measured on normalised clustered data: x2 gave recall@10 0.992-0.995
+            # between builds, too close to 0.99; x3 gives 0.994-0.997)
+            ef *= 3
         ef = max(ef, k)
         if not self.lock.acquire(blocking=wait):
             return None

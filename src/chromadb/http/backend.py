@@ -237,6 +237,9 @@ class HttpBackend(Backend):
     def count(self, collection_id: str, tenant: str, database: str) -> int:
         return int(self._request("GET", f"{self._coll(collection_id, tenant, database)}/count"))
 
+    def indexing_status(self, collection_id: str, tenant: str, database: str) -> dict[str, Any]:
+        return self._request("GET", f"{self._coll(collection_id, tenant, database)}/indexing_status")
+
     def get(self, collection_id, ids, where, where_document, limit, offset, include, tenant, database) -> dict[str, Any]:
         body = {
             "ids": ids, "where": where, "where_document": where_document,

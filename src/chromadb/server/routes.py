@@ -237,6 +237,10 @@ def count(call: Call) -> Any:
     return call.backend.count(call.collection_id, **call.scope)
 
 
+def indexing_status(call: Call) -> Any:
+    return call.backend.indexing_status(call.collection_id, **call.scope)
+
+
 def get(call: Call) -> Any:
     return call.backend.get(call.collection_id, **wire.decode_get(call.body()), **call.scope)
 
@@ -330,7 +334,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", COLL + "/query", query, reads_body=True, small=small_query),
     RouteSpec("POST", COLL + "/fork", unsupported("Collection forking"), reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
-    RouteSpec("GET", COLL + "/indexing_status", unsupported("Indexing status")),
+    RouteSpec("GET", COLL + "/indexing_status", indexing_status),
     RouteSpec("POST", COLL + "/search", unsupported("Search"), reads_body=True),
     RouteSpec("POST", COLL + "/functions/attach", unsupported("Attaching functions"), reads_body=True),
     RouteSpec("GET", COLL + "/functions/{function_name}", unsupported("Attached functions")),
