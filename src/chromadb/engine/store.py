@@ -27,6 +27,10 @@ import orjson
 # Bound-variable batches stay far below SQLite's limit (32766 on old builds).
 MAX_VARS = 900
 
+# What a view's two lazy groups read from `records` (CollectionView fields / vectors).
+FIELD_COLUMNS = "rid, id, document, uri, metadata"
+VECTOR_COLUMNS = "rid, embedding"
+
 # Tombstones are kept for this many writes to their collection (see Store.prune_tombstones).
 TOMBSTONE_KEEP_SEQS = 1000
 
@@ -362,11 +366,11 @@ class Store:
 
     def record_fields(self, cid: int, rids: Sequence[int] | None) -> list[tuple]:
         """(rid, id, document, uri, metadata_blob) of these rids (None: all), in rid order."""
-        return self._record_columns(cid, rids, "rid, id, document, uri, metadata")
+        return _record_columns(self.conn, cid, rids, FIELD_COLUMNS)
 
     def record_vectors(self, cid: int, rids: Sequence[int] | None) -> list[tuple]:
         """(rid, embedding_blob) of these rids (None: all), in rid order."""
-        return self._record_columns(cid, rids, "rid, embedding")
+        return _record_columns(self.conn, cid, rids, VECTOR_COLUMNS)
 
     def record_rids_of_ids(self, cid: int, ids: Sequence[str]) -> list[tuple]:
         """(id, rid) of those of these ids that exist in the collection."""
@@ -377,9 +381,6 @@ class Store:
                 f"SELECT id, rid FROM records WHERE cid = ? AND id IN ({marks})", (cid, *part)
             ).fetchall()
         return out
-
-    def _record_columns(self, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple]:
-        return _record_columns(self.conn, cid, rids, columns)
 
     @contextlib.contextmanager
     def side_snapshot(self) -> Iterator[SideReader]:
@@ -434,10 +435,10 @@ class SideReader:
         return None if row is None else row[0]
 
     def record_fields(self, cid: int) -> list[tuple]:
-        return _record_columns(self.conn, cid, None, "rid, id, document, uri, metadata")
+        return _record_columns(self.conn, cid, None, FIELD_COLUMNS)
 
     def record_vectors(self, cid: int) -> list[tuple]:
-        return _record_columns(self.conn, cid, None, "rid, embedding")
+        return _record_columns(self.conn, cid, None, VECTOR_COLUMNS)
 
 
 def _record_columns(conn: sqlite3.Connection, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple]:
