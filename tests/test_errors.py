@@ -109,6 +109,14 @@ def test_nan_query(unchanged):
         unchanged.query(query_embeddings=[[1.0, math.nan, 3.0]], n_results=1)
 
 
+def test_huge_finite_values_are_accepted(unchanged):
+    # their sum overflows float32: finite input must still pass the finiteness check
+    big = [[3e38, 3e38, 3e38]]
+    unchanged.add(ids=["huge"], embeddings=big)
+    assert unchanged.get(ids=["huge"])["ids"] == ["huge"]
+    unchanged.delete(ids=["huge"])
+
+
 @pytest.mark.parametrize("embeddings", [["not", "numbers", "!"], [[1.0, "x", 3.0]], "abc", [[]], [[True, False, True]]])
 def test_embeddings_of_wrong_type(unchanged, embeddings):
     with pytest.raises(BAD_INPUT):

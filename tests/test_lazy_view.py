@@ -59,7 +59,7 @@ def test_first_query_reads_only_the_rows_it_returns(saved):
     result = col.query(query_embeddings=vectors[[42, 4999]], n_results=3, include=["documents", "metadatas", "distances"])
     view = _view(engine, col)
     assert not view.fields_loaded and not view.vectors_loaded
-    assert view.index is not None and view.indexed[: view.n].all()
+    assert view.index is not None and view.is_indexed(slice(0, view.n)).all()
     for row, q in zip(range(2), (42, 4999)):
         expected = np.argsort(((vectors - vectors[q]) ** 2).sum(axis=1))[:3]
         assert result["ids"][row] == [f"id{j}" for j in expected]

@@ -399,3 +399,35 @@ def test_scan_blocks_are_views_of_a_contiguous_run_and_copies_otherwise(tmp_path
     got[0, 0] = 1e9  # the caller's copy: the collection is unchanged
     assert col.get(ids=["r7"], include=["embeddings"])["embeddings"][0, 0] == x[7, 0]
     client.close()
+
+
+def test_modified_ef_search_applies_to_the_next_query(tmp_path):
+    c = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    coll = c.create_collection("ef-search", embedding_function=None)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6_000, 8)).astype(np.float32)
+    coll.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
+    wait_indexed(c)
+    index = c._backend.engine.views[str(coll.id)].index
+    coll.query(query_embeddings=x[:1], n_results=5)
+    assert index.hnsw.ef == 100
+    coll.modify(configuration={"hnsw": {"ef_search": 37}})
+    res = coll.query(query_embeddings=x[:1], n_results=5)
+    assert index.hnsw.ef == 37 and res["ids"][0][0] == "r0"
+    c.close()
+
+
+def test_graph_hits_at_equal_distance_come_in_insertion_order(tmp_path):
+    c = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    coll = c.create_collection("ties", embedding_function=None)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((6_000, 8)).astype(np.float32)
+    twins = [17, 3_000, 5_999]  # the same vector three times, far apart in insertion order
+    x[twins] = x[17]
+    coll.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
+    wait_indexed(c)
+    assert c._backend.engine.views[str(coll.id)].pending_slots().size == 0  # answered by the graph
+    res = coll.query(query_embeddings=x[17:18], n_results=3, include=["distances"])
+    assert res["ids"][0] == ["r17", "r3000", "r5999"]
+    assert res["distances"][0] == [0.0, 0.0, 0.0]
+    c.close()

@@ -16,7 +16,6 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, Callable, TypeVar
 
 import numpy as np
@@ -65,21 +64,17 @@ def _close_all_engines() -> None:
         _engines.clear()
 
 
-@contextlib.contextmanager
-def _as_invalid_argument() -> Iterator[None]:
-    try:
-        yield
-    except ChromaError:
-        raise
-    except (ValueError, TypeError) as e:
-        raise InvalidArgumentError(str(e)) from None
-
-
 def _checked(fn: Callable[..., T]) -> Callable[..., T]:
+    """Bad input found here is the caller's error: InvalidArgumentError, as the server says it."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        with _as_invalid_argument():
+        try:
             return fn(*args, **kwargs)
+        except ChromaError:
+            raise
+        except (ValueError, TypeError) as e:
+            raise InvalidArgumentError(str(e)) from None
 
     return wrapper
 

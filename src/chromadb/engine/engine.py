@@ -223,6 +223,9 @@ class Engine:
                 self._catch_up(view)
             except TombstonesPruned:  # too far behind to replay the deletes: reload
                 view = self.views[row["id"]] = self._load_view(row)
+        index = view.index
+        if index is not None and index.params is not row["configuration"]["hnsw"]:
+            index.params = row["configuration"]["hnsw"]  # ef_search may have been modified
         return view
 
     def _load_view(self, row: dict[str, Any]) -> CollectionView:
@@ -251,13 +254,13 @@ class Engine:
         if deleted_rids:
             slots = view.slots_of_rids(deleted_rids)
             if index is not None:
-                index.mark_deleted(view.labels([s for s in slots if view.indexed[s]]).tolist())
+                index.mark_deleted(view.labels(np.asarray(slots, np.int64)[view.is_indexed(slots)]).tolist())
             view.delete_slots(slots)
         if rows:
             if index is not None:
                 # updated vectors: hide the old ones until they are indexed again
                 slots, found = view.locate([r[0] for r in rows if r[5] is not None])
-                stale = slots[found & view.indexed[slots]]
+                stale = slots[found & view.is_indexed(slots)]
                 index.mark_deleted(view.labels(stale).tolist())
             view.apply_rows(rows)
         view.seq = seq
@@ -454,7 +457,8 @@ class Engine:
     # -- warm-up ---------------------------------------------------------------------------
     def _warm_soon(self, view: CollectionView) -> None:
         """Load a lazily opened view in the background, once: the first reads after an open
-        fetch what they show from SQLite; later ones should run no SQL at all."""
+        fetch what they show from SQLite; later ones should run no SQL at all. Then the
+        graph read from disk moves into huge pages (see hugepages.py)."""
         if view.warming or not self.warm_up:
             return
         view.warming = True
@@ -472,7 +476,7 @@ class Engine:
                     need_fields, need_vectors = not view.fields_loaded, not view.vectors_loaded
                     seq = view.seq
                 if not (need_fields or need_vectors):
-                    return
+                    break
                 with self.store.side_snapshot() as side:
                     if side.collection_seq(view.cid) != seq:
                         continue  # written since: let the view catch up first
@@ -488,7 +492,10 @@ class Engine:
                         view.install_fields(fields)
                     if vectors is not None and not view.vectors_loaded:
                         view.install_vectors(vectors)
-                    return
+                    break
+            index = view.index
+            if index is not None and not self.closed:
+                index.settle_pages()
         except Exception:  # a cache that stays cold: reads keep fetching what they show
             logger.debug("warming the view of %s failed", view.collection_id, exc_info=True)
 

@@ -137,29 +137,28 @@ def _index_search(
         found = None
     if found is None:
         return None
-    tail = exact_search(view, queries, uncovered, k) if len(uncovered) else [uncovered] * len(queries)
+    tail = exact_search(view, queries, uncovered, k) if len(uncovered) else None
     labels, distances = found
-    slots_all, valid_all = view.slots_of_labels(labels.reshape(-1))
-    slots_all = slots_all.reshape(labels.shape)
-    # a label the indexer has just inserted may not be marked indexed yet: the tail has it
-    valid_all = valid_all.reshape(labels.shape) & view.indexed[slots_all]
+    slots_all, valid_all = view.slots_of_hits(labels)
     if filtered:
         valid_all &= cand_mask[slots_all]
+    elif tail is None and kk == k and valid_all.all():
+        return list(zip(slots_all, distances))  # the usual case: every hit stands as it is
     results: list[tuple[np.ndarray, np.ndarray | None]] = []
-    all_valid = bool(valid_all.all())  # the usual case: nothing to drop
     for qi in range(len(queries)):
-        keep = slice(None) if all_valid else valid_all[qi]
+        keep = valid_all[qi]
         hits = slots_all[qi][keep][:k]
-        if len(hits) < min(k, n_covered) and (filtered or len(hits) + len(tail[qi]) < k):
+        tail_q = uncovered if tail is None else tail[qi]
+        if len(hits) < min(k, n_covered) and (filtered or len(hits) + len(tail_q) < k):
             # the filter is too selective for this oversampling (or the graph fell short):
             # search the candidates exactly
             candidates = view.live_slots() if allowed is None else allowed
             results.append((exact_search(view, queries[qi : qi + 1], candidates, k)[0], None))
             continue
-        hit_dist = distances[qi][keep][:k].astype(np.float32, copy=False)
-        if len(tail[qi]):
-            tail_dist = exact_distances(view, queries[qi], tail[qi])
-            results.append((np.concatenate([hits, tail[qi]]), np.concatenate([hit_dist, tail_dist])))
+        hit_dist = distances[qi][keep][:k]
+        if len(tail_q):
+            tail_dist = exact_distances(view, queries[qi], tail_q)
+            results.append((np.concatenate([hits, tail_q]), np.concatenate([hit_dist, tail_dist])))
         else:
             results.append((hits, hit_dist))
     return results
@@ -173,7 +172,10 @@ def _oversampled_k(k: int, n_candidates: int, n_indexed: int) -> int:
 def _finish(
     view: CollectionView, query: np.ndarray, slots: np.ndarray, dist: np.ndarray | None, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
+    """At most k, nearest first; equal distances in insertion order."""
     if dist is None:
         dist = exact_distances(view, query, slots)
+    elif len(dist) <= k and (len(dist) < 2 or (dist[1:] > dist[:-1]).all()):
+        return slots, dist  # graph hits come sorted: only ties would need the sort below
     order = np.lexsort((view.rids[slots], dist))[:k]
-    return slots[order], dist[order].astype(np.float32)
+    return slots[order], dist[order]

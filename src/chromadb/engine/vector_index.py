@@ -15,6 +15,8 @@ from typing import Any
 import hnswlib
 import numpy as np
 
+from chromadb.engine import hugepages
+
 META_FILE = "index.json"
 
 
@@ -25,12 +27,15 @@ class VectorIndex:
         self.params = params
         self.lock = threading.Lock()
         self.hnsw = hnswlib.Index(space=space, dim=dimension)
-        self.hnsw.init_index(
-            max_elements=max(capacity, 1024),
-            ef_construction=int(params.get("ef_construction", 100)),
-            M=int(params.get("max_neighbors", 16)),
-        )
-        self.hnsw.set_ef(int(params.get("ef_search", 100)))
+        with hugepages.Advised():  # the graph's memory is still untouched: faults will be huge
+            self.hnsw.init_index(
+                max_elements=max(capacity, 1024),
+                ef_construction=int(params.get("ef_construction", 100)),
+                M=int(params.get("max_neighbors", 16)),
+            )
+        self.unsettled: list[hugepages.Range] = []  # filled memory still in small pages
+        self._ef = int(params.get("ef_search", 100))  # what hnswlib was last set to
+        self.hnsw.set_ef(self._ef)
         self.deleted: set[int] = set()  # labels marked deleted (revived when re-added)
         self.to_delete: list[int] = []  # labels to mark deleted once the graph is free
         self._to_delete_lock = threading.Lock()
@@ -57,7 +62,8 @@ class VectorIndex:
         needed = self.hnsw.get_current_count() + len(labels)
         if needed > self.hnsw.get_max_elements():
             factor = float(self.params.get("resize_factor", 1.2))
-            self.hnsw.resize_index(max(needed, int(self.hnsw.get_max_elements() * max(factor, 1.2))))
+            with hugepages.Advised():
+                self.hnsw.resize_index(max(needed, int(self.hnsw.get_max_elements() * max(factor, 1.2))))
         self.hnsw.add_items(vectors, labels, num_threads=num_threads)
         if self.deleted:
             # re-adding a label that was marked deleted revives it (hnswlib semantics)
@@ -116,10 +122,18 @@ class VectorIndex:
             return None
         try:
             self._flush_deletes()
-            self.hnsw.set_ef(ef)
+            if ef != self._ef:
+                self.hnsw.set_ef(ef)
+                self._ef = ef
             return self.hnsw.knn_query(queries, k=k)
         finally:
             self.lock.release()
+
+    def settle_pages(self) -> None:
+        """Move a loaded graph into huge pages (a copy: ~0.35 s per 150 MB, run it off the
+        request path). Searches go on meanwhile; the memory's contents do not change."""
+        ranges, self.unsettled = self.unsettled, []
+        hugepages.collapse(ranges)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, directory: str, seq: int) -> None:
@@ -163,8 +177,11 @@ class VectorIndex:
             index.space, index.dimension, index.params = space, dimension, params
             index.lock = threading.Lock()
             index.hnsw = hnswlib.Index(space=space, dim=dimension)
-            index.hnsw.load_index(os.path.join(directory, meta["file"]))
-            index.hnsw.set_ef(int(params.get("ef_search", 100)))
+            with hugepages.Advised() as advised:
+                index.hnsw.load_index(os.path.join(directory, meta["file"]))
+            index.unsettled = advised.ranges  # read in small pages: see settle_pages
+            index._ef = int(params.get("ef_search", 100))
+            index.hnsw.set_ef(index._ef)
             index.deleted = set(meta.get("deleted", []))
             index.to_delete = []
             index._to_delete_lock = threading.Lock()

@@ -15,7 +15,7 @@ without reading the whole collection:
 Writes applied before a group is loaded only update the slot bookkeeping: SQLite
 already holds their values, and the bulk load reads them from there. Derived from the
 same data: lazily built metadata columns, a document text index, and the per-slot
-`indexed` flags that tell search which slots the HNSW index covers.
+`covered` labels that tell search which slots the HNSW index covers.
 """
 from __future__ import annotations
 
@@ -79,8 +79,10 @@ class CollectionView:
         self.dimension = dimension
         self.rids = np.zeros(0, dtype=np.int64)
         self.live = np.zeros(0, dtype=bool)
-        self.indexed = np.zeros(0, dtype=bool)
         self.vector_version = np.zeros(0, dtype=np.int64)  # bumped on every vector write
+        # The HNSW label of each slot's current vector where the index covers it, else -1:
+        # a graph hit is good exactly when covered[its slot] equals its label.
+        self.covered = np.zeros(0, dtype=np.int64)
         # fields group (None until loaded)
         self._ids: list[str | None] | None = None
         self._documents: list[str | None] = []
@@ -210,8 +212,8 @@ class CollectionView:
         cap = max(needed, int(self.capacity * 1.5) + 64)
         self.rids = _grown(self.rids, cap)
         self.live = _grown(self.live, cap)
-        self.indexed = _grown(self.indexed, cap)
         self.vector_version = _grown(self.vector_version, cap)
+        self.covered = _grown(self.covered, cap, fill=-1)
         if self._vectors is not None:
             vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
             vec[: self.n] = self._vectors[: self.n]
@@ -264,6 +266,7 @@ class CollectionView:
                 self.n += 1
                 self.rids[slot] = rid
                 self.live[slot] = True
+                self.covered[slot] = -1
                 self.live_count += 1
                 if fields:
                     self._ids.append(id_)  # type: ignore[union-attr]
@@ -278,7 +281,7 @@ class CollectionView:
             if vec is not None:
                 if vectors:
                     self._vectors[slot] = vec  # type: ignore[index]
-                self.indexed[slot] = False
+                self.covered[slot] = -1
                 self.vector_version[slot] += 1
             for key, col in self._columns.items():
                 col.set(slot, None if meta is None else meta.get(key))
@@ -296,6 +299,7 @@ class CollectionView:
             if not self.live[slot]:
                 continue
             self.live[slot] = False
+            self.covered[slot] = -1
             self.live_count -= 1
             if fields:
                 id_ = self._ids[slot]  # type: ignore[index]
@@ -314,7 +318,7 @@ class CollectionView:
         """Drop dead slots so memory and scans shrink after deletes; record order is kept."""
         keep = np.flatnonzero(self.live[: self.n])
         n = len(keep)
-        for name in ("rids", "indexed", "vector_version"):
+        for name in ("rids", "covered", "vector_version"):
             arr = getattr(self, name)
             arr[:n] = arr[keep]
         if self._vectors is not None:
@@ -322,6 +326,7 @@ class CollectionView:
             self._norms[:n] = self._norms[keep]
         self.live[:n] = True
         self.live[n : self.n] = False
+        self.covered[n : self.n] = -1
         if self._ids is not None:
             keep_list = keep.tolist()
             self._ids = [self._ids[i] for i in keep_list]
@@ -463,6 +468,24 @@ class CollectionView:
         valid = (self.rids[slots] == rids) & self.live[slots] & (self.vector_version[slots] == versions)
         return slots, valid
 
+    def slots_of_hits(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(slots, valid) of graph hits, any shape: valid where the index covers the slot
+        with this very label (a live record's current vector, not one still pending)."""
+        labels = labels.astype(np.int64, copy=False)
+        n = self.n
+        if n == 0:
+            return np.zeros(labels.shape, np.int64), np.zeros(labels.shape, bool)
+        first = int(self.rids[0])
+        if int(self.rids[n - 1]) - first == n - 1:
+            # rids without gaps (the usual case: one collection written at a time): the
+            # slot is an offset, which spares a binary search with a cache miss per step
+            slots = (labels & LABEL_RID_MASK) - first
+            np.clip(slots, 0, n - 1, out=slots)
+        else:
+            slots = np.searchsorted(self.rids[:n], labels & LABEL_RID_MASK)
+            np.minimum(slots, n - 1, out=slots)
+        return slots, self.covered[slots] == labels
+
     def _content_changed(self) -> None:
         self._doc_text = None
         self._filters.clear()
@@ -488,12 +511,20 @@ class CollectionView:
     def pending_slots(self) -> np.ndarray:
         """Live slots the index does not cover (yet): search scans them exactly."""
         if self._pending is None:
-            self._pending = np.flatnonzero(self.live[: self.n] & ~self.indexed[: self.n])
+            self._pending = np.flatnonzero(self.live[: self.n] & (self.covered[: self.n] < 0))
         return self._pending
 
     def set_indexed(self, slots: np.ndarray | slice, value: bool = True) -> None:
-        self.indexed[slots] = value
+        """The index now holds (or no longer holds) the current vectors of these live slots."""
+        if value:
+            slots = np.arange(self.n)[slots] if isinstance(slots, slice) else slots
+            self.covered[slots] = self.labels(slots)
+        else:
+            self.covered[slots] = -1
         self._pending = None
+
+    def is_indexed(self, slots: np.ndarray | list[int]) -> np.ndarray:
+        return self.covered[slots] >= 0
 
     def live_slots(self) -> np.ndarray:
         return np.flatnonzero(self.live[: self.n])
@@ -518,7 +549,7 @@ class CandidateSet:
         return block
 
 
-def _grown(arr: np.ndarray, cap: int) -> np.ndarray:
-    new = np.zeros(cap, dtype=arr.dtype)
+def _grown(arr: np.ndarray, cap: int, fill: int = 0) -> np.ndarray:
+    new = np.full(cap, fill, dtype=arr.dtype)
     new[: len(arr)] = arr
     return new

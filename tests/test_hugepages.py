@@ -1,0 +1,85 @@
+"""Huge pages for hnswlib's memory: which mappings a call allocated, and that moving a
+loaded graph into huge pages leaves every search answer as it was."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chromadb.engine import hugepages
+from chromadb.engine.vector_index import VectorIndex
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+
+
+def test_new_ranges_are_the_parts_not_mapped_before():
+    before = [(0, 10), (20, 30), (40, 50)]
+    after = [(0, 12), (18, 30), (35, 55), (60, 70)]
+    assert hugepages.new_ranges(before, after) == [(10, 12), (18, 20), (35, 40), (50, 55), (60, 70)]
+    assert hugepages.new_ranges([], after) == after
+    assert hugepages.new_ranges(after, after) == []
+    # one mapping after the call spanning several that were there before
+    assert hugepages.new_ranges([(5, 6), (8, 9)], [(0, 10)]) == [(0, 5), (6, 8), (9, 10)]
+
+
+def test_ranges_are_trimmed_to_whole_huge_pages_and_small_ones_dropped():
+    mb = 1 << 20
+    assert hugepages._aligned([(1 * mb, 13 * mb)]) == [(2 * mb, 12 * mb)]
+    assert hugepages._aligned([(0, 6 * mb)]) == []  # below MIN_BYTES
+
+
+@linux_only
+def test_advised_finds_the_allocation_made_inside_it():
+    with hugepages.Advised() as advised:
+        block = np.ones(64 << 20, dtype=np.uint8)
+    address = block.ctypes.data
+    # the block's interior (its ends may share a huge page with a neighbour) is reported
+    inside = [lo <= address + (32 << 20) < hi for lo, hi in advised.ranges]
+    assert any(inside), (hex(address), [(hex(lo), hex(hi)) for lo, hi in advised.ranges])
+    for lo, hi in advised.ranges:
+        assert lo % hugepages.HUGE_PAGE == 0 and hi % hugepages.HUGE_PAGE == 0
+    del block
+
+
+def test_disabled_by_the_environment(monkeypatch):
+    monkeypatch.setattr(hugepages, "ENABLED", False)
+    with hugepages.Advised() as advised:
+        block = np.ones(16 << 20, dtype=np.uint8)
+    assert advised.ranges == []
+    del block
+
+
+@linux_only
+def test_a_loaded_index_answers_the_same_after_its_pages_are_settled(tmp_path):
+    rng = np.random.default_rng(3)
+    # room for 30k elements: ~50 MB, so malloc maps it afresh (smaller blocks may reuse the
+    # heap's free memory, which is not new to /proc/self/maps)
+    n, dim, capacity = 2_000, 384, 30_000
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    built = VectorIndex("l2", dim, {}, capacity=capacity)
+    built.add(vectors, np.arange(n, dtype=np.int64))
+    built.save(str(tmp_path), seq=1)
+
+    loaded = VectorIndex.load(str(tmp_path), "l2", dim, {})
+    assert loaded is not None
+    index = loaded[0]
+    if hugepages.ENABLED:
+        assert index.unsettled, "the graph read from disk should be reported for settling"
+    queries = rng.standard_normal((50, dim)).astype(np.float32)
+    before = index.knn(queries, 10)
+    index.settle_pages()
+    assert index.unsettled == []
+    after = index.knn(queries, 10)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+    np.testing.assert_array_equal(before[0], built.knn(queries, 10)[0])
+
+
+def test_chroma_huge_pages_0_turns_it_off():
+    code = "from chromadb.engine import hugepages; print(hugepages.ENABLED)"
+    env = dict(os.environ, CHROMA_HUGE_PAGES="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
