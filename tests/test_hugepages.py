@@ -83,3 +83,29 @@ def test_chroma_huge_pages_0_turns_it_off():
     env = dict(os.environ, CHROMA_HUGE_PAGES="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_collapse_hands_back_what_is_left_when_told_to_stop():
+    mb = 1 << 20
+    ranges = [(0, 64 * mb), (128 * mb, 160 * mb)]
+    assert hugepages.collapse(ranges, stop=lambda: True) == ranges
+    # a refused step (no such memory at these addresses) skips its range, nothing is left
+    assert hugepages.collapse(ranges) == []
+
+
+@linux_only
+def test_a_graph_grown_by_a_resize_is_reported_for_settling():
+    dim = 384
+    # a coarse graph (cheap to build): only the memory matters here
+    index = VectorIndex("l2", dim, {"ef_construction": 10, "max_neighbors": 4}, capacity=1_024)
+    rng = np.random.default_rng(4)
+    index.add(rng.standard_normal((1_000, dim)).astype(np.float32), np.arange(1_000, dtype=np.int64))
+    # 1k -> 25k elements: ~40 MB, which the resize copies into a fresh mapping
+    index.add(rng.standard_normal((24_000, dim)).astype(np.float32), np.arange(1_000, 25_000, dtype=np.int64))
+    if hugepages.ENABLED:
+        assert index.unsettled
+    queries = rng.standard_normal((20, dim)).astype(np.float32)
+    before = index.knn(queries, 5)
+    index.settle_pages()
+    assert index.unsettled == []
+    np.testing.assert_array_equal(before[0], index.knn(queries, 5)[0])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 _MADV_HUGEPAGE = 14
 _MADV_COLLAPSE = 25
@@ -99,23 +99,23 @@ def advise(ranges: list[Range]) -> None:
         madvise(lo, hi - lo, _MADV_HUGEPAGE)
 
 
-def collapse(ranges: list[Range]) -> int:
-    """Rebuild these (already filled) ranges in huge pages now; the bytes done.
+def collapse(ranges: list[Range], stop: Callable[[], bool] = lambda: False) -> list[Range]:
+    """Rebuild these (already filled) ranges in huge pages now; returns what is left
+    when `stop` (asked between steps) said to stop.
 
     The kernel copies the pages; readers of a step wait for it, nothing else changes.
-    Returns 0 at the first refusal (an older kernel, THP off, or the memory is gone).
+    A refused step (an older kernel, THP off, memory freed since) skips its range.
     """
     if not ranges:
-        return 0
+        return []
     madvise = _libc_madvise()
-    done = 0
-    for lo, hi in ranges:
+    for i, (lo, hi) in enumerate(ranges):
         for start in range(lo, hi, COLLAPSE_STEP):
-            size = min(COLLAPSE_STEP, hi - start)
-            if madvise(start, size, _MADV_COLLAPSE) != 0:
-                return done
-            done += size
-    return done
+            if stop():
+                return [(start, hi), *ranges[i + 1 :]]
+            if madvise(start, min(COLLAPSE_STEP, hi - start), _MADV_COLLAPSE) != 0:
+                break
+    return []
 
 
 class Advised:

@@ -157,6 +157,7 @@ class Indexer:
                 while not self._stopped and self._step():
                     pass
                 if not self._stopped:
+                    self._settle_pages()
                     with self.engine.lock:
                         self.save_all()
             except Exception:  # never let the thread die: the index is a cache, search stays exact
@@ -165,6 +166,14 @@ class Indexer:
                 with self._wake:
                     self._busy = False
                     self._wake.notify_all()
+
+    def _settle_pages(self) -> None:
+        """Once drained: graphs that a resize copied go back into huge pages (hugepages.py),
+        off the engine lock. New writes come first: what is left waits for the next drain."""
+        for view in list(self.engine.views.values()):
+            index = view.index
+            if index is not None and index.unsettled and not self._stopped:
+                index.settle_pages(stop=lambda: self._stopped or self._pending)
 
     def _step(self) -> bool:
         """Index one chunk of one collection's pending records; False when nothing is pending.

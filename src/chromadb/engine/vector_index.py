@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import hnswlib
 import numpy as np
@@ -62,8 +62,9 @@ class VectorIndex:
         needed = self.hnsw.get_current_count() + len(labels)
         if needed > self.hnsw.get_max_elements():
             factor = float(self.params.get("resize_factor", 1.2))
-            with hugepages.Advised():
+            with hugepages.Advised() as advised:
                 self.hnsw.resize_index(max(needed, int(self.hnsw.get_max_elements() * max(factor, 1.2))))
+            self.unsettled.extend(advised.ranges)  # realloc copied the graph in small pages
         self.hnsw.add_items(vectors, labels, num_threads=num_threads)
         if self.deleted:
             # re-adding a label that was marked deleted revives it (hnswlib semantics)
@@ -129,11 +130,12 @@ class VectorIndex:
         finally:
             self.lock.release()
 
-    def settle_pages(self) -> None:
-        """Move a loaded graph into huge pages (a copy: ~0.35 s per 150 MB, run it off the
-        request path). Searches go on meanwhile; the memory's contents do not change."""
+    def settle_pages(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Move a graph read from disk or grown by a resize into huge pages (a copy: ~0.35 s
+        per 150 MB, so run it off the request path). Searches go on meanwhile."""
         ranges, self.unsettled = self.unsettled, []
-        hugepages.collapse(ranges)
+        left = hugepages.collapse(ranges, stop)
+        self.unsettled = left + self.unsettled
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, directory: str, seq: int) -> None:
