@@ -480,7 +480,8 @@ class CollectionView:
             # rids without gaps (the usual case: one collection written at a time): the
             # slot is an offset, which spares a binary search with a cache miss per step
             slots = (labels & LABEL_RID_MASK) - first
-            np.clip(slots, 0, n - 1, out=slots)
+            np.maximum(slots, 0, out=slots)  # stale labels may point outside (np.clip is slower)
+            np.minimum(slots, n - 1, out=slots)
         else:
             slots = np.searchsorted(self.rids[:n], labels & LABEL_RID_MASK)
             np.minimum(slots, n - 1, out=slots)
