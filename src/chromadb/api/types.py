@@ -68,6 +68,13 @@ def query_result(raw: dict[str, Any]) -> QueryResult:
         uris=raw.get("uris"),
         data=None,
         metadatas=raw.get("metadatas"),
-        distances=None if distances is None else [np.asarray(d, dtype=np.float32).tolist() for d in distances],
+        distances=None if distances is None else [_float32_list(d) for d in distances],
         included=list(raw.get("include") or []),
     )
+
+
+def _float32_list(values: Any) -> list[float]:
+    """Distances as float32 values in a list (from the engine's arrays, or from JSON)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float32:
+        return values.tolist()
+    return np.asarray(values, dtype=np.float32).tolist()

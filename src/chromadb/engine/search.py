@@ -93,7 +93,8 @@ def search(
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in queries]
     k = min(k, n_candidates)
     index = view.index
-    if index is None or index.live_count == 0:
+    n_indexed = 0 if index is None else index.live_count
+    if n_indexed == 0:
         use_index = False
     elif cand_mask is None:
         # asking the graph for most of its elements fails (or is slower than a scan)
@@ -101,9 +102,9 @@ def search(
     else:
         # a selective filter is answered exactly; a broad one by oversampling the graph
         use_index = n_candidates > EXACT_SEARCH_MAX and (
-            _oversampled_k(k, n_candidates, index.live_count) <= MAX_OVERSAMPLED
+            _oversampled_k(k, n_candidates, n_indexed) <= MAX_OVERSAMPLED
         )
-    found = _index_search(view, queries, k, allowed, n_candidates) if use_index else None
+    found = _index_search(view, queries, k, allowed, n_candidates, n_indexed) if use_index else None
     if found is None:
         candidates = view.live_slots() if allowed is None else allowed
         found = [(slots, None) for slots in exact_search(view, queries, candidates, k)]
@@ -111,7 +112,8 @@ def search(
 
 
 def _index_search(
-    view: CollectionView, queries: np.ndarray, k: int, allowed: CandidateSet | None, n_candidates: int
+    view: CollectionView, queries: np.ndarray, k: int, allowed: CandidateSet | None, n_candidates: int,
+    n_indexed: int,
 ) -> list[tuple[np.ndarray, np.ndarray | None]] | None:
     """The graph's answer for the slots it covers, merged with a scan of the rest.
 
@@ -126,8 +128,7 @@ def _index_search(
     n_covered = n_candidates - len(uncovered)
     if n_covered == 0:
         return None
-    kk = _oversampled_k(k, n_covered, index.live_count) if filtered else k
-    kk = min(kk, index.live_count)
+    kk = min(_oversampled_k(k, n_covered, n_indexed) if filtered else k, n_indexed)
     try:
         # oversampled (filtered) searches need a beam wider than kk to return a good kk.
         # While the indexer inserts, a scan of the in-memory matrix beats waiting for it;
