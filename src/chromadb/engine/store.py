@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import orjson
 
+from chromadb.engine.wal_watch import WalWatch
+
 # Bound-variable batches stay far below SQLite's limit (32766 on old builds).
 MAX_VARS = 900
 
@@ -119,7 +121,13 @@ class Store:
         self._side: sqlite3.Connection | None = None  # see side_snapshot
         self._side_lock = threading.Lock()
         self._side_closed = False
+        self._wal_watch: WalWatch | None = None
         self._migrate()
+        # skips data_version while nobody committed (see wal_watch.py); None in memory.
+        # Made after the first transaction, which creates the -shm file.
+        self._wal_watch = WalWatch(path) if path is not None else None
+        self._seen_header: bytes | None = None
+        self._seen_data_version = 0
 
     @staticmethod
     def _retry_busy(fn: Any, attempts: int = 50) -> Any:
@@ -145,6 +153,8 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+            if self._wal_watch is not None:
+                self._wal_watch.close()
         self._side_closed = True
         side = self._side
         if side is not None:
@@ -164,8 +174,13 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            watch = self._wal_watch
+            before = (watch.header(), self.conn.total_changes) if watch is not None else None
             self.conn.execute("COMMIT")
             self.commits += 1
+            if before is not None and self.conn.total_changes != before[1] and watch.header() == before[0]:
+                # a commit that changed rows left the header as it was: the watch cannot be trusted
+                watch.close()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -191,7 +206,15 @@ class Store:
     def version(self) -> tuple[int, int]:
         """Changes whenever anyone commits: another connection, or this one."""
         with self.lock:
-            return self.data_version(), self.commits
+            if self._wal_watch is None:
+                return 0, self.commits  # an in-memory database has no other connection
+            # The header first: a commit between the two reads shows in data_version, and
+            # changes the header again, so the next call asks SQLite again.
+            head = self._wal_watch.header()
+            if head is None or head != self._seen_header:
+                self._seen_data_version = self.data_version()
+                self._seen_header = head
+            return self._seen_data_version, self.commits
 
     # -- tenants and databases ----------------------------------------------------
     def insert_tenant(self, name: str) -> bool:
