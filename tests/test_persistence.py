@@ -122,6 +122,52 @@ def test_saved_index_is_caught_up_from_sqlite(tmp_path, monkeypatch):
             assert ids[0] == expected
 
 
+def test_reads_and_writes_go_on_while_the_index_is_saved(tmp_path, monkeypatch):
+    """The indexer writes its file off the engine lock; a collection deleted meanwhile
+    leaves no files behind."""
+    import threading
+
+    from chromadb.engine import indexer as indexer_module
+    from chromadb.engine.vector_index import VectorIndex
+
+    saving, release = threading.Event(), threading.Event()
+    original_save = VectorIndex.save
+
+    def slow_save(self, directory, seq):
+        saving.set()
+        assert release.wait(30)
+        original_save(self, directory, seq)
+
+    monkeypatch.setattr(VectorIndex, "save", slow_save)
+    monkeypatch.setattr(indexer_module, "SAVE_MIN_CHANGES", 1)
+    path = str(tmp_path / "db")
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("saving", embedding_function=None)
+    x = np.random.default_rng(8).standard_normal((indexer_module.INDEX_MIN + 500, 8)).astype(np.float32)
+    col.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
+    assert saving.wait(60), "the indexer never saved"
+    answered = []
+
+    def meanwhile():  # the save is held: everything else still answers
+        answered.append(col.count() == len(x))
+        answered.append(col.query(query_embeddings=x[:1], n_results=1)["ids"] == [["r0"]])
+        col.add(ids=["late"], embeddings=x[:1] + 100)
+        answered.append(col.get(ids=["late"])["ids"] == ["late"])
+        client.delete_collection("saving")
+
+    worker = threading.Thread(target=meanwhile)
+    worker.start()
+    worker.join(20)
+    blocked = worker.is_alive()
+    release.set()
+    worker.join()
+    assert not blocked, "reads and writes waited for the index save"
+    assert answered == [True, True, True]
+    assert client._backend.engine.wait_for_index(60)
+    assert not os.path.exists(os.path.join(path, str(col.id)))
+    client.close()
+
+
 WRITER = """
 import sys, numpy as np, chromadb
 path = sys.argv[1]
