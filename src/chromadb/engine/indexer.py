@@ -201,10 +201,11 @@ class Indexer:
                     chunk = pending[:INDEX_CHUNK]
                     vectors = view.gather(chunk)[0]
                     labels = view.labels(chunk)
+                    expected = index.element_count + len(pending)
                     break
             else:
                 return False
-        index.add(vectors, labels)
+        index.add(vectors, labels, expected=expected)
         with engine.lock:
             if view.index is not index or engine.views.get(view.collection_id) is not view:
                 return True

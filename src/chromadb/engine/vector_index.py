@@ -51,20 +51,24 @@ class VectorIndex:
 
     # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
     # every call that touches the graph holds `self.lock`.
-    def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1) -> None:
+    def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1, expected: int = 0) -> None:
+        """Insert; `expected`: how many elements the graph will hold once the current
+        backlog is in, so that one resize makes room for all of it."""
         if len(labels) == 0:
             return
         with self.lock:
             self._flush_deletes()
-            self._add(vectors, labels, num_threads)
+            self._add(vectors, labels, num_threads, expected)
 
-    def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int) -> None:
+    def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int, expected: int = 0) -> None:
         needed = self.hnsw.get_current_count() + len(labels)
         if needed > self.hnsw.get_max_elements():
-            factor = float(self.params.get("resize_factor", 1.2))
+            # Each resize copies the whole graph (into small pages, see settle_pages): grow
+            # to the whole backlog at once, and at least by the configured factor.
+            factor = max(float(self.params.get("resize_factor", 1.2)), 1.2)
             with hugepages.Advised() as advised:
-                self.hnsw.resize_index(max(needed, int(self.hnsw.get_max_elements() * max(factor, 1.2))))
-            self.unsettled.extend(advised.ranges)  # realloc copied the graph in small pages
+                self.hnsw.resize_index(max(needed, expected, int(self.hnsw.get_max_elements() * factor)))
+            self.unsettled.extend(advised.ranges)
         self.hnsw.add_items(vectors, labels, num_threads=num_threads)
         if self.deleted:
             # re-adding a label that was marked deleted revives it (hnswlib semantics)
