@@ -401,32 +401,32 @@ def test_scan_blocks_are_views_of_a_contiguous_run_and_copies_otherwise(tmp_path
     client.close()
 
 
-def test_modified_ef_search_applies_to_the_next_query(tmp_path):
+def _graph_collection(tmp_path, name: str, x: np.ndarray):
+    """A persistent collection of x (big enough for an HNSW index), fully indexed."""
     c = chromadb.PersistentClient(path=str(tmp_path / "db"))
-    coll = c.create_collection("ef-search", embedding_function=None)
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((6_000, 8)).astype(np.float32)
+    coll = c.create_collection(name, embedding_function=None)
     coll.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
     wait_indexed(c)
-    index = c._backend.engine.views[str(coll.id)].index
+    return c, coll, c._backend.engine.views[str(coll.id)]
+
+
+def test_modified_ef_search_applies_to_the_next_query(tmp_path):
+    x = np.random.default_rng(5).standard_normal((6_000, 8)).astype(np.float32)
+    c, coll, view = _graph_collection(tmp_path, "ef-search", x)
     coll.query(query_embeddings=x[:1], n_results=5)
-    assert index.hnsw.ef == 100
+    assert view.index.hnsw.ef == 100
     coll.modify(configuration={"hnsw": {"ef_search": 37}})
     res = coll.query(query_embeddings=x[:1], n_results=5)
-    assert index.hnsw.ef == 37 and res["ids"][0][0] == "r0"
+    assert view.index.hnsw.ef == 37 and res["ids"][0][0] == "r0"
     c.close()
 
 
 def test_graph_hits_at_equal_distance_come_in_insertion_order(tmp_path):
-    c = chromadb.PersistentClient(path=str(tmp_path / "db"))
-    coll = c.create_collection("ties", embedding_function=None)
-    rng = np.random.default_rng(6)
-    x = rng.standard_normal((6_000, 8)).astype(np.float32)
+    x = np.random.default_rng(6).standard_normal((6_000, 8)).astype(np.float32)
     twins = [17, 3_000, 5_999]  # the same vector three times, far apart in insertion order
     x[twins] = x[17]
-    coll.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
-    wait_indexed(c)
-    assert c._backend.engine.views[str(coll.id)].pending_slots().size == 0  # answered by the graph
+    c, coll, view = _graph_collection(tmp_path, "ties", x)
+    assert view.pending_slots().size == 0  # answered by the graph
     res = coll.query(query_embeddings=x[17:18], n_results=3, include=["distances"])
     assert res["ids"][0] == ["r17", "r3000", "r5999"]
     assert res["distances"][0] == [0.0, 0.0, 0.0]
