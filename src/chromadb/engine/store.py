@@ -117,7 +117,6 @@ class Store:
             # fewer, larger checkpoints: each one fsyncs the database file
             self.conn.execute("PRAGMA wal_autocheckpoint = 8000")
         self.conn.execute("PRAGMA foreign_keys = OFF")
-        self._version_cursor: sqlite3.Cursor | None = None  # see data_version
         self._side: sqlite3.Connection | None = None  # see side_snapshot
         self._side_lock = threading.Lock()
         self._side_closed = False
@@ -196,12 +195,9 @@ class Store:
                 self.conn.execute("COMMIT")
 
     def data_version(self) -> int:
-        """Changes whenever another connection commits (cheap: no I/O). Every read asks,
-        so it reuses one cursor."""
+        """Changes whenever another connection commits (cheap: no I/O)."""
         with self.lock:
-            if self._version_cursor is None:
-                self._version_cursor = self.conn.cursor()
-            return self._version_cursor.execute("PRAGMA data_version").fetchone()[0]
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def version(self) -> tuple[int, int]:
         """Changes whenever anyone commits: another connection, or this one."""
