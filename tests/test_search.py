@@ -431,3 +431,64 @@ def test_graph_hits_at_equal_distance_come_in_insertion_order(tmp_path):
     assert res["ids"][0] == ["r17", "r3000", "r5999"]
     assert res["distances"][0] == [0.0, 0.0, 0.0]
     c.close()
+
+
+def test_graph_lock_shares_searches_and_lets_waiting_writers_first():
+    import threading
+
+    from chromadb.engine.vector_index import GraphLock
+
+    lock = GraphLock()
+    assert lock.acquire_shared() and lock.acquire_shared(blocking=False)  # two readers at once
+    assert not lock.acquire_exclusive(blocking=False)
+    got = threading.Event()
+
+    def writer():
+        lock.acquire_exclusive()
+        got.set()
+        lock.release_exclusive()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert not got.wait(0.2)  # waits for both readers
+    assert not lock.acquire_shared(blocking=False)  # a waiting writer goes first
+    lock.release_shared()
+    lock.release_shared()
+    assert got.wait(10)
+    t.join()
+    lock.acquire_exclusive()
+    lock.downgrade()
+    assert lock.acquire_shared(blocking=False) and not lock.acquire_exclusive(blocking=False)
+
+
+def test_searches_go_on_while_the_graph_is_saved(tmp_path):
+    import threading
+
+    from chromadb.engine.vector_index import VectorIndex
+
+    x = np.random.default_rng(10).standard_normal((2_000, 8)).astype(np.float32)
+    index = VectorIndex("l2", 8, {}, capacity=2_000)
+    index.add(x, np.arange(2_000, dtype=np.int64))
+    saving, release = threading.Event(), threading.Event()
+
+    class SlowSave:  # hnswlib's index, with a save that waits for the test
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def save_index(self, path):
+            saving.set()
+            assert release.wait(30)
+            self.inner.save_index(path)
+
+    index.hnsw = SlowSave(index.hnsw)
+    saver = threading.Thread(target=index.save, args=(str(tmp_path), 1))
+    saver.start()
+    assert saving.wait(10)
+    found = index.knn(x[:3], 1, wait=False)  # not refused: a save only reads the graph
+    release.set()
+    saver.join()
+    assert found is not None and found[0][:, 0].tolist() == [0, 1, 2]
+    assert VectorIndex.load(str(tmp_path), "l2", 8, {}) is not None

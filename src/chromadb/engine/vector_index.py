@@ -7,9 +7,11 @@ the old pair or the new one.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import hnswlib
@@ -20,12 +22,72 @@ from chromadb.engine import hugepages
 META_FILE = "index.json"
 
 
+class GraphLock:
+    """Shared for searches and saves (hnswlib reads the graph concurrently), exclusive for
+    inserts, deletion marks and set_ef. Waiting writers go first, so a stream of queries
+    cannot starve the indexer."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_shared(self, blocking: bool = True) -> bool:
+        with self._cond:
+            if not blocking and (self._writer or self._writers_waiting):
+                return False
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+            return True
+
+    def release_shared(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0:
+                self._cond.notify_all()
+
+    def acquire_exclusive(self, blocking: bool = True) -> bool:
+        with self._cond:
+            if not blocking and (self._writer or self._readers):
+                return False
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+            return True
+
+    def release_exclusive(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+    def downgrade(self) -> None:
+        """Exclusive to shared, with no writer in between."""
+        with self._cond:
+            self._writer = False
+            self._readers += 1
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        self.acquire_exclusive()
+        try:
+            yield
+        finally:
+            self.release_exclusive()
+
+
 class VectorIndex:
     def __init__(self, space: str, dimension: int, params: dict[str, Any], capacity: int = 1024) -> None:
         self.space = space
         self.dimension = dimension
         self.params = params
-        self.lock = threading.Lock()
+        self.lock = GraphLock()
         self.hnsw = hnswlib.Index(space=space, dim=dimension)
         with hugepages.Advised():  # the graph's memory is still untouched: faults will be huge
             self.hnsw.init_index(
@@ -50,13 +112,13 @@ class VectorIndex:
         return self.hnsw.get_current_count() - len(self.deleted) - len(self.to_delete)
 
     # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
-    # every call that touches the graph holds `self.lock`.
+    # every call that touches the graph holds `self.lock`, shared or exclusive.
     def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1, expected: int = 0) -> None:
         """Insert; `expected`: how many elements the graph will hold once the current
         backlog is in, so that one resize makes room for all of it."""
         if len(labels) == 0:
             return
-        with self.lock:
+        with self.lock.exclusive():
             self._flush_deletes()
             self._add(vectors, labels, num_threads, expected)
 
@@ -85,14 +147,14 @@ class VectorIndex:
             return
         with self._to_delete_lock:
             self.to_delete.extend(labels)
-        if self.lock.acquire(blocking=False):
+        if self.lock.acquire_exclusive(blocking=False):
             try:
                 self._flush_deletes()
             finally:
-                self.lock.release()
+                self.lock.release_exclusive()
 
     def _flush_deletes(self) -> None:
-        """Apply the deferred marks (holding self.lock)."""
+        """Apply the deferred marks (holding self.lock exclusively)."""
         if self.to_delete:
             with self._to_delete_lock:
                 labels, self.to_delete = self.to_delete, []
@@ -123,7 +185,15 @@ class VectorIndex:
             # between builds, too close to 0.99; x3 gives 0.994-0.997)
             ef *= 3
         ef = max(ef, k)
-        if not self.lock.acquire(blocking=wait):
+        if not self.lock.acquire_shared(blocking=wait):
+            return None
+        try:
+            if ef == self._ef and not self.to_delete:  # the usual case: searches run side by side
+                return self.hnsw.knn_query(queries, k=k)
+        finally:
+            self.lock.release_shared()
+        # another beam width, or deletion marks to apply first: the graph alone
+        if not self.lock.acquire_exclusive(blocking=wait):
             return None
         try:
             self._flush_deletes()
@@ -132,7 +202,7 @@ class VectorIndex:
                 self._ef = ef
             return self.hnsw.knn_query(queries, k=k)
         finally:
-            self.lock.release()
+            self.lock.release_exclusive()
 
     def settle_pages(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Move a graph read from disk or grown by a resize into huge pages (a copy: ~0.35 s
@@ -146,16 +216,25 @@ class VectorIndex:
         os.makedirs(directory, exist_ok=True)
         name = f"hnsw.{seq}.bin"
         tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
-        with self.lock:
+        self.lock.acquire_exclusive()
+        try:
             self._flush_deletes()
+            deleted = sorted(self.deleted)  # the marks in the file, not ones made after it
+        except BaseException:
+            self.lock.release_exclusive()
+            raise
+        self.lock.downgrade()  # no insert or mark can come between, searches can
+        try:
             self.hnsw.save_index(tmp)
+        finally:
+            self.lock.release_shared()
         os.replace(tmp, os.path.join(directory, name))
         meta = {
             "file": name,
             "seq": seq,
             "space": self.space,
             "dimension": self.dimension,
-            "deleted": sorted(self.deleted),
+            "deleted": deleted,
         }
         tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
         with open(tmp_meta, "w") as f:
@@ -181,7 +260,7 @@ class VectorIndex:
                 return None
             index = cls.__new__(cls)
             index.space, index.dimension, index.params = space, dimension, params
-            index.lock = threading.Lock()
+            index.lock = GraphLock()
             index.hnsw = hnswlib.Index(space=space, dim=dimension)
             with hugepages.Advised() as advised:
                 index.hnsw.load_index(os.path.join(directory, meta["file"]))
