@@ -223,7 +223,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, seed):
 
 
 def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path, capsys):
-    from chromadb.engine import maintenance
+    from chromadb.engine import index_folders, maintenance
 
     path = str(tmp_path / "db")
     client = chromadb.PersistentClient(path=path)
@@ -232,6 +232,7 @@ def test_vacuum_removes_what_a_kill_during_an_index_save_leaves(tmp_path, capsys
     client.close()
     folder = os.path.join(path, str(col.id))
     os.makedirs(folder, exist_ok=True)
+    index_folders.mark(folder, str(col.id))  # as a save does, before its temporary file
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     # VectorIndex.save writes `<file>.<pid>.tmp` first: a SIGKILL before its rename leaves it

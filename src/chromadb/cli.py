@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from chromadb.config import parse_origins
+from chromadb.errors import ChromaError, ForeignDataError
 
 __all__ = ["RunConfig", "load_run_config", "main"]
 
@@ -233,6 +234,8 @@ def serve(config: RunConfig) -> int:
     except Exception as e:
         for s in sockets:
             s.close()
+        if isinstance(e, ForeignDataError):
+            raise CLIError(str(e)) from None  # says which directory and why
         raise CLIError(f"Cannot open the data directory {path}: {e}") from None
     print(_banner(path, config.host, port), flush=True)
     if config.allow_reset:
@@ -303,9 +306,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _existing_directory(path: str) -> str:
-    if not os.path.isfile(os.path.join(path, "chroma.sqlite3")):
+    if not os.path.lexists(os.path.join(path, "chroma.sqlite3")):
         raise CLIError(f"{path} is not a data directory (no chroma.sqlite3 in it)")
-    return path
+    return path  # whose data it is, Engine tells before it writes anything (ForeignDataError)
+
+
+def _print_unknown(unknown: list[tuple[str, str]]) -> None:
+    for name, why in unknown:
+        print(f"left alone, not quarrydb's: {name} ({why})")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -319,8 +327,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     leftovers = report.get("leftover_files", [])
     for leftover in leftovers:
         print(f"leftover temporary file (a save was interrupted): {leftover}")
-    if leftovers:
-        print("`chroma vacuum` removes the leftover files")
+    for folder in report.get("dead_folders", []):
+        print(f"index folder of a deleted collection: {folder}")
+    if leftovers or report.get("dead_folders"):
+        print("`chroma vacuum` removes the leftover files and folders")
+    _print_unknown(report.get("unknown", []))
     print("ok" if report["ok"] else "problems found: run `chroma repair`")
     return 0 if report["ok"] else 1
 
@@ -330,6 +341,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
 
     removed = maintenance.repair(_existing_directory(args.path))
     print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
+    _print_unknown(maintenance.unknown(args.path))
     return 0
 
 
@@ -338,6 +350,7 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
     before, after = maintenance.vacuum(_existing_directory(args.path))
     print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    _print_unknown(maintenance.unknown(args.path))
     return 0
 
 
@@ -382,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except CLIError as e:
+    except (CLIError, ChromaError) as e:  # e.g. ForeignDataError: a message for the user, no traceback
         print(f"Error: {e}", file=sys.stderr)
         return 1
 

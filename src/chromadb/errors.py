@@ -9,6 +9,8 @@
      ├── BatchSizeExceededError    more records in one write than the limit
      ├── ChromaAuthError / AuthorizationError
      ├── InternalError             a bug or an I/O failure on our side
+ ├── ForeignDataError          the data directory holds data that is not ours: left untouched
+ │    └── ChromaDirectoryError a persist directory of Chroma itself
      └── ...
 
 `name()` is the wire name put in the JSON error body (`{"error": name, "message": ...}`);
@@ -36,6 +38,8 @@ __all__ = [
     "QuotaError",
     "InternalError",
     "UnimplementedError",
+    "ForeignDataError",
+    "ChromaDirectoryError",
     "error_class_for_name",
 ]
 
@@ -235,6 +239,36 @@ class ForbiddenError(ChromaError):
 
     def code(self) -> int:
         return 403
+
+
+class ForeignDataError(ChromaError):
+    """The data directory holds something that is not ours, or that cannot be read to
+    tell: another program's SQLite database, a file that is not SQLite at all, an
+    unreadable file. Raised before anything is written; not a byte of it was changed."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def code(self) -> int:
+        return 409
+
+    @classmethod
+    def name(cls) -> str:
+        return "ForeignDataError"
+
+
+class ChromaDirectoryError(ForeignDataError):
+    """A persist directory written by Chroma itself (same default path, same file name):
+    it can be imported into a new directory, not opened in place."""
+
+    def __init__(self, message: str, path: str, chroma_version: str | None) -> None:
+        super().__init__(message, path)
+        self.chroma_version = chroma_version  # e.g. "1.5.0-1.5.9", None when it does not say
+
+    @classmethod
+    def name(cls) -> str:
+        return "ChromaDirectoryError"
 
 
 _BY_NAME: dict[str, type[ChromaError]] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -21,7 +20,7 @@ import numpy as np
 import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.engine import catalog
+from chromadb.engine import catalog, identify, index_folders
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.search import search
@@ -42,6 +41,7 @@ class Engine:
     def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
         self.path = path
         if path is not None:
+            identify.check_directory(path)
             os.makedirs(path, exist_ok=True)
         self.store = Store(None if path is None else os.path.join(path, "chroma.sqlite3"), busy_timeout)
         self.lock = self.store.lock
@@ -279,7 +279,7 @@ class Engine:
     def _remove_files(self, collection_id: str) -> None:
         directory = self._index_dir(collection_id)
         if directory is not None and os.path.isdir(directory):
-            shutil.rmtree(directory, ignore_errors=True)
+            index_folders.remove_our_files(directory)  # a file we did not write stays
 
     # -- record writes --------------------------------------------------------------------
     def _check_dimension(self, row: dict[str, Any], embeddings: np.ndarray | None) -> None:

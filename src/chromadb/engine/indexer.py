@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chromadb.engine import catalog
+from chromadb.engine import catalog, index_folders
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView, split_labels
 
@@ -122,6 +122,7 @@ class Indexer:
             seq = view.seq
         try:
             os.makedirs(directory, exist_ok=True)
+            index_folders.mark(directory, view.collection_id)  # what maintenance may delete: ours
             from filelock import FileLock  # imported here: it costs a fresh process ~30 ms
 
             with FileLock(os.path.join(directory, "index.lock")):  # one saver at a time

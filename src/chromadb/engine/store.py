@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from chromadb.engine import identify
 from chromadb.engine.wal_watch import WalWatch
 
 # Bound-variable batches stay far below SQLite's limit (32766 on old builds).
@@ -107,6 +108,8 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self.commits = 0  # write transactions committed through this connection
+        if path is not None:
+            identify.check_database(path)  # before connecting: the WAL switch below is a write
         target = ":memory:" if path is None else path
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -148,6 +151,9 @@ class Store:
                         if statement.strip():
                             self.conn.execute(statement)
                     self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+            # our mark in the file's header: the next open knows the file from 100 bytes
+            if self.conn.execute("PRAGMA application_id").fetchone()[0] != identify.APPLICATION_ID:
+                self.conn.execute(f"PRAGMA application_id = {identify.APPLICATION_ID}")
 
     def close(self) -> None:
         with self.lock:
