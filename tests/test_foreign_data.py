@@ -78,6 +78,22 @@ def other_sqlite(journal_mode: str):
     return make
 
 
+def other_sqlite_in_its_wal(target: str) -> None:
+    """Another program's WAL database whose tables are still only in its -wal, without the -shm
+    (a copy taken while it ran): reading it in place would create the -shm."""
+    os.makedirs(target)
+    source = target + "-source"
+    os.makedirs(source)
+    conn = sqlite3.connect(os.path.join(source, "chroma.sqlite3"))
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.commit()
+    for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+        shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
+    conn.close()
+
+
 def not_sqlite(target: str) -> None:
     os.makedirs(target)
     with open(os.path.join(target, "chroma.sqlite3"), "wb") as f:
@@ -102,6 +118,7 @@ FOREIGN = {
     "chroma-1.5.9-wal": (chroma_dir_flipped_to_wal, "persist directory of Chroma 1.5.0-1.5.9"),
     "other-sqlite": (other_sqlite("DELETE"), "SQLite database of another program, with tables notes"),
     "other-sqlite-wal": (other_sqlite("WAL"), "SQLite database of another program, with tables notes"),
+    "other-sqlite-wal-only": (other_sqlite_in_its_wal, "SQLite database of another program, with tables notes"),
     "not-sqlite": (not_sqlite, "is not an SQLite database"),
     "directory-named-like-the-file": (directory_as_database, "is a directory, not a database file"),
     "unreadable": (unreadable_link, "cannot be read (Too many levels of symbolic links)"),

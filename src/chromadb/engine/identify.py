@@ -18,7 +18,9 @@ tables -> ChromaDirectoryError naming the release that last wrote it; anything e
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 import urllib.parse
 
 from chromadb.errors import ChromaDirectoryError, ForeignDataError
@@ -135,17 +137,37 @@ def _read_schema(file: str, wal: bool) -> tuple[dict[str, set[str]], dict[str, i
     # creates -wal and -shm when they are absent: then immutable=1 (no locks, no files),
     # safe because no connection has the file open. A live writer's WAL holds the newest
     # pages, which mode=ro reads through the -shm that exists already.
-    live_wal = os.path.exists(file + "-wal") and os.path.exists(file + "-shm")
-    modes = ["mode=ro&immutable=1"] if wal and not live_wal else ["mode=ro", "mode=ro&immutable=1"]
+    wal_file, shm_file = file + "-wal", file + "-shm"
+    if wal and not (os.path.exists(wal_file) and os.path.exists(shm_file)):
+        if os.path.exists(wal_file) and os.path.getsize(wal_file) > 0:
+            return _schema_of_copy(file)  # pages in a WAL without its index: read them from a copy
+        modes = ["mode=ro&immutable=1"]
+    else:
+        modes = ["mode=ro", "mode=ro&immutable=1"]
     error: sqlite3.Error | None = None
     for mode in modes:
         try:
-            return _schema_through(f"file:{urllib.parse.quote(os.path.abspath(file))}?{mode}")
+            return _schema_through(_uri(file, mode))
         except sqlite3.Error as e:
             error = e
     raise ForeignDataError(
         f"{file} has SQLite's header but cannot be read as a database ({error}). {_KEEP_OUT}", file
     )
+
+
+def _schema_of_copy(file: str) -> tuple[dict[str, set[str]], dict[str, int], int]:
+    with tempfile.TemporaryDirectory(prefix="quarrydb-identify-") as scratch:
+        copy = os.path.join(scratch, "db")
+        try:
+            shutil.copyfile(file, copy)
+            shutil.copyfile(file + "-wal", copy + "-wal")
+            return _schema_through(_uri(copy, "mode=ro"))
+        except (OSError, sqlite3.Error) as e:
+            raise ForeignDataError(f"{file} and its WAL cannot be read as a database ({e}). {_KEEP_OUT}", file) from None
+
+
+def _uri(file: str, mode: str) -> str:
+    return f"file:{urllib.parse.quote(os.path.abspath(file))}?{mode}"
 
 
 def _schema_through(uri: str) -> tuple[dict[str, set[str]], dict[str, int], int]:
