@@ -408,6 +408,11 @@ def test_folders_of_ours_from_before_the_marker_are_still_ours(tmp_path):
     assert maintenance.unknown(path) == []
     maintenance.vacuum(path)  # keeps it, and marks it
     assert index_folders.marked_for(folder) == str(col.id)
+    # a folder copied from another collection's carries that one's marker: still ours, re-marked
+    index_folders.mark(folder, str(uuid.uuid4()))
+    assert maintenance.unknown(path) == []
+    maintenance.vacuum(path)
+    assert index_folders.marked_for(folder) == str(col.id)
     os.remove(os.path.join(folder, index_folders.MARKER_FILE))
     assert maintenance.repair(path) == [str(col.id)]
     assert not os.path.exists(folder)

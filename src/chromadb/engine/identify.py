@@ -90,18 +90,7 @@ def check_database(file: str) -> bool:
     if _is_ours(tables):
         return True
     if "dir" in tables.get("migrations", set()) or {"embeddings_queue", "segments"} <= tables.keys():
-        version = _chroma_release(migrations)
-        said = f"Chroma {version}" if version else "Chroma (its release is not recorded)"
-        order = ["sysdb", "metadb", "embeddings_queue"]
-        levels = ", ".join(f"{d} {migrations[d]}" for d in sorted(migrations, key=lambda d: (d not in order, order.index(d) if d in order else 0, d)))
-        directory = os.path.dirname(file) or "."
-        raise ChromaDirectoryError(
-            f"{directory} is a persist directory of {said}"
-            + (f" (migrations {levels})" if levels else "")
-            + f", not a quarrydb one: quarrydb cannot open Chroma's files in place. {_KEEP_OUT} {_IMPORT_HINT}",
-            directory,
-            version,
-        )
+        raise _chroma_directory(os.path.dirname(file) or ".", migrations)
     if not tables and application_id == 0 and user_version == 0:
         return False  # a blank SQLite file: nothing in it to lose
     shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
@@ -111,6 +100,20 @@ def check_database(file: str) -> bool:
         + (f", with tables {shown}" if tables else "")
         + f"; it is not a quarrydb database. {_KEEP_OUT}",
         file,
+    )
+
+
+def _chroma_directory(directory: str, migrations: dict[str, int]) -> ChromaDirectoryError:
+    version = _chroma_release(migrations)
+    said = f"Chroma {version}" if version else "Chroma (its release is not recorded)"
+    known = [d for d in ("sysdb", "metadb", "embeddings_queue") if d in migrations]
+    levels = ", ".join(f"{d} {migrations[d]}" for d in known + sorted(set(migrations) - set(known)))
+    return ChromaDirectoryError(
+        f"{directory} is a persist directory of {said}"
+        + (f" (migrations {levels})" if levels else "")
+        + f", not a quarrydb one: quarrydb cannot open Chroma's files in place. {_KEEP_OUT} {_IMPORT_HINT}",
+        directory,
+        version,
     )
 
 

@@ -29,10 +29,11 @@ DATABASE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal", "chroma.sqlite3-shm", 
 
 
 def mark(directory: str, collection_id: str) -> None:
-    """Write our marker into an index folder (atomically; nothing to do when it is there)."""
-    target = os.path.join(directory, MARKER_FILE)
-    if os.path.exists(target):
+    """Write our marker into an index folder (atomically; nothing to do when it is there).
+    A marker naming another collection (a folder copied from it) is replaced."""
+    if marked_for(directory) == collection_id:
         return
+    target = os.path.join(directory, MARKER_FILE)
     tmp = f"{target}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         json.dump({"owner": _MARKER_OWNER, "collection": collection_id}, f)
@@ -61,7 +62,7 @@ class Survey:
     """A data directory sorted by ownership (names relative to it)."""
 
     live: list[str] = field(default_factory=list)  # index folders of collections in the catalog
-    unmarked_live: list[str] = field(default_factory=list)  # of those, ours from before the marker
+    unmarked_live: list[str] = field(default_factory=list)  # of those, without their marker yet
     dead: list[str] = field(default_factory=list)  # marked as ours, their collection deleted
     unknown: list[tuple[str, str]] = field(default_factory=list)  # (name, why it is not ours): left alone
 
@@ -79,13 +80,14 @@ def survey(path: str, catalog_ids: set[str]) -> Survey:
             result.unknown.append((name, "not an index folder of quarrydb"))
             continue
         owner = marked_for(full)
-        if owner is not None and owner != name:
-            result.unknown.append((name, f"its quarrydb marker names another collection ({owner})"))
-        elif owner == name:
+        if owner == name:
             (result.live if name in catalog_ids else result.dead).append(name)
-        elif owner is None and name in catalog_ids and _legacy_index_folder(full):
+        elif name in catalog_ids and _legacy_index_folder(full):
+            # ours from before the marker, or copied from another collection's folder
             result.live.append(name)
             result.unmarked_live.append(name)
+        elif owner is not None:
+            result.unknown.append((name, f"its quarrydb marker names another collection ({owner})"))
         elif os.path.exists(os.path.join(full, "header.bin")) or os.path.exists(
             os.path.join(full, "index_metadata.pickle")
         ):
