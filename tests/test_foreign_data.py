@@ -342,10 +342,9 @@ def our_directory_with_strangers(tmp_path):
     shutil.copytree(saved, gone_folder)
     # someone else's: Chroma's HNSW folder, an unmarked UUID folder, a top-level file,
     # and a file inside our own index folder
-    chroma_folder = next(
-        n for n in os.listdir(os.path.join(FIXTURES, "chroma-1.5.9")) if os.path.isdir(os.path.join(FIXTURES, "chroma-1.5.9", n))
-    )
-    shutil.copytree(os.path.join(FIXTURES, "chroma-1.5.9", chroma_folder), os.path.join(path, chroma_folder))
+    chroma = os.path.join(FIXTURES, "chroma-1.5.9")
+    chroma_folder = next(n for n in os.listdir(chroma) if os.path.exists(os.path.join(chroma, n, "index_metadata.pickle")))
+    shutil.copytree(os.path.join(chroma, chroma_folder), os.path.join(path, chroma_folder))
     stranger_folder = str(uuid.uuid4())
     os.makedirs(os.path.join(path, stranger_folder))
     with open(os.path.join(path, stranger_folder, "hnsw.1.bin"), "wb") as f:

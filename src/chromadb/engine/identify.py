@@ -166,7 +166,8 @@ def _schema_of_copy(file: str) -> tuple[dict[str, set[str]], dict[str, int], int
             shutil.copyfile(file + "-wal", copy + "-wal")
             return _schema_through(_uri(copy, "mode=ro"))
         except (OSError, sqlite3.Error) as e:
-            raise ForeignDataError(f"{file} and its WAL cannot be read as a database ({e}). {_KEEP_OUT}", file) from None
+            message = f"{file} and its WAL cannot be read as a database ({e}). {_KEEP_OUT}"
+            raise ForeignDataError(message, file) from None
 
 
 def _uri(file: str, mode: str) -> str:

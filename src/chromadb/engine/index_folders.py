@@ -118,7 +118,8 @@ def remove_our_files(directory: str) -> list[str]:
     except FileNotFoundError:
         return []
     # index.json first: a run cut short leaves an index that is absent, not one that points nowhere
-    ours = sorted((n for n in names if is_our_file(n) and n != MARKER_FILE), key=lambda n: not n.startswith("index.json"))
+    ours = [n for n in names if is_our_file(n) and n != MARKER_FILE]
+    ours.sort(key=lambda n: not n.startswith("index.json"))
     for name in ours:
         _remove_file(os.path.join(directory, name))
     left = strangers_in(directory)
