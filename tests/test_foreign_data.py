@@ -353,7 +353,10 @@ def our_directory_with_strangers(tmp_path):
         f.write("mine")
     with open(os.path.join(keep_folder, "user-backup.bin"), "wb") as f:
         f.write(b"mine too")
-    strangers = {chroma_folder, stranger_folder, "notes.txt", os.path.join(str(keep.id), "user-backup.bin")}
+    # a link with one of our file names is still not ours: neither it nor its target goes
+    os.symlink(os.path.join(path, "notes.txt"), os.path.join(keep_folder, "hnsw.99.bin"))
+    strangers = {chroma_folder, stranger_folder, "notes.txt"}
+    strangers |= {os.path.join(str(keep.id), name) for name in ("user-backup.bin", "hnsw.99.bin")}
     return path, str(keep.id), str(gone.id), strangers
 
 
@@ -369,7 +372,8 @@ def test_repair_removes_our_index_files_only(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert strangers_state(path, strangers) == theirs
     # our index files of the live collection are gone; the folder (still marked) stays for the stranger
-    assert sorted(os.listdir(os.path.join(path, keep_id))) == [index_folders.MARKER_FILE, "user-backup.bin"]
+    left = sorted(os.listdir(os.path.join(path, keep_id)))
+    assert left == ["hnsw.99.bin", index_folders.MARKER_FILE, "user-backup.bin"]
     for name in strangers:
         assert f"left alone, not quarrydb's: {name}" in printed
     assert "holds Chroma's HNSW files" in printed

@@ -103,7 +103,7 @@ def strangers_in(directory: str) -> list[str]:
         names = os.listdir(directory)
     except OSError:
         return []
-    return sorted(n for n in names if not (is_our_file(n) and os.path.isfile(os.path.join(directory, n))))
+    return sorted(n for n in names if not (is_our_file(n) and _plain_file(os.path.join(directory, n))))
 
 
 def remove_our_files(directory: str) -> list[str]:
@@ -132,8 +132,12 @@ def remove_our_files(directory: str) -> list[str]:
     return left
 
 
+def _plain_file(path: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path)  # a link is never ours to follow
+
+
 def _remove_file(path: str) -> None:
-    if os.path.isfile(path) and not os.path.islink(path):
+    if _plain_file(path):
         try:
             os.remove(path)
         except FileNotFoundError:
