@@ -190,10 +190,9 @@ class LocalBackend(Backend):
         if new_metadata is not None:
             if new_metadata == {}:
                 raise ValueError("Metadata cannot be empty")
-            if "hnsw:space" in new_metadata:
-                raise ValueError(
-                    "Changing the distance function of a collection once it is created is not supported currently."
-                )
+            # `hnsw:*` keys are stored as plain metadata, as upstream's server does: the
+            # configuration (and so the distance) stays as created. Only the Python
+            # Collection.modify refuses `hnsw:space`, before anything is sent.
             v.check_metadata(new_metadata, what="collection metadata")
         self.engine.update_collection(collection_id, new_name, new_metadata, new_configuration, tenant, database)
 
