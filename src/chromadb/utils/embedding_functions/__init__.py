@@ -17,6 +17,50 @@ from chromadb.embedding_functions import (
     register_embedding_function,
 )
 
+# --- local embedding functions (models run in this process; BM25 computed here) ---
+from chromadb.embedding_functions.sparse import (
+    SparseEmbeddingFunction,
+    register_sparse_embedding_function,
+    sparse_known_embedding_functions,
+)
+from chromadb.utils.embedding_functions.bm25_embedding_function import Bm25EmbeddingFunction
+from chromadb.utils.embedding_functions.chroma_bm25_embedding_function import ChromaBm25EmbeddingFunction
+from chromadb.utils.embedding_functions.chroma_langchain_embedding_function import (
+    ChromaLangchainEmbeddingFunction,
+    create_langchain_embedding,
+)
+from chromadb.utils.embedding_functions.fastembed_sparse_embedding_function import FastembedSparseEmbeddingFunction
+from chromadb.utils.embedding_functions.huggingface_sparse_embedding_function import (
+    HuggingFaceSparseEmbeddingFunction,
+)
+from chromadb.utils.embedding_functions.instructor_embedding_function import InstructorEmbeddingFunction
+from chromadb.utils.embedding_functions.open_clip_embedding_function import OpenCLIPEmbeddingFunction
+from chromadb.utils.embedding_functions.sentence_transformer_embedding_function import (
+    SentenceTransformerEmbeddingFunction,
+)
+from chromadb.utils.embedding_functions.text2vec_embedding_function import Text2VecEmbeddingFunction
+
+# Upstream's registry key; its name() is "langchain", which upstream leaves unregistered,
+# so a persisted "langchain" config reopens without a function, as there.
+known_embedding_functions["chroma_langchain"] = ChromaLangchainEmbeddingFunction
+
+_LOCAL = [
+    "Bm25EmbeddingFunction",
+    "ChromaBm25EmbeddingFunction",
+    "ChromaLangchainEmbeddingFunction",
+    "FastembedSparseEmbeddingFunction",
+    "HuggingFaceSparseEmbeddingFunction",
+    "InstructorEmbeddingFunction",
+    "OpenCLIPEmbeddingFunction",
+    "SentenceTransformerEmbeddingFunction",
+    "SparseEmbeddingFunction",
+    "Text2VecEmbeddingFunction",
+    "create_langchain_embedding",
+    "register_sparse_embedding_function",
+    "sparse_known_embedding_functions",
+]
+# --- end of local embedding functions ---
+
 __all__ = [
     "DefaultEmbeddingFunction",
     "EmbeddingFunction",
@@ -39,3 +83,6 @@ def config_to_embedding_function(config: dict[str, Any]) -> EmbeddingFunction[An
 def get_builtins() -> list[str]:
     """Names of the embedding functions this package provides."""
     return sorted(known_embedding_functions)
+
+
+__all__ += _LOCAL
