@@ -13,7 +13,7 @@ real Chroma 1.5.9's for the same input (checked against a captured fixture).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, TypedDict
+from typing import Any, Callable, Dict, List, Optional, TypedDict
 
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -25,7 +25,7 @@ from chromadb.utils.embedding_functions._bm25_tokenizer import (
     DEFAULT_ENGLISH_STOPWORDS,
     Bm25Tokenizer,
     english_stemmer,
-    murmur3_abs_hash,
+    murmur3_abs_hasher,
 )
 from chromadb.utils.embedding_functions._local_schema import Field, check_config
 
@@ -101,7 +101,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         stopwords = DEFAULT_CHROMA_BM25_STOPWORDS if self.stopwords is None else self.stopwords
         return Bm25Tokenizer(english_stemmer(), stopwords, self.token_max_length)
 
-    def _encode(self, tokenizer: Bm25Tokenizer, text: str) -> SparseVector:
+    def _encode(self, tokenizer: Bm25Tokenizer, hash_token: Callable[[str], int], text: str) -> SparseVector:
         tokens = tokenizer.tokenize(text)
         if not tokens:
             return SparseVector(indices=[], values=[])
@@ -109,7 +109,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         counts: Dict[int, int] = {}
         first_token: Dict[int, str] = {}
         for token in tokens:
-            h = murmur3_abs_hash(token)
+            h = hash_token(token)
             counts[h] = counts.get(h, 0) + 1
             first_token.setdefault(h, token)
         doc_len = float(len(tokens))
@@ -127,7 +127,8 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         if not input:
             return []
         tokenizer = self._tokenizer()
-        return [self._encode(tokenizer, text) for text in input]
+        hash_token = murmur3_abs_hasher()
+        return [self._encode(tokenizer, hash_token, text) for text in input]
 
     def embed_query(self, input: List[str]) -> SparseVectors:
         return self.__call__(input)
