@@ -17,6 +17,26 @@ from chromadb.embedding_functions import (
     register_embedding_function,
 )
 
+# --- remote embedding functions (services called over HTTP) ---
+from chromadb.utils.embedding_functions._http import EmbeddingServiceError
+from chromadb.utils.embedding_functions.cohere_embedding_function import CohereEmbeddingFunction
+from chromadb.utils.embedding_functions.huggingface_embedding_function import (
+    HuggingFaceEmbeddingFunction,
+    HuggingFaceEmbeddingServer,
+)
+from chromadb.utils.embedding_functions.ollama_embedding_function import OllamaEmbeddingFunction
+from chromadb.utils.embedding_functions.openai_embedding_function import OpenAIEmbeddingFunction
+
+_REMOTE = [
+    "CohereEmbeddingFunction",
+    "EmbeddingServiceError",
+    "HuggingFaceEmbeddingFunction",
+    "HuggingFaceEmbeddingServer",
+    "OllamaEmbeddingFunction",
+    "OpenAIEmbeddingFunction",
+]
+# --- end of remote embedding functions ---
+
 __all__ = [
     "DefaultEmbeddingFunction",
     "EmbeddingFunction",
@@ -39,3 +59,6 @@ def config_to_embedding_function(config: dict[str, Any]) -> EmbeddingFunction[An
 def get_builtins() -> list[str]:
     """Names of the embedding functions this package provides."""
     return sorted(known_embedding_functions)
+
+
+__all__ += _REMOTE
