@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -23,15 +24,43 @@ import pytest
 from chromadb.embedding_functions import ef_from_config, known_embedding_functions
 from chromadb.utils import embedding_functions as efs
 from chromadb.utils.embedding_functions import (
+    AmazonBedrockEmbeddingFunction,
+    AwsEnvironmentSession,
+    BasetenEmbeddingFunction,
+    ChromaCloudQwenEmbeddingFunction,
+    CloudflareWorkersAIEmbeddingFunction,
     CohereEmbeddingFunction,
     EmbeddingServiceError,
+    GoogleGeminiEmbeddingFunction,
+    GoogleGenaiEmbeddingFunction,
+    GoogleGenerativeAiEmbeddingFunction,
+    GooglePalmEmbeddingFunction,
+    GoogleVertexEmbeddingFunction,
     HuggingFaceEmbeddingFunction,
     HuggingFaceEmbeddingServer,
+    JinaEmbeddingFunction,
+    MistralEmbeddingFunction,
+    MorphEmbeddingFunction,
+    NomicEmbeddingFunction,
     OllamaEmbeddingFunction,
     OpenAIEmbeddingFunction,
+    PerplexityEmbeddingFunction,
+    RoboflowEmbeddingFunction,
+    TogetherAIEmbeddingFunction,
+    VoyageAIEmbeddingFunction,
+    cloudflare_workers_ai_embedding_function,
     cohere_embedding_function,
+    google_embedding_function,
     huggingface_embedding_function,
+    jina_embedding_function,
+    mistral_embedding_function,
+    nomic_embedding_function,
+    perplexity_embedding_function,
+    together_ai_embedding_function,
+    voyageai_embedding_function,
 )
+from chromadb.utils.embedding_functions._sigv4 import sign_request
+from chromadb.utils.embedding_functions.chroma_cloud_qwen_embedding_function import ChromaCloudQwenEmbeddingModel
 from fake_http_service import FakeService, Request
 
 UPSTREAM_CONFIGS = json.loads(
@@ -331,6 +360,44 @@ CASES: dict[str, Case] = {
     "huggingface": Case(HuggingFaceEmbeddingFunction, env_var="CHROMA_HUGGINGFACE_API_KEY"),
     "huggingface_server": Case(HuggingFaceEmbeddingServer, {"url": "http://localhost:8080/embed"}, required="url"),
     "cohere": Case(CohereEmbeddingFunction, env_var="CHROMA_COHERE_API_KEY"),
+    "jina": Case(JinaEmbeddingFunction, env_var="CHROMA_JINA_API_KEY"),
+    "voyageai": Case(VoyageAIEmbeddingFunction, env_var="CHROMA_VOYAGE_API_KEY"),
+    "google_gemini": Case(GoogleGeminiEmbeddingFunction, env_var="GEMINI_API_KEY", required="model_name"),
+    "google_generative_ai": Case(GoogleGenerativeAiEmbeddingFunction, env_var="GEMINI_API_KEY"),
+    "google_palm": Case(GooglePalmEmbeddingFunction, env_var="CHROMA_GOOGLE_PALM_API_KEY"),
+    "google_vertex": Case(GoogleVertexEmbeddingFunction, env_var="CHROMA_GOOGLE_VERTEX_API_KEY"),
+    "mistral": Case(MistralEmbeddingFunction, {"model": "mistral-embed"}, env_var="MISTRAL_API_KEY"),
+    "together_ai": Case(
+        TogetherAIEmbeddingFunction, {"model_name": "togethercomputer/m2-bert-80M-8k-retrieval"},
+        env_var="CHROMA_TOGETHER_AI_API_KEY",
+    ),
+    "cloudflare_workers_ai": Case(
+        CloudflareWorkersAIEmbeddingFunction, {"model_name": "@cf/baai/bge-base-en-v1.5", "account_id": "acc123"},
+        env_var="CHROMA_CLOUDFLARE_API_KEY",
+    ),
+    "amazon_bedrock": Case(
+        AmazonBedrockEmbeddingFunction, {"session": AwsEnvironmentSession(region_name="us-east-1")},
+        required="model_name",
+    ),
+    "baseten": Case(
+        BasetenEmbeddingFunction,
+        {"api_key": None, "api_base": "https://model-x.api.baseten.co/environments/production/sync/v1"},
+        env_var="CHROMA_BASETEN_API_KEY",
+    ),
+    "morph": Case(MorphEmbeddingFunction, env_var="MORPH_API_KEY"),
+    "nomic": Case(
+        NomicEmbeddingFunction,
+        {"model": "nomic-embed-text-v1.5", "task_type": "search_document", "query_config": {"task_type": "search_query"}},
+        env_var="NOMIC_API_KEY",
+    ),
+    "perplexity": Case(PerplexityEmbeddingFunction, env_var="PERPLEXITY_API_KEY"),
+    "roboflow": Case(RoboflowEmbeddingFunction, env_var="CHROMA_ROBOFLOW_API_KEY"),
+    "chroma-cloud-qwen": Case(
+        ChromaCloudQwenEmbeddingFunction,
+        {"model": ChromaCloudQwenEmbeddingModel.QWEN3_EMBEDDING_0p6B, "task": "nl_to_code"},
+        env_var="CHROMA_API_KEY",
+        required="model",
+    ),
 }
 KEYED = [name for name, case in CASES.items() if case.env_var]
 
@@ -345,8 +412,9 @@ def make(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.mark.parametrize("name", KEYED)
 def test_missing_key_is_a_value_error_naming_the_variable(name: str) -> None:
     case = CASES[name]
-    with pytest.raises(ValueError, match=f"The {case.env_var} environment variable is not set"):
+    with pytest.raises(ValueError) as info:
         case.cls(**case.kwargs)
+    assert case.env_var in str(info.value) and "environment variable" in str(info.value)
 
 
 @pytest.mark.parametrize("name", list(CASES))
