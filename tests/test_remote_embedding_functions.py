@@ -343,6 +343,343 @@ def test_cohere_spaces_follow_the_model(monkeypatch) -> None:
     assert CohereEmbeddingFunction(model_name="embed-english-v3.0").supported_spaces() == ["cosine", "l2", "ip"]
 
 
+# --- OpenAI-shaped services: Jina, Voyage, Mistral, Together, Baseten, Morph ------------
+
+
+def openai_answer(request: Request, field: str = "input") -> tuple[int, Any]:
+    items = request.json[field]
+    rows = vectors_for(items)
+    return 200, {"data": [{"index": i, "embedding": rows[i]} for i in reversed(range(len(items)))]}
+
+
+@pytest.mark.parametrize(
+    "make_ef, module, env_var, model",
+    [
+        (lambda: JinaEmbeddingFunction(), jina_embedding_function, "CHROMA_JINA_API_KEY", "jina-embeddings-v2-base-en"),
+        (lambda: VoyageAIEmbeddingFunction(), voyageai_embedding_function, "CHROMA_VOYAGE_API_KEY", "voyage-large-2"),
+        (lambda: MistralEmbeddingFunction(model="mistral-embed"), mistral_embedding_function, "MISTRAL_API_KEY", "mistral-embed"),
+        (lambda: TogetherAIEmbeddingFunction(model_name="m2-bert"), together_ai_embedding_function,
+         "CHROMA_TOGETHER_AI_API_KEY", "m2-bert"),
+    ],
+    ids=["jina", "voyageai", "mistral", "together_ai"],
+)
+def test_openai_shaped_services(make_ef, module, env_var, model, fake: FakeService, monkeypatch) -> None:
+    url_attr = "ENDPOINT" if hasattr(module, "ENDPOINT") else "API_URL"
+    monkeypatch.setattr(module, url_attr, f"{fake.url}/v1/embeddings")
+    monkeypatch.setenv(env_var, "key-123")
+    texts = ["one", "two", "three"]
+    fake.answer(openai_answer)
+    assert_vectors(make_ef()(texts), vectors_for(texts))
+    request = fake.requests[-1]
+    assert request.path == "/v1/embeddings"
+    assert request.headers["authorization"] == "Bearer key-123"
+    assert request.json["model"] == model and request.json["input"] == texts
+    fake.answer(lambda r: (429, {"detail": "Rate limit exceeded"}))
+    with pytest.raises(EmbeddingServiceError, match="HTTP 429: Rate limit exceeded"):
+        make_ef()(texts)
+
+
+def test_jina_options_query_config_and_images(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(jina_embedding_function, "API_URL", fake.url)
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina-key")
+    fake.answer(openai_answer)
+    ef = JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True, dimensions=3,
+        query_config={"task": "retrieval.query"},
+    )
+    ef(["doc"])
+    assert fake.requests[-1].json == {
+        "input": ["doc"], "model": "jina-embeddings-v3", "task": "retrieval.passage", "late_chunking": True, "dimensions": 3,
+    }
+    ef.embed_query(["question"])
+    assert fake.requests[-1].json["task"] == "retrieval.query"
+    image = np.full((1, 1, 3), 200, dtype=np.uint8)
+    assert len(ef(["caption", image])) == 2
+    sent = fake.requests[-1].json["input"]
+    assert sent[0] == {"text": "caption"}
+    assert png_pixels(base64.b64decode(sent[1]["image"]))[3] == bytes([0, 200, 200, 200])
+
+
+def test_voyage_sends_input_type_and_truncation(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(voyageai_embedding_function, "API_URL", fake.url)
+    monkeypatch.setenv("CHROMA_VOYAGE_API_KEY", "pa-key")
+    fake.answer(openai_answer)
+    VoyageAIEmbeddingFunction(model_name="voyage-3", input_type="document", truncation=False)(["x"])
+    assert fake.requests[-1].json == {"input": ["x"], "model": "voyage-3", "truncation": False, "input_type": "document"}
+
+
+def test_together_refuses_what_upstream_refuses(monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_TOGETHER_AI_API_KEY", "key")
+    ef = TogetherAIEmbeddingFunction(model_name="m")
+    with pytest.raises(ValueError, match="Input is required"):
+        ef([])
+    with pytest.raises(ValueError, match="All items in input must be strings"):
+        ef(["a", 1])  # type: ignore[list-item]
+
+
+def test_text_only_services_refuse_images(monkeypatch) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", "key")
+    with pytest.raises(ValueError, match="Mistral only supports text documents, not images"):
+        MistralEmbeddingFunction(model="mistral-embed")([np.zeros((2, 2), dtype=np.uint8)])
+
+
+def test_baseten_calls_its_deployment_with_the_placeholder_model(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_BASETEN_API_KEY", "bt-key")
+    fake.answer(openai_answer)
+    ef = BasetenEmbeddingFunction(api_key=None, api_base=f"{fake.url}/sync/v1")
+    assert_vectors(ef(["a", "b"]), vectors_for(["a", "b"]))
+    request = fake.requests[-1]
+    assert request.path == "/sync/v1/embeddings"
+    assert request.headers["authorization"] == "Bearer bt-key"
+    assert request.json["model"] == "baseten-embedding-model"
+    assert ef.get_config() == {"api_base": f"{fake.url}/sync/v1", "api_key_env_var": "CHROMA_BASETEN_API_KEY"}
+    with pytest.raises(ValueError, match="API key not provided and CHROMA_BASETEN_API_KEY"):
+        monkeypatch.delenv("CHROMA_BASETEN_API_KEY")
+        BasetenEmbeddingFunction(api_key=None, api_base="http://x")
+
+
+def test_morph_base64_encoding(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("MORPH_API_KEY", "morph-key")
+    packed = base64.b64encode(np.array([1.5, 2.5], dtype="<f4").tobytes()).decode()
+    fake.answer(lambda r: (200, {"data": [{"index": 0, "embedding": packed}]}))
+    ef = MorphEmbeddingFunction(api_base=f"{fake.url}/v1", encoding_format="base64")
+    assert_vectors(ef(["def f(): pass"]), [[1.5, 2.5]])
+    request = fake.requests[-1]
+    assert request.path == "/v1/embeddings"
+    assert request.json == {"model": "morph-embedding-v2", "input": ["def f(): pass"], "encoding_format": "base64"}
+
+
+# --- other shapes: Nomic, Perplexity, Cloudflare, Roboflow, Chroma Cloud -----------------
+
+
+def test_nomic_task_types_for_documents_and_queries(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(nomic_embedding_function, "API_URL", f"{fake.url}/v1/embedding/text")
+    monkeypatch.setenv("NOMIC_API_KEY", "nk-key")
+    fake.answer(lambda r: (200, {"embeddings": vectors_for(r.json["texts"]), "usage": {}}))
+    ef = NomicEmbeddingFunction(
+        model="nomic-embed-text-v1.5", task_type="search_document", query_config={"task_type": "search_query"}
+    )
+    assert_vectors(ef(["a", "b"]), vectors_for(["a", "b"]))
+    request = fake.requests[-1]
+    assert request.path == "/v1/embedding/text"
+    assert request.headers["authorization"] == "Bearer nk-key"
+    assert request.json == {"model": "nomic-embed-text-v1.5", "texts": ["a", "b"], "task_type": "search_document"}
+    ef.embed_query(["q"])
+    assert fake.requests[-1].json["task_type"] == "search_query"
+
+
+def test_perplexity_decodes_int8_embeddings(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(perplexity_embedding_function, "API_URL", f"{fake.url}/v1/embeddings")
+    monkeypatch.setenv("PERPLEXITY_API_KEY", "pplx-key")
+    packed = [base64.b64encode(np.array(v, dtype=np.int8).tobytes()).decode() for v in ([-128, 0, 127], [1, 2, 3])]
+    fake.answer(lambda r: (200, {"data": [{"index": 1, "embedding": packed[1]}, {"index": 0, "embedding": packed[0]}]}))
+    ef = PerplexityEmbeddingFunction(dimensions=3)
+    assert_vectors(ef(["a", "b"]), [[-128.0, 0.0, 127.0], [1.0, 2.0, 3.0]])
+    request = fake.requests[-1]
+    assert request.path == "/v1/embeddings"
+    assert request.headers["authorization"] == "Bearer pplx-key"
+    assert request.json == {"input": ["a", "b"], "model": "pplx-embed-v1-0.6b", "dimensions": 3}
+
+
+def test_cloudflare_direct_and_gateway_urls(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(cloudflare_workers_ai_embedding_function, "BASE_URL", f"{fake.url}/client/v4/accounts")
+    monkeypatch.setattr(cloudflare_workers_ai_embedding_function, "GATEWAY_BASE_URL", f"{fake.url}/v1")
+    monkeypatch.setenv("CHROMA_CLOUDFLARE_API_KEY", "cf-key")
+    fake.answer(lambda r: (200, {"result": {"shape": [2, 3], "data": vectors_for(r.json["text"])}, "success": True}))
+    ef = CloudflareWorkersAIEmbeddingFunction(model_name="@cf/baai/bge-base-en-v1.5", account_id="acc")
+    assert_vectors(ef(["a", "b"]), vectors_for(["a", "b"]))
+    request = fake.requests[-1]
+    assert request.path == "/client/v4/accounts/acc/ai/run/@cf/baai/bge-base-en-v1.5"
+    assert request.headers["authorization"] == "Bearer cf-key"
+    assert request.json == {"text": ["a", "b"]}
+    CloudflareWorkersAIEmbeddingFunction(model_name="@cf/m", account_id="acc", gateway_id="gw")(["a"])
+    assert fake.requests[-1].path == "/v1/acc/gw/workers-ai/@cf/m"
+    fake.answer(lambda r: (400, {"success": False, "errors": [{"code": 5006, "message": "Bad input"}]}))
+    with pytest.raises(EmbeddingServiceError, match="Cloudflare Workers AI returned HTTP 400: Bad input"):
+        ef(["a"])
+
+
+def test_roboflow_texts_and_images_one_request_each(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_ROBOFLOW_API_KEY", "rf-key")
+    fake.answer(lambda r: (200, {"embeddings": [[1.0, 0.0] if r.path.endswith("text") else [0.0, 1.0]]}))
+    image = np.zeros((2, 2), dtype=np.uint8)
+    ef = RoboflowEmbeddingFunction(api_url=fake.url)
+    assert_vectors(ef(["a cat", image]), [[1.0, 0.0], [0.0, 1.0]])
+    text_request, image_request = fake.requests[-2:]
+    assert text_request.path == "/clip/embed_text" and text_request.query == {"api_key": "rf-key"}
+    assert text_request.json == {"text": "a cat"}
+    assert image_request.path == "/clip/embed_image"
+    assert image_request.json["image"]["type"] == "base64"
+    assert png_pixels(base64.b64decode(image_request.json["image"]["value"]))[:3] == (2, 2, 0)
+    fake.answer(lambda r: (401, {"message": "Unauthorized api_key"}))
+    with pytest.raises(EmbeddingServiceError) as info:
+        ef(["a"])
+    assert "rf-key" not in str(info.value)
+
+
+def test_chroma_cloud_qwen_instructions_per_target(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_EMBED_URL", f"{fake.url}/")
+    monkeypatch.setenv("CHROMA_API_KEY", "ck-key")
+    fake.answer(lambda r: (200, {"embeddings": vectors_for(r.json["texts"])}))
+    ef = ChromaCloudQwenEmbeddingFunction(model=ChromaCloudQwenEmbeddingModel.QWEN3_EMBEDDING_0p6B, task="nl_to_code")
+    assert_vectors(ef(["def f(): pass"]), vectors_for(["x"]))
+    request = fake.requests[-1]
+    assert request.path == "/"
+    assert request.headers["x-chroma-token"] == "ck-key"
+    assert request.headers["x-chroma-embedding-model"] == "Qwen/Qwen3-Embedding-0.6B"
+    assert request.json == {"instructions": "", "texts": ["def f(): pass"]}
+    ef.embed_query(["how do I sort a list?"])
+    assert fake.requests[-1].json["instructions"].startswith("Given a question about coding")
+    fake.answer(lambda r: (200, {"error": "quota exceeded"}))
+    with pytest.raises(EmbeddingServiceError, match="quota exceeded"):
+        ef(["x"])
+
+
+# --- Google -----------------------------------------------------------------------------
+
+
+def gemini_answer(request: Request) -> tuple[int, Any]:
+    rows = vectors_for(request.json["requests"])
+    return 200, {"embeddings": [{"values": row} for row in rows]}
+
+
+def test_gemini_batch_embed_contents(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(google_embedding_function, "GENERATIVE_LANGUAGE_URL", f"{fake.url}/v1beta")
+    monkeypatch.setenv("GEMINI_API_KEY", "g-key")
+    fake.answer(gemini_answer)
+    ef = GoogleGeminiEmbeddingFunction(task_type="RETRIEVAL_DOCUMENT", dimension=3)
+    assert_vectors(ef(["a", "b"]), vectors_for(["a", "b"]))
+    request = fake.requests[-1]
+    assert request.path == "/v1beta/models/gemini-embedding-001:batchEmbedContents"
+    assert request.headers["x-goog-api-key"] == "g-key"
+    assert request.json["requests"][1] == {
+        "model": "models/gemini-embedding-001", "content": {"parts": [{"text": "b"}]},
+        "taskType": "RETRIEVAL_DOCUMENT", "outputDimensionality": 3,
+    }
+    with pytest.raises(ValueError, match="Input documents cannot be empty"):
+        ef([])
+    fake.answer(lambda r: (400, {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}))
+    with pytest.raises(EmbeddingServiceError, match="HTTP 400: API key not valid."):
+        ef(["a"])
+    assert GoogleGenaiEmbeddingFunction is GoogleGeminiEmbeddingFunction
+    assert known_embedding_functions["google_genai"] is GoogleGeminiEmbeddingFunction
+
+
+def test_gemini_vertex_mode_needs_google_auth_and_excludes_a_key(monkeypatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "g-key")
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        GoogleGeminiEmbeddingFunction(vertexai=True, project="p", location="us-central1")
+    monkeypatch.delenv("GEMINI_API_KEY")
+    ef = GoogleGeminiEmbeddingFunction(vertexai=True, project="p", location="us-central1")
+    assert ef.get_config()["vertexai"] is True
+    monkeypatch.setitem(__import__("sys").modules, "google.auth", None)
+    with pytest.raises(ValueError, match="pip install google-auth"):
+        ef(["a"])
+
+
+def test_generative_ai_sends_its_task_type(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(google_embedding_function, "GENERATIVE_LANGUAGE_URL", fake.url)
+    monkeypatch.setenv("GEMINI_API_KEY", "g-key")
+    fake.answer(gemini_answer)
+    assert_vectors(GoogleGenerativeAiEmbeddingFunction()(["a"]), vectors_for(["a"]))
+    assert fake.requests[-1].json["requests"][0]["taskType"] == "RETRIEVAL_DOCUMENT"
+    assert "outputDimensionality" not in fake.requests[-1].json["requests"][0]
+
+
+def test_palm_embed_text_one_request_per_text(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(google_embedding_function, "PALM_URL", f"{fake.url}/v1beta3")
+    monkeypatch.setenv("CHROMA_GOOGLE_PALM_API_KEY", "palm-key")
+    fake.answer(lambda r: (200, {"embedding": {"value": [float(len(r.json["text"])), 1.0]}}))
+    assert_vectors(GooglePalmEmbeddingFunction()(["a", "bbb"]), [[1.0, 1.0], [3.0, 1.0]])
+    assert [r.path for r in fake.requests] == ["/v1beta3/models/embedding-gecko-001:embedText"] * 2
+    assert fake.requests[-1].headers["x-goog-api-key"] == "palm-key"
+
+
+def test_vertex_predict(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setattr(google_embedding_function, "VERTEX_URL", f"{fake.url}/{{region}}/v1")
+    monkeypatch.setenv("CHROMA_GOOGLE_VERTEX_API_KEY", "vx-key")
+    fake.answer(lambda r: (200, {"predictions": [
+        {"embeddings": {"values": row, "statistics": {"token_count": 1}}} for row in vectors_for(r.json["instances"])
+    ]}))
+    ef = GoogleVertexEmbeddingFunction(project_id="proj", region="europe-west4")
+    assert_vectors(ef(["a", "b"]), vectors_for(["a", "b"]))
+    request = fake.requests[-1]
+    assert request.path == "/europe-west4/v1/projects/proj/locations/europe-west4/publishers/google/models/textembedding-gecko:predict"
+    assert request.json == {"instances": [{"content": "a"}, {"content": "b"}]}
+    assert request.headers["x-goog-api-key"] == "vx-key"
+
+
+# --- Amazon Bedrock ---------------------------------------------------------------------
+
+
+def test_sigv4_matches_aws_published_examples() -> None:
+    # AWS's S3 GetObject example and the sigv4 test suite's get-vanilla / post-vanilla.
+    s3 = sign_request(
+        "GET", "https://examplebucket.s3.amazonaws.com/test.txt",
+        {"Range": "bytes=0-9", "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        b"", access_key="AKIAIOSFODNN7EXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        region="us-east-1", service="s3", now=datetime(2013, 5, 24, tzinfo=timezone.utc),
+    )
+    assert s3["authorization"] == (
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+    )
+    for method, signature in (
+        ("GET", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+        ("POST", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
+    ):
+        signed = sign_request(
+            method, "https://example.amazonaws.com/", {}, b"", access_key="AKIDEXAMPLE",
+            secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region="us-east-1", service="service",
+            now=datetime(2015, 8, 30, 12, 36, tzinfo=timezone.utc),
+        )
+        assert signed["authorization"].endswith(f"Signature={signature}")
+        assert signed["x-amz-date"] == "20150830T123600Z"
+
+
+def test_bedrock_invokes_the_model_with_a_signed_request(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    fake.answer(lambda r: (200, {"embedding": [float(len(r.json["inputText"])), 0.5], "inputTextTokenCount": 1}))
+    ef = AmazonBedrockEmbeddingFunction(session=AwsEnvironmentSession(region_name="eu-west-1"), endpoint_url=fake.url)
+    assert_vectors(ef(["ab", "abcd"]), [[2.0, 0.5], [4.0, 0.5]])
+    request = fake.requests[-1]
+    assert request.path == "/model/amazon.titan-embed-text-v1/invoke"
+    assert request.json == {"inputText": "abcd"}
+    assert request.headers["x-amz-security-token"] == "session-token"
+    authorization = request.headers["authorization"]
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+    assert "/eu-west-1/bedrock/aws4_request" in authorization
+    # The signature covers the request exactly as the service received it.
+    resigned = sign_request(
+        "POST", f"{fake.url}{request.path}",
+        {"content-type": request.headers["content-type"], "accept": request.headers["accept"]}, request.body,
+        access_key="AKIDTEST", secret_key="secret", region="eu-west-1", service="bedrock", session_token="session-token",
+        now=datetime.strptime(request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc),
+    )
+    assert resigned["authorization"] == authorization
+    assert ef.get_config() == {"model_name": "amazon.titan-embed-text-v1", "session_args": {"region_name": "eu-west-1"},
+                               "kwargs": {"endpoint_url": fake.url}}
+    fake.answer(lambda r: (403, {"message": "The security token included in the request is invalid."}))
+    with pytest.raises(EmbeddingServiceError, match="Amazon Bedrock returned HTTP 403: The security token"):
+        ef(["a"])
+
+
+def test_bedrock_without_credentials_or_region_or_boto3_profile(monkeypatch) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValueError, match="No AWS region"):
+        AmazonBedrockEmbeddingFunction(session=AwsEnvironmentSession())
+    with pytest.raises(ValueError, match="No AWS credentials"):
+        AmazonBedrockEmbeddingFunction(session=AwsEnvironmentSession(region_name="us-east-1"))(["a"])
+    with pytest.raises(ValueError, match="pip install boto3"):
+        AwsEnvironmentSession(profile_name="dev")
+    with pytest.raises(ValueError, match="not a primitive type"):
+        AmazonBedrockEmbeddingFunction(session=AwsEnvironmentSession(region_name="us-east-1"), config=object())
+
+
 # --- every remote function: keys, configs, registry -------------------------------------
 
 
