@@ -11,10 +11,12 @@ import base64
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "EmbeddingServiceError",
@@ -66,7 +68,8 @@ def api_key_from_env(
 class JsonService:
     """POSTs JSON to one service and returns its parsed JSON answer, or raises `EmbeddingServiceError`.
 
-    The httpx client is made on first use, so constructing an embedding function opens nothing.
+    httpx is imported and the client made on first use: importing or constructing an
+    embedding function costs nothing (in-process chromadb does not load httpx otherwise).
     """
 
     def __init__(self, service: str, headers: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -84,6 +87,8 @@ class JsonService:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
     ) -> Any:
+        import httpx
+
         if self._client is None:
             self._client = httpx.Client(headers=self.headers, timeout=self.timeout)
         try:
