@@ -268,6 +268,7 @@ class System(Component):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._instances: dict[type, Any] = {}
+        self.clients = 0  # clients sharing this System (SharedSystemClient counts them)
         super().__init__(self)
 
     def instance(self, kind: type[C]) -> C:

@@ -84,7 +84,7 @@ class Client(SharedSystemClient, ClientAPI):
             self._validate_tenant_database(tenant, database)
         except BaseException:
             # the caller never gets this object to close: give the reference back
-            SharedSystemClient._release_system(self._identifier)
+            SharedSystemClient._release_system(self._identifier, self._own_system)
             raise
 
     @classmethod
@@ -157,7 +157,7 @@ class Client(SharedSystemClient, ClientAPI):
         if self._closed:
             return
         self._closed = True
-        SharedSystemClient._release_system(self._identifier)
+        SharedSystemClient._release_system(self._identifier, self._own_system)
 
     def __enter__(self) -> "Client":
         return self
@@ -274,7 +274,7 @@ class AdminClient(SharedSystemClient, AdminAPI):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            SharedSystemClient._release_system(self._identifier)
+            SharedSystemClient._release_system(self._identifier, self._own_system)
 
     def create_tenant(self, name: str) -> None:
         self._backend.create_tenant(name)

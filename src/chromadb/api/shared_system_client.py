@@ -6,9 +6,9 @@ each HTTP client (their headers and tokens may differ). Each client counts as on
 reference; the System stops (its engine closes) when the last one is closed.
 
 `clear_system_cache()` forgets every System, as upstream's does: clients made after it
-start from scratch. For the in-memory database that means an empty one (clients made
-before keep the old one until they are closed); a persistent directory is read again
-from disk.
+get new ones. For the in-memory database that means an empty one (clients made before
+keep the old one, which closes with the last of them); a persistent directory shows the
+same data.
 """
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ class SharedSystemClient:
         self._identifier = SharedSystemClient._get_identifier_from_settings(settings)
         SharedSystemClient._create_system_if_not_exists(self._identifier, settings)
         SharedSystemClient._increment_refcount(self._identifier)
+        # Kept here too: after clear_system_cache() the registry no longer leads to it.
+        self._own_system = self._system
 
     @classmethod
     def _create_system_if_not_exists(cls, identifier: str, settings: Settings) -> System:
@@ -75,6 +77,9 @@ class SharedSystemClient:
     def _increment_refcount(cls, identifier: str) -> None:
         with cls._refcount_lock:
             cls._identifier_to_refcount[identifier] = cls._identifier_to_refcount.get(identifier, 0) + 1
+            system = cls._identifier_to_system.get(identifier)
+            if system is not None:
+                system.clients += 1
 
     @classmethod
     def _decrement_refcount(cls, identifier: str) -> int:
@@ -89,12 +94,30 @@ class SharedSystemClient:
             return count
 
     @classmethod
-    def _release_system(cls, identifier: str) -> None:
-        """One reference fewer; the last one stops the System."""
-        if cls._decrement_refcount(identifier) <= 0:
-            system = cls._identifier_to_system.pop(identifier, None)
-            if system is not None:
-                system.stop()
+    def _release_system(cls, identifier: str, system: Optional[System] = None) -> None:
+        """One reference fewer; the last one stops the System.
+
+        The count that decides is the System's own: a System forgotten by
+        clear_system_cache() still stops with its last client, and never takes the
+        System registered under the same identifier since with it.
+        """
+        with cls._refcount_lock:
+            registered = cls._identifier_to_system.get(identifier)
+            system = system if system is not None else registered
+            if system is registered:
+                count = cls._identifier_to_refcount.get(identifier, 0) - 1
+                if count > 0:
+                    cls._identifier_to_refcount[identifier] = count
+                else:
+                    cls._identifier_to_refcount.pop(identifier, None)
+            if system is None:
+                return
+            system.clients -= 1
+            if system.clients > 0:
+                return
+            if system is registered:
+                del cls._identifier_to_system[identifier]
+        system.stop()
 
     @staticmethod
     def clear_system_cache() -> None:
