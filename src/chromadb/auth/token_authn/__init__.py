@@ -10,7 +10,6 @@ or a YAML list of users with their tokens (`chroma_server_authn_credentials_file
 """
 from __future__ import annotations
 
-import hmac
 import string
 from enum import Enum
 from typing import Any, Dict, List
@@ -73,6 +72,8 @@ class TokenAuthenticationServerProvider(ServerAuthenticationProvider):
         self._users: List[Dict[str, Any]] = _users(settings)
 
     def authenticate_or_raise(self, headers: Dict[str, str]) -> UserIdentity:
+        import hmac  # only servers need it; `import chromadb` imports this module
+
         lowered = {k.lower(): v for k, v in headers.items()}
         try:
             token = lowered.get(self._header.value.lower())
