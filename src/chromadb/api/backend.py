@@ -20,12 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from chromadb.api import BaseAPI
+
 CollectionModel = dict[str, Any]
 Embeddings = np.ndarray
 Where = dict[str, Any]
 
 
-class Backend(abc.ABC):
+class Backend(BaseAPI):
+    """Upstream calls this interface `ServerAPI` (`chromadb.api.ServerAPI` is this class)."""
+
     # -- system -------------------------------------------------------------
     @abc.abstractmethod
     def heartbeat(self) -> int: ...

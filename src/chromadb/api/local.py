@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 _engines: dict[str, list[Any]] = {}  # key -> [engine, refcount]
 _engines_lock = threading.Lock()
+_forgotten: list[list[Any]] = []  # in-memory engines replaced by forget_ephemeral_engine, still in use
 
 
 def acquire_engine(path: str | None, busy_timeout: float = 30.0) -> Engine:
@@ -53,15 +54,36 @@ def release_engine(engine: Engine) -> None:
                 if entry[1] <= 0 and engine.path is not None:
                     engine.close()
                     del _engines[key]
+                return
+        for entry in list(_forgotten):
+            if entry[0] is engine:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    engine.close()
+                    _forgotten.remove(entry)
+
+
+def forget_ephemeral_engine() -> None:
+    """The next ephemeral client gets a new, empty in-memory engine (`clear_system_cache`).
+
+    Backends still holding the old one keep using it; it closes with the last of them.
+    """
+    with _engines_lock:
+        entry = _engines.pop("ephemeral", None)
+        if entry is not None and entry[1] > 0:
+            _forgotten.append(entry)
+        elif entry is not None:
+            entry[0].close()
 
 
 @atexit.register
 def _close_all_engines() -> None:
     with _engines_lock:
-        for entry in _engines.values():
+        for entry in [*_engines.values(), *_forgotten]:
             with contextlib.suppress(Exception):
                 entry[0].close()
         _engines.clear()
+        _forgotten.clear()
 
 
 def _checked(fn: Callable[..., T]) -> Callable[..., T]:
@@ -111,6 +133,16 @@ class LocalBackend(Backend):
         if not self._closed:
             self._closed = True
             release_engine(self.engine)
+
+    def stop(self) -> None:
+        """Upstream's name for shutting the server side down (`client._server.stop()`)."""
+        self.close()
+
+    def get_user_identity(self) -> dict[str, Any]:
+        # in-process there is no auth: the anonymous default user, as our server answers
+        from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+
+        return {"user_id": "", "tenant": DEFAULT_TENANT, "databases": [DEFAULT_DATABASE]}
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
         return self.engine.wait_for_index(timeout)

@@ -17,6 +17,70 @@ from chromadb.embedding_functions import (
     register_embedding_function,
 )
 
+# --- remote embedding functions (services called over HTTP) ---
+from chromadb.utils.embedding_functions._http import EmbeddingServiceError
+from chromadb.utils.embedding_functions.amazon_bedrock_embedding_function import (
+    AmazonBedrockEmbeddingFunction,
+    AwsEnvironmentSession,
+)
+from chromadb.utils.embedding_functions.baseten_embedding_function import BasetenEmbeddingFunction
+from chromadb.utils.embedding_functions.chroma_cloud_qwen_embedding_function import ChromaCloudQwenEmbeddingFunction
+from chromadb.utils.embedding_functions.cloudflare_workers_ai_embedding_function import (
+    CloudflareWorkersAIEmbeddingFunction,
+)
+from chromadb.utils.embedding_functions.cohere_embedding_function import CohereEmbeddingFunction
+from chromadb.utils.embedding_functions.google_embedding_function import (
+    GoogleGeminiEmbeddingFunction,
+    GoogleGenaiEmbeddingFunction,
+    GoogleGenerativeAiEmbeddingFunction,
+    GooglePalmEmbeddingFunction,
+    GoogleVertexEmbeddingFunction,
+)
+from chromadb.utils.embedding_functions.huggingface_embedding_function import (
+    HuggingFaceEmbeddingFunction,
+    HuggingFaceEmbeddingServer,
+)
+from chromadb.utils.embedding_functions.jina_embedding_function import JinaEmbeddingFunction, JinaQueryConfig
+from chromadb.utils.embedding_functions.mistral_embedding_function import MistralEmbeddingFunction
+from chromadb.utils.embedding_functions.morph_embedding_function import MorphEmbeddingFunction
+from chromadb.utils.embedding_functions.nomic_embedding_function import NomicEmbeddingFunction, NomicQueryConfig
+from chromadb.utils.embedding_functions.ollama_embedding_function import OllamaEmbeddingFunction
+from chromadb.utils.embedding_functions.openai_embedding_function import OpenAIEmbeddingFunction
+from chromadb.utils.embedding_functions.perplexity_embedding_function import PerplexityEmbeddingFunction
+from chromadb.utils.embedding_functions.roboflow_embedding_function import RoboflowEmbeddingFunction
+from chromadb.utils.embedding_functions.together_ai_embedding_function import TogetherAIEmbeddingFunction
+from chromadb.utils.embedding_functions.voyageai_embedding_function import VoyageAIEmbeddingFunction
+
+_REMOTE = [
+    "AmazonBedrockEmbeddingFunction",
+    "AwsEnvironmentSession",
+    "BasetenEmbeddingFunction",
+    "ChromaCloudQwenEmbeddingFunction",
+    "CloudflareWorkersAIEmbeddingFunction",
+    "CohereEmbeddingFunction",
+    "EmbeddingServiceError",
+    "GoogleGeminiEmbeddingFunction",
+    "GoogleGenaiEmbeddingFunction",
+    "GoogleGenerativeAiEmbeddingFunction",
+    "GooglePalmEmbeddingFunction",
+    "GoogleVertexEmbeddingFunction",
+    "HuggingFaceEmbeddingFunction",
+    "HuggingFaceEmbeddingServer",
+    "JinaEmbeddingFunction",
+    "JinaQueryConfig",
+    "MistralEmbeddingFunction",
+    "MorphEmbeddingFunction",
+    "NomicEmbeddingFunction",
+    "NomicQueryConfig",
+    "OllamaEmbeddingFunction",
+    "OpenAIEmbeddingFunction",
+    "PerplexityEmbeddingFunction",
+    "RoboflowEmbeddingFunction",
+    "TogetherAIEmbeddingFunction",
+    "VoyageAIEmbeddingFunction",
+]
+# --- end of remote embedding functions ---
+
 # --- local embedding functions (models run in this process; BM25 computed here) ---
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -85,4 +149,5 @@ def get_builtins() -> list[str]:
     return sorted(known_embedding_functions)
 
 
+__all__ += _REMOTE
 __all__ += _LOCAL
