@@ -271,7 +271,7 @@ def test_langchain_bridge_embeds_documents_and_queries(langchain_embeddings: typ
     assert ef.embed_query("aa") == [2.0, 2.0, 1.0]  # LangChain's own shape: one vector
     assert [v.tolist() for v in ef.embed_query(input=["aa", "b"])] == [[2.0, 2.0, 1.0], [1.0, 0.0, 1.0]]
     with pytest.raises(ValueError, match="does not support image embeddings"):
-        ef(("images", ["/tmp/cat.png"]))
+        ef(("images", ["images/cat.png"]))
     with pytest.raises(ValueError, match="must implement the Embeddings interface"):
         efs.ChromaLangchainEmbeddingFunction(object())
 
@@ -389,6 +389,13 @@ def test_upstream_names_and_registry_keys() -> None:
     from chromadb.utils.sparse_embedding_utils import normalize_sparse_vector
 
     assert ONNXMiniLM_L6_V2 is efs.ONNXMiniLM_L6_V2 and callable(normalize_sparse_vector)
+
+
+def test_sparse_functions_satisfy_the_public_protocol() -> None:
+    import chromadb
+
+    assert isinstance(efs.ChromaBm25EmbeddingFunction(), chromadb.SparseEmbeddingFunction)
+    assert isinstance(efs.ChromaBm25EmbeddingFunction(), efs.SparseEmbeddingFunction)
 
 
 # -- the real library, where it is installed --------------------------------------------------
