@@ -242,3 +242,12 @@ def test_a_full_search_is_json() -> None:
     body = json.loads(json.dumps(search.to_dict()))
     assert set(body) == {"filter", "rank", "group_by", "limit", "select"}
     assert body["select"]["keys"] == ["#document", "#embedding", "#metadata", "#score"]
+
+
+def test_equality_compares_key_names() -> None:
+    # A Key's == builds a filter (always truthy), so the objects keep names, not Keys.
+    assert Knn(query=[1.0], key="a") != Knn(query=[1.0], key=K("b"))
+    assert Knn(query=[1.0], key="a") == Knn(query=[1.0], key=K("a"))
+    assert GroupBy(keys=K("a"), aggregate=MinK(keys=K.SCORE, k=1)) != GroupBy(keys="b", aggregate=MinK(keys="#score", k=1))
+    assert Select(keys={K.DOCUMENT, "x"}) == Select(keys={"#document", K("x")})
+    assert Select(keys={K.DOCUMENT}) != Select(keys={K.SCORE})

@@ -287,7 +287,7 @@ class Knn(Rank):
     """
 
     query: Union[str, List[float], SparseVector]
-    key: Union[Key, str] = Key.EMBEDDING
+    key: Union[Key, str] = Key.EMBEDDING.name
     limit: int = DEFAULT_KNN_LIMIT
     default: Optional[float] = None
     return_rank: bool = False
@@ -296,6 +296,8 @@ class Knn(Rank):
         object.__setattr__(self, "query", _knn_query(self.query))
         if not isinstance(self.key, (Key, str)):
             raise TypeError(f"$knn key must be a string, got {type(self.key).__name__}")
+        # Kept as its name: a Key's == builds a filter, which would make Knn equality meaningless.
+        object.__setattr__(self, "key", self.key.name if isinstance(self.key, Key) else self.key)
         if isinstance(self.limit, bool) or not isinstance(self.limit, int):
             raise TypeError(f"$knn limit must be an integer, got {type(self.limit).__name__}")
         if self.limit <= 0:
@@ -311,8 +313,7 @@ class Knn(Rank):
         query = self.query
         if isinstance(query, SparseVector):
             query = query.to_dict()
-        key = self.key.name if isinstance(self.key, Key) else self.key
-        body: dict[str, Any] = {"query": query, "key": key, "limit": self.limit}
+        body: dict[str, Any] = {"query": query, "key": self.key, "limit": self.limit}
         # Optional fields go out only when set, as upstream sends them.
         if self.default is not None:
             body["default"] = self.default

@@ -80,7 +80,7 @@ class Select:
     """The fields each result carries besides its id.
 
     `K.DOCUMENT`, `K.EMBEDDING`, `K.METADATA` (the whole metadata), `K.SCORE`, or any
-    metadata field name (that one field of the metadata).
+    metadata field name (that one field of the metadata). `keys` holds their names.
     """
 
     keys: FrozenSet[KeyLike] = field(default_factory=frozenset)
@@ -88,13 +88,10 @@ class Select:
     def __post_init__(self) -> None:
         if isinstance(self.keys, (str, Key)) or not isinstance(self.keys, Iterable):
             raise TypeError(f"Select keys must be a list/tuple/set, got {type(self.keys).__name__}")
-        for key in self.keys:
-            _key_name(key)
-        object.__setattr__(self, "keys", frozenset(self.keys))
+        object.__setattr__(self, "keys", frozenset(_key_name(k) for k in self.keys))
 
     def to_dict(self) -> dict[str, Any]:
-        names = {_key_name(k) for k in self.keys}
-        return {"keys": sorted(names, key=lambda n: (_SELECT_ORDER.get(n, 4), n))}
+        return {"keys": sorted(self.keys, key=lambda n: (_SELECT_ORDER.get(n, 4), n))}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Select:
@@ -110,16 +107,17 @@ class Select:
         unexpected = set(data) - {"keys"}
         if unexpected:
             raise ValueError(f"Unexpected keys in Select dict: {unexpected}")
-        return Select(keys=frozenset(Key(k) for k in keys))
+        return Select(keys=frozenset(keys))
 
 
-def _key_list(keys: Any, what: str) -> List[KeyLike]:
-    # One key or a list of them, as upstream's OneOrMany.
+def _key_list(keys: Any, what: str) -> List[str]:
+    # One key or a list of them, as upstream's OneOrMany; kept as names (a Key's == builds
+    # a filter, which would make equality of these objects meaningless).
     items = list(keys) if isinstance(keys, (list, tuple)) else [keys]
     for item in items:
         if not isinstance(item, (Key, str)):
             raise TypeError(f"{what} must be Keys or strings, got {type(item).__name__}")
-    return items
+    return [_key_name(item) for item in items]
 
 
 class Aggregate(ABC):
@@ -149,7 +147,7 @@ class Aggregate(ABC):
                 raise ValueError(f"{op} requires '{required}' field")
         if not isinstance(body["keys"], (list, tuple)):
             raise TypeError(f"{op} keys must be a list, got {type(body['keys']).__name__}")
-        return kind(keys=[Key(k) if isinstance(k, str) else k for k in body["keys"]], k=body["k"])
+        return kind(keys=list(body["keys"]), k=body["k"])
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ class _KAggregate(Aggregate):
         keys = _key_list(self.keys, f"{self.operator} keys")
         if not keys:
             raise ValueError(f"{self.operator} keys cannot be empty")
-        for name in map(_key_name, keys):
+        for name in keys:
             if name in _RESERVED_FIELDS and name != "#score":
                 raise ValueError(
                     f"{self.operator} keys must be metadata fields or #score, got {name!r}"
@@ -174,7 +172,7 @@ class _KAggregate(Aggregate):
             raise ValueError(f"{self.operator} k must be positive, got {self.k}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {self.operator: {"keys": [_key_name(k) for k in self.keys], "k": self.k}}
+        return {self.operator: {"keys": list(self.keys), "k": self.k}}
 
 
 @dataclass(frozen=True)
@@ -209,7 +207,7 @@ class GroupBy:
             raise ValueError("GroupBy keys and aggregate must both be specified or both be omitted")
         if self.aggregate is not None and not isinstance(self.aggregate, Aggregate):
             raise TypeError(f"GroupBy aggregate must be MinK or MaxK, got {type(self.aggregate).__name__}")
-        for name in map(_key_name, keys):
+        for name in keys:
             if name in _RESERVED_FIELDS:
                 raise ValueError(
                     "GroupBy keys must be metadata fields (cannot use #score, #document, "
@@ -220,7 +218,7 @@ class GroupBy:
     def to_dict(self) -> dict[str, Any]:
         if self.aggregate is None:
             return {}
-        return {"keys": [_key_name(k) for k in self.keys], "aggregate": self.aggregate.to_dict()}
+        return {"keys": list(self.keys), "aggregate": self.aggregate.to_dict()}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> GroupBy:
@@ -240,4 +238,4 @@ class GroupBy:
         aggregate = data["aggregate"]
         if not isinstance(aggregate, Mapping):
             raise TypeError(f"GroupBy aggregate must be a dict, got {type(aggregate).__name__}")
-        return GroupBy(keys=[Key(k) if isinstance(k, str) else k for k in keys], aggregate=Aggregate.from_dict(aggregate))
+        return GroupBy(keys=list(keys), aggregate=Aggregate.from_dict(aggregate))
