@@ -205,10 +205,23 @@ class SparseEmbeddingFunction(Protocol[D]):
     as dense embedding functions do.
     """
 
-    def __call__(self, input: D) -> Any: ...
+    def __call__(self, input: D) -> SparseVectors: ...
 
-    def embed_query(self, input: D) -> Any:
+    def embed_query(self, input: D) -> SparseVectors:
         return self.__call__(input)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # As upstream: what an implementation's __call__ returns is checked on every call.
+        super().__init_subclass__(**kwargs)
+        own_call = cls.__dict__.get("__call__")
+        if own_call is None:
+            return
+
+        def checked_call(self: Any, input: Any) -> SparseVectors:  # noqa: A002
+            return validate_sparse_vectors(own_call(self, input))
+
+        checked_call.__wrapped__ = own_call  # type: ignore[attr-defined]
+        cls.__call__ = checked_call  # type: ignore[method-assign]
 
     @staticmethod
     def name() -> str: ...
@@ -377,6 +390,18 @@ def validate_embedding_function(embedding_function: EmbeddingFunction[Embeddable
             f"Expected EmbeddingFunction.__call__ to have the following signature: ['self', 'input'], got {got}\n"
             "Please see https://docs.trychroma.com/guides/embeddings for details of the EmbeddingFunction interface."
         )
+
+
+def validate_sparse_vectors(vectors: SparseVectors) -> SparseVectors:
+    """A non-empty list of SparseVector (each one checked itself when it was built)."""
+    if not isinstance(vectors, list):
+        raise ValueError(f"Expected sparse vectors to be a list, got {type(vectors).__name__}")
+    if not vectors:
+        raise ValueError("Expected sparse vectors to be a non-empty list, got 0 sparse vectors")
+    for i, vector in enumerate(vectors):
+        if not isinstance(vector, SparseVector):
+            raise ValueError(f"Expected SparseVector instance at position {i}, got {type(vector).__name__}")
+    return vectors
 
 
 def validate_sparse_embedding_function(sparse_vector_function: SparseEmbeddingFunction[Embeddable]) -> None:
