@@ -194,7 +194,9 @@ def test_embedding_function_names_are_ours(emb_fn) -> None:
 def test_sparse_embedding_function_protocol() -> None:
     class Counts(chromadb.SparseEmbeddingFunction):
         def __call__(self, input):
-            return [{"indices": [len(x)], "values": [1.0]} for x in input]
+            if input == ["bad"]:
+                return [{"indices": [3], "values": [1.0]}]  # not a SparseVector
+            return [chromadb.SparseVector(indices=[len(x)], values=[1.0]) for x in input]
 
         @staticmethod
         def name() -> str:
@@ -209,7 +211,14 @@ def test_sparse_embedding_function_protocol() -> None:
 
     ef = Counts()
     assert isinstance(ef, t.SparseEmbeddingFunction)
-    assert ef.embed_query(["abc"]) == [{"indices": [3], "values": [1.0]}]
+    assert ef.embed_query(["abc"]) == [chromadb.SparseVector(indices=[3], values=[1.0])]
+    # what __call__ returns is checked, as upstream's protocol does
+    with pytest.raises(ValueError, match="SparseVector instance at position 0"):
+        ef(["bad"])
+    with pytest.raises(ValueError, match="non-empty list"):
+        t.validate_sparse_vectors([])
+    with pytest.raises(ValueError, match="to be a list"):
+        t.validate_sparse_vectors(chromadb.SparseVector(indices=[1], values=[1.0]))  # type: ignore[arg-type]
     t.validate_sparse_embedding_function(ef)
     assert not isinstance(object(), t.SparseEmbeddingFunction)
 

@@ -63,6 +63,44 @@ __all__ = [
     "SparseEmbeddingFunction",
 ]
 
+# The Search API and the Schema builders, as chromadb 1.5.9 exports them.
+from chromadb.api.schema import (  # noqa: E402
+    BoolInvertedIndexConfig,
+    Cmek,
+    FloatInvertedIndexConfig,
+    FtsIndexConfig,
+    HnswIndexConfig,
+    IntInvertedIndexConfig,
+    Schema,
+    SparseVectorIndexConfig,
+    SpannIndexConfig,
+    StringInvertedIndexConfig,
+    VectorIndexConfig,
+)
+from chromadb.base_types import SparseVector, SparseVectors  # noqa: E402
+from chromadb.execution.expression import K, Key, Knn, Rrf, Search  # noqa: E402
+
+__all__ += [
+    "BoolInvertedIndexConfig",
+    "Cmek",
+    "FloatInvertedIndexConfig",
+    "FtsIndexConfig",
+    "HnswIndexConfig",
+    "IntInvertedIndexConfig",
+    "K",
+    "Key",
+    "Knn",
+    "Rrf",
+    "Schema",
+    "Search",
+    "SparseVector",
+    "SparseVectorIndexConfig",
+    "SparseVectors",
+    "SpannIndexConfig",
+    "StringInvertedIndexConfig",
+    "VectorIndexConfig",
+]
+
 _settings = Settings()
 
 

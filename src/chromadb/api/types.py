@@ -19,6 +19,22 @@ from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, P
 import numpy as np
 
 from chromadb.api import validation as v
+from chromadb.base_types import (
+    ArrayContainsOperator,
+    InclusionExclusionOperator,
+    LiteralValue,
+    LogicalOperator,
+    Metadata,
+    MetadataListValue,
+    OperatorExpression,
+    SparseVector,
+    SparseVectors,
+    UpdateMetadata,
+    Where,
+    WhereDocument,
+    WhereDocumentOperator,
+    WhereOperator,
+)
 
 if TYPE_CHECKING:
     from chromadb.embedding_functions.base import EmbeddingFunction
@@ -47,28 +63,11 @@ PyEmbedding = Union[Sequence[float], Sequence[int]]
 PyEmbeddings = List[PyEmbedding]
 Space = Literal["cosine", "l2", "ip"]
 
-LiteralValue = Union[str, int, float, bool]
-MetadataListValue = List[LiteralValue]
-Metadata = Mapping[str, Optional[Union[str, int, float, bool, MetadataListValue, Any]]]
+# Metadata, UpdateMetadata and the filter grammar come from chromadb.base_types, as upstream's
 Metadatas = List[Metadata]
-UpdateMetadata = Mapping[str, Optional[Union[str, int, float, bool, MetadataListValue, Any]]]
 UpdateMetadatas = List[UpdateMetadata]
 CollectionMetadata = Dict[str, Any]
 UpdateCollectionMetadata = UpdateMetadata
-
-# -- filters -----------------------------------------------------------------------------
-LogicalOperator = Literal["$and", "$or"]
-WhereOperator = Literal["$gt", "$gte", "$lt", "$lte", "$ne", "$eq"]
-InclusionExclusionOperator = Literal["$in", "$nin"]
-ArrayContainsOperator = Literal["$contains", "$not_contains"]
-OperatorExpression = Union[
-    Dict[Union[WhereOperator, LogicalOperator], LiteralValue],
-    Dict[InclusionExclusionOperator, List[LiteralValue]],
-    Dict[ArrayContainsOperator, LiteralValue],
-]
-Where = Dict[Union[str, LogicalOperator], Union[LiteralValue, OperatorExpression, List["Where"]]]
-WhereDocumentOperator = Union[Literal["$contains", "$not_contains", "$regex", "$not_regex"], LogicalOperator]
-WhereDocument = Dict[WhereDocumentOperator, Union[str, List["WhereDocument"]]]
 
 # -- include ------------------------------------------------------------------------------
 Include = List[Literal["documents", "embeddings", "metadatas", "distances", "uris", "data"]]
@@ -206,10 +205,23 @@ class SparseEmbeddingFunction(Protocol[D]):
     as dense embedding functions do.
     """
 
-    def __call__(self, input: D) -> Any: ...
+    def __call__(self, input: D) -> SparseVectors: ...
 
-    def embed_query(self, input: D) -> Any:
+    def embed_query(self, input: D) -> SparseVectors:
         return self.__call__(input)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # As upstream: what an implementation's __call__ returns is checked on every call.
+        super().__init_subclass__(**kwargs)
+        own_call = cls.__dict__.get("__call__")
+        if own_call is None:
+            return
+
+        def checked_call(self: Any, input: Any) -> SparseVectors:  # noqa: A002
+            return validate_sparse_vectors(own_call(self, input))
+
+        checked_call.__wrapped__ = own_call  # type: ignore[attr-defined]
+        cls.__call__ = checked_call  # type: ignore[method-assign]
 
     @staticmethod
     def name() -> str: ...
@@ -380,9 +392,73 @@ def validate_embedding_function(embedding_function: EmbeddingFunction[Embeddable
         )
 
 
+def validate_sparse_vectors(vectors: SparseVectors) -> SparseVectors:
+    """A non-empty list of SparseVector (each one checked itself when it was built)."""
+    if not isinstance(vectors, list):
+        raise ValueError(f"Expected sparse vectors to be a list, got {type(vectors).__name__}")
+    if not vectors:
+        raise ValueError("Expected sparse vectors to be a non-empty list, got 0 sparse vectors")
+    for i, vector in enumerate(vectors):
+        if not isinstance(vector, SparseVector):
+            raise ValueError(f"Expected SparseVector instance at position {i}, got {type(vector).__name__}")
+    return vectors
+
+
 def validate_sparse_embedding_function(sparse_vector_function: SparseEmbeddingFunction[Embeddable]) -> None:
     got = list(signature(sparse_vector_function.__class__.__call__).parameters)
     if got != ["self", "input"]:
         raise ValueError(
             f"Expected SparseEmbeddingFunction.__call__ to have the following signature: ['self', 'input'], got {got}"
         )
+
+
+# Sparse vectors, and the Schema with its index configs, at upstream's import path.
+from chromadb.api.schema import (  # noqa: E402
+    BOOL_INVERTED_INDEX_NAME,
+    BOOL_VALUE_NAME,
+    DOCUMENT_KEY,
+    EMBEDDING_KEY,
+    FLOAT_INVERTED_INDEX_NAME,
+    FLOAT_LIST_VALUE_NAME,
+    FLOAT_VALUE_NAME,
+    FTS_INDEX_NAME,
+    HNSW_INDEX_NAME,
+    INT_INVERTED_INDEX_NAME,
+    INT_VALUE_NAME,
+    SPANN_INDEX_NAME,
+    SPARSE_VECTOR_INDEX_NAME,
+    SPARSE_VECTOR_TYPE_VALUE,
+    SPARSE_VECTOR_VALUE_NAME,
+    STRING_INVERTED_INDEX_NAME,
+    STRING_VALUE_NAME,
+    TYPE_KEY,
+    VECTOR_INDEX_NAME,
+    BoolInvertedIndexConfig,
+    BoolInvertedIndexType,
+    BoolValueType,
+    Cmek,
+    CmekProvider,
+    FloatInvertedIndexConfig,
+    FloatInvertedIndexType,
+    FloatListValueType,
+    FloatValueType,
+    FtsIndexConfig,
+    FtsIndexType,
+    HnswIndexConfig,
+    IndexConfig,
+    IntInvertedIndexConfig,
+    IntInvertedIndexType,
+    IntValueType,
+    Schema,
+    Space,
+    SparseVectorIndexConfig,
+    SparseVectorIndexType,
+    SparseVectorValueType,
+    SpannIndexConfig,
+    StringInvertedIndexConfig,
+    StringInvertedIndexType,
+    StringValueType,
+    ValueTypes,
+    VectorIndexConfig,
+    VectorIndexType,
+)
