@@ -147,15 +147,6 @@ def test_sparse_protocol_checks_what_call_returns() -> None:
         del sparse_known_embedding_functions["test-broken-sparse"]
 
 
-def test_sparse_function_without_its_methods_cannot_be_made() -> None:
-    class Incomplete(SparseEmbeddingFunction[list]):
-        def __call__(self, input: list) -> Any:
-            return []
-
-    with pytest.raises(TypeError):
-        Incomplete()  # type: ignore[abstract]
-
-
 def test_normalize_sparse_vector_sorts_together() -> None:
     v = normalize_sparse_vector([9, 2, 5], [0.9, 0.2, 0.5], ["i", "b", "e"])
     assert (v.indices, v.values, v.labels) == ([2, 5, 9], [0.2, 0.5, 0.9], ["b", "e", "i"])
@@ -173,3 +164,18 @@ def test_sparse_vector_wire_form() -> None:
     assert SparseVector.from_dict(wire) == v
     with pytest.raises(ValueError, match="same length"):
         SparseVector([1, 2], [1.0])
+
+
+def test_a_schema_persists_and_rebuilds_the_bm25_function() -> None:
+    from chromadb import Schema, SparseVectorIndexConfig
+
+    ef = ChromaBm25EmbeddingFunction(k=1.0, stopwords=["kiwi"])
+    schema = Schema().create_index(
+        config=SparseVectorIndexConfig(embedding_function=ef, source_key="#document", bm25=True), key="bm25_vec"
+    )
+    wire = json.loads(json.dumps(schema.serialize_to_json()))
+    stored = wire["keys"]["bm25_vec"]["sparse_vector"]["sparse_vector_index"]["config"]["embedding_function"]
+    assert stored == {"type": "known", "name": "chroma_bm25", "config": ef.get_config()}
+    rebuilt = Schema.deserialize_from_json(wire).keys["bm25_vec"].sparse_vector.sparse_vector_index.config.embedding_function
+    assert isinstance(rebuilt, ChromaBm25EmbeddingFunction) and rebuilt.get_config() == ef.get_config()
+    assert rebuilt(["kiwi pears"]) == ef(["kiwi pears"])
