@@ -15,6 +15,7 @@ import chromadb
 from chromadb.config import Settings
 from chromadb.engine import fork as fork_module
 from chromadb.engine import indexer as indexer_module
+from chromadb.engine import maintenance
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
@@ -253,6 +254,11 @@ def test_fork_survives_reopen(tmp_path):
     again.add(ids=["later"], embeddings=x[:1])
     assert client.get_collection("keep", embedding_function=None).get(ids=["later"])["ids"] == []
     client.close()
+
+    report = maintenance.check(path)  # `chroma check`: the fork's saved graph agrees with its records
+    assert report["ok"], report
+    entry = next(c for c in report["collections"] if c["name"] == "keep-fork")
+    assert entry["records"] == N and entry["index_elements"] >= N - 1 and entry["index_stale_elements"] == 0
 
 
 def test_fork_in_an_ephemeral_client_carries_the_index(monkeypatch):
