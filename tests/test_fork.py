@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import chromadb
-from chromadb.config import Settings
+from chromadb.api.client import SharedSystemClient
 from chromadb.engine import fork as fork_module
 from chromadb.engine import indexer as indexer_module
 from chromadb.engine import maintenance
@@ -262,8 +262,8 @@ def test_fork_survives_reopen(tmp_path):
 
 
 def test_fork_in_an_ephemeral_client_carries_the_index(monkeypatch):
-    client = chromadb.EphemeralClient(settings=Settings(allow_reset=True))
-    client.reset()
+    SharedSystemClient.clear_system_cache()  # a fresh in-memory database of its own
+    client = chromadb.EphemeralClient()
     x = _vectors()
     source = client.create_collection("mem", embedding_function=None)
     source.add(ids=[f"r{i}" for i in range(N)], embeddings=x)
@@ -272,7 +272,8 @@ def test_fork_in_an_ephemeral_client_carries_the_index(monkeypatch):
     fork = source.fork("mem-fork")
     assert fork.get_indexing_status().num_unindexed_ops == 0
     assert fork.query(query_embeddings=x[[3, 4000]], n_results=1)["ids"] == [["r3"], ["r4000"]]
-    client.reset()
+    client.close()
+    SharedSystemClient.clear_system_cache()
 
 
 def test_async_fork(http_server):
