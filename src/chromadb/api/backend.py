@@ -102,6 +102,10 @@ class Backend(BaseAPI):
     @abc.abstractmethod
     def delete_collection(self, name: str, tenant: str, database: str) -> None: ...
 
+    @abc.abstractmethod
+    def fork_collection(self, collection_id: str, new_name: str, tenant: str, database: str) -> CollectionModel:
+        """A new collection `new_name` with this one's configuration, metadata and records."""
+
     # -- records -------------------------------------------------------------
     @abc.abstractmethod
     def add(

@@ -213,6 +213,12 @@ class Collection(CollectionCommon["Client"]):
         return result
 
     # -- collection changes ---------------------------------------------------------------------
+    def fork(self, new_name: str) -> Collection:
+        """A new collection `new_name` in this one's database, with its configuration,
+        metadata and a copy of every record; the two are independent afterwards."""
+        model = self._backend.fork_collection(self._id_str, new_name, **self._scope())
+        return Collection(self._client, model, self._embedding_function)
+
     def modify(self, name: str | None = None, metadata: dict[str, Any] | None = None, configuration: dict[str, Any] | None = None) -> None:
         if metadata is not None:
             if "hnsw:space" in metadata:

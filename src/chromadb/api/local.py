@@ -231,6 +231,11 @@ class LocalBackend(Backend):
     def delete_collection(self, name, tenant, database):
         self.engine.delete_collection(name, tenant, database)
 
+    @_checked
+    def fork_collection(self, collection_id, new_name, tenant, database):
+        v.check_name(new_name)
+        return self.engine.fork_collection(collection_id, new_name, tenant, database)
+
     # -- records ---------------------------------------------------------------------------
     def _check_record_batch(self, ids, embeddings, metadatas, documents, uris, for_update: bool):
         if not self.check_records:
