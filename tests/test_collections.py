@@ -282,13 +282,76 @@ def test_modify_empty_metadata_rejected(client):
     assert client.get_collection("mod").metadata == {"a": 1}
 
 
-def test_modify_cannot_change_space(client):
+@pytest.mark.parametrize("space", ["l2", "cosine"])
+def test_modify_refuses_hnsw_space_in_the_python_client(client, space):
+    # upstream's Python Collection.modify refuses any hnsw:space, its own one included, before sending
     c = client.create_collection("space", metadata={"hnsw:space": "cosine"})
-    with pytest.raises(ValueError):
-        c.modify(metadata={"hnsw:space": "l2"})
+    with pytest.raises(ValueError, match="Changing the distance function"):
+        c.modify(metadata={"description": "renamed", "hnsw:space": space})
     got = client.get_collection("space")
     assert got.metadata == {"hnsw:space": "cosine"}
     assert got.configuration_json["hnsw"]["space"] == "cosine"
+
+
+# A cosine collection whose query [2, 0] has the distances below; l2 or ip would give others.
+_COSINE_POINTS = {"ids": ["a", "b"], "embeddings": [[1.0, 0.0], [3.0, 4.0]]}
+_COSINE_DISTANCES = [0.0, 0.4]
+
+
+def _cosine_collection(client, name):
+    c = client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+    c.add(**_COSINE_POINTS)
+    return c
+
+
+def _assert_still_cosine(client, name, configuration_before):
+    got = client.get_collection(name, embedding_function=None)
+    assert got.configuration_json == configuration_before
+    res = got.query(query_embeddings=[[2.0, 0.0]], n_results=2, include=["distances"])
+    assert res["ids"] == [["a", "b"]]
+    np.testing.assert_allclose(res["distances"][0], _COSINE_DISTANCES, atol=1e-6)
+    return got
+
+
+@pytest.mark.parametrize("space", ["cosine", "l2", "ip", "manhattan"])
+def test_server_modify_keeps_hnsw_space_as_plain_metadata(client, space):
+    # What the npm client sends (it has no client-side check): upstream's server stores the
+    # metadata verbatim and keeps the configuration, so the distance stays the created one.
+    c = _cosine_collection(client, "npm-space")
+    before = c.configuration_json
+    new_metadata = {"description": "renamed", "hnsw:space": space}
+    c._backend.update_collection(str(c.id), "npm-space-renamed", new_metadata, None, **c._scope())
+    got = _assert_still_cosine(client, "npm-space-renamed", before)
+    assert got.metadata == new_metadata
+    assert got.id == c.id
+    got.add(ids=["c"], embeddings=[[0.0, 5.0]])  # written after the modify: still cosine (l2 would say 29)
+    assert got.query(query_embeddings=[[2.0, 0.0]], n_results=3)["distances"][0][2] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "new_metadata",
+    [
+        {"hnsw:M": 16},
+        {"hnsw:M": 32},
+        {"hnsw:construction_ef": 100},
+        {"hnsw:construction_ef": 200},
+        {"hnsw:search_ef": 100, "note": "same"},
+        {"hnsw:search_ef": 50},
+        {"hnsw:num_threads": 2},
+        {"hnsw:batch_size": 200},
+        {"hnsw:sync_threshold": 2000},
+        {"hnsw:resize_factor": 1.5},
+        {"hnsw:M": "sixteen", "hnsw:search_ef": -1, "hnsw:unknown": 1},  # upstream checks none of them here
+        {"description": "no hnsw key at all"},
+    ],
+)
+def test_modify_keeps_other_hnsw_keys_as_plain_metadata(client, new_metadata):
+    c = _cosine_collection(client, "hnsw-keys")
+    before = c.configuration_json
+    c.modify(metadata=new_metadata)
+    assert c.metadata == new_metadata
+    got = _assert_still_cosine(client, "hnsw-keys", before)
+    assert got.metadata == new_metadata  # replaced, not merged: hnsw:space is gone from it
 
 
 def test_rename_onto_existing_name_fails(client):

@@ -433,3 +433,14 @@ def test_delete_collection_leaves_files_that_are_not_ours(tmp_path):
     client.delete_collection("doomed")
     client.close()
     assert sorted(os.listdir(folder)) == ["keep.txt", index_folders.MARKER_FILE]
+
+
+def test_a_fork_gets_its_own_marked_index_folder(tmp_path):
+    path = str(tmp_path / "data")
+    client = chromadb.PersistentClient(path=path)
+    source = indexed_collection(client, "source", 7)
+    fork = source.fork("forked")
+    client.close()
+    folder = os.path.join(path, str(fork.id))
+    assert index_folders.marked_for(folder) == str(fork.id)
+    assert maintenance.unknown(path) == []

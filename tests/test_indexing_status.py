@@ -36,6 +36,9 @@ def test_records_waiting_for_the_indexer_are_counted_until_it_catches_up(client,
     monkeypatch.setattr(indexer_module.Indexer, "_step", lambda self: bool(paused.append(1)) and False)
     for start in range(0, N, 1000):
         col.add(ids=[f"r{i}" for i in range(start, min(N, start + 1000))], embeddings=x[start : start + 1000])
+    deadline = time.monotonic() + 30  # a loaded machine may not have run the indexer thread yet
+    while not paused and time.monotonic() < deadline:
+        time.sleep(0.01)
     status = col.get_indexing_status()
     assert paused and status.total_ops == N and status.num_unindexed_ops == N
     assert status.num_indexed_ops == 0 and status.op_indexing_progress == 0.0

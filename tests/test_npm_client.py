@@ -77,3 +77,34 @@ def test_npm_client_with_a_token(node_client, tmp_path):
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "npm auth: ok" in result.stdout
+
+
+_FORK_SCRIPT = """
+import assert from "node:assert/strict";
+import { ChromaClient, ChromaUniqueError } from "chromadb";
+const client = new ChromaClient({ host: process.env.CHROMA_HOST, port: Number(process.env.CHROMA_PORT), ssl: false });
+const col = await client.createCollection({ name: "npm-source", metadata: { topic: "t" }, embeddingFunction: null });
+await col.add({ ids: ["a", "b"], embeddings: [[1, 2], [3, 4]], documents: ["x", "y"] });
+const fork = await col.fork({ name: "npm-fork" });
+assert.equal(fork.name, "npm-fork");
+assert.notEqual(fork.id, col.id);
+assert.deepEqual(fork.metadata, { topic: "t" });
+assert.equal(await fork.count(), 2);
+await fork.delete({ ids: ["a"] });
+assert.equal(await col.count(), 2);
+assert.deepEqual((await fork.get()).documents, ["y"]);
+await assert.rejects(col.fork({ name: "npm-fork" }), ChromaUniqueError);
+console.log("npm fork: ok");
+"""
+
+
+def test_npm_client_fork(node_client, tmp_path):
+    with start_server_in_thread(str(tmp_path)) as server:
+        result = subprocess.run(
+            ["node", "--input-type=module", "-e", _FORK_SCRIPT],
+            cwd=JS_DIR,
+            env={**os.environ, "CHROMA_HOST": server.host, "CHROMA_PORT": str(server.port)},
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "npm fork: ok" in result.stdout

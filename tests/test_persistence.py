@@ -193,13 +193,18 @@ for b in range(10_000):
 def test_sigkill_loses_no_acknowledged_write(tmp_path, seed):
     path = str(tmp_path / "db")
     proc = subprocess.Popen([sys.executable, "-c", WRITER, path, str(seed)], stdout=subprocess.PIPE, text=True)
+    # The kill comes at a random moment after the writer's first acknowledgement, not
+    # after a fixed time: on a loaded machine the import alone can take seconds.
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
     random.seed(seed)
-    time.sleep(random.uniform(1.5, 3.5))
+    time.sleep(random.uniform(0.5, 2.5))
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate()
+    out = first + out
     done = {int(line.split()[1]) for line in out.splitlines() if line.startswith("done")}
     deleted = {int(line.split()[1]) for line in out.splitlines() if line.startswith("deleted")}
-    assert len(done) > 3, "the writer should have acknowledged some batches before the kill"
+    assert done, "the writer should have acknowledged some batches before the kill"
     col = chromadb.PersistentClient(path=path).get_collection("crash", embedding_function=None)
     got = col.get(include=["metadatas"])
     per_batch: dict[int, int] = {}

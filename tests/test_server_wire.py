@@ -301,7 +301,26 @@ def test_unknown_routes(http):
 
 def test_cloud_only_routes_are_501(http):
     cid = create(http)["id"]
-    assert_error(http.post(f"{DB}/collections/{cid}/fork", json={"new_name": "x"}), 501, "ChromaError", "unsupported")
+    assert_error(http.get(f"{DB}/collections/{cid}/fork_count"), 501, "ChromaError", "unsupported")
+
+
+def test_fork_route(http):
+    source = create(http, "forked", metadata={"k": "v"})
+    assert add(http, source["id"], ids=["a"], embeddings=[b64(1.0, 2.0)], documents=["doc"]).status_code == 201
+    r = http.post(f"{DB}/collections/{source['id']}/fork", json={"new_name": "forked-copy"})
+    assert r.status_code == 200, r.text
+    fork = r.json()
+    assert fork["name"] == "forked-copy" and fork["id"] != source["id"] and fork["metadata"] == {"k": "v"}
+    assert fork["configuration_json"] == source["configuration_json"] and fork["dimension"] == 2
+    assert http.get(f"{DB}/collections/{fork['id']}/count").json() == 1
+    fork_url = f"{DB}/collections/{source['id']}/fork"
+    assert_error(http.post(fork_url, json={"new_name": "forked"}), 409, "UniqueConstraintError", "already exists")
+    assert_error(http.post(fork_url, json={}), 422, "ChromaError", "new_name")
+    assert_error(http.post(fork_url, json={"new_name": 7}), 422, "ChromaError", "new_name")
+    assert_error(http.post(fork_url, json={"new_name": "x"}), 400, "InvalidArgumentError", "Expected a name")
+    assert_error(http.post(f"{DB}/collections/not-a-uuid/fork", json={"new_name": "y-y"}), 400, "InvalidArgumentError")
+    missing = f"{DB}/collections/{uuid.uuid4()}/fork"
+    assert_error(http.post(missing, json={"new_name": "y-y"}), 404, "NotFoundError", "does not exist")
 
 
 def test_tenants_and_databases(http):

@@ -6,94 +6,252 @@
 """
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
-from chromadb.api.client import AdminClient as _AdminClient
-from chromadb.api.client import Client as _Client
-from chromadb.api.client import backend_for
-from chromadb.api.collection import Collection
-from chromadb.api.types import GetResult, QueryResult
+import chromadb.config
+from chromadb.api import AdminAPI, AsyncClientAPI, ClientAPI
+from chromadb.api.client import AdminClient as AdminClientCreator
+from chromadb.api.client import Client as ClientCreator
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import (
+    CollectionMetadata,
+    Documents,
+    Embeddings,
+    GetResult,
+    IDs,
+    Include,
+    Metadata,
+    Metadatas,
+    QueryResult,
+    ReadLevel,
+    SparseEmbeddingFunction,
+    UpdateCollectionMetadata,
+    UpdateMetadata,
+    URI,
+    URIs,
+    Where,
+    WhereDocument,
+)
+from chromadb.auth.token_authn import TokenTransportHeader
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path  # pathlib costs ~50 ms at import: annotations only
 
 __version__ = "1.5.9"
 
 __all__ = [
-    "AdminClient",
-    "AsyncHttpClient",
-    "Client",
-    "ClientAPI",
     "Collection",
+    "Metadata",
+    "Metadatas",
+    "Where",
+    "WhereDocument",
+    "Documents",
+    "IDs",
+    "URI",
+    "URIs",
+    "Embeddings",
     "EmbeddingFunction",
-    "EphemeralClient",
-    "GetResult",
-    "HttpClient",
-    "PersistentClient",
+    "Include",
+    "CollectionMetadata",
+    "UpdateMetadata",
+    "UpdateCollectionMetadata",
     "QueryResult",
-    "Settings",
-    "DEFAULT_TENANT",
-    "DEFAULT_DATABASE",
-    "__version__",
+    "GetResult",
+    "TokenTransportHeader",
+    "SparseEmbeddingFunction",
 ]
 
-ClientAPI = _Client
+# The Search API and the Schema builders, as chromadb 1.5.9 exports them.
+from chromadb.api.schema import (  # noqa: E402
+    BoolInvertedIndexConfig,
+    Cmek,
+    FloatInvertedIndexConfig,
+    FtsIndexConfig,
+    HnswIndexConfig,
+    IntInvertedIndexConfig,
+    Schema,
+    SparseVectorIndexConfig,
+    SpannIndexConfig,
+    StringInvertedIndexConfig,
+    VectorIndexConfig,
+)
+from chromadb.base_types import SparseVector, SparseVectors  # noqa: E402
+from chromadb.execution.expression import K, Key, Knn, Rrf, Search  # noqa: E402
+
+__all__ += [
+    "BoolInvertedIndexConfig",
+    "Cmek",
+    "FloatInvertedIndexConfig",
+    "FtsIndexConfig",
+    "HnswIndexConfig",
+    "IntInvertedIndexConfig",
+    "K",
+    "Key",
+    "Knn",
+    "Rrf",
+    "Schema",
+    "Search",
+    "SparseVector",
+    "SparseVectorIndexConfig",
+    "SparseVectors",
+    "SpannIndexConfig",
+    "StringInvertedIndexConfig",
+    "VectorIndexConfig",
+]
+
+_settings = Settings()
 
 
-def Client(settings: Settings | None = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> _Client:  # noqa: N802
+def configure(**kwargs: Any) -> None:
+    """Replace the Settings that `chromadb.Client()` uses when given none."""
+    global _settings
+    _settings = Settings(**kwargs)
+
+
+def get_settings() -> Settings:
+    return _settings
+
+
+def Client(  # noqa: N802
+    settings: Optional[Settings] = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+) -> ClientAPI:
     """A client as `settings` describe it (in-memory by default, persistent with `is_persistent=True`)."""
-    settings = settings or Settings()
-    return _Client(backend_for(settings), settings, tenant, database)
+    settings = settings if settings is not None else _settings
+    return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
 
 
-def EphemeralClient(settings: Settings | None = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> _Client:  # noqa: N802
-    """An in-memory client; its data lives as long as the process."""
-    settings = settings or Settings()
+def EphemeralClient(  # noqa: N802
+    settings: Optional[Settings] = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+) -> ClientAPI:
+    """An in-memory client; its data lives as long as the process (or until
+    `SharedSystemClient.clear_system_cache()`)."""
+    settings = settings if settings is not None else Settings()
     settings.is_persistent = False
-    return Client(settings, tenant, database)
+    return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
 
 
 def PersistentClient(  # noqa: N802
-    path: str = "./chroma",
-    settings: Settings | None = None,
+    path: Union[str, Path] = "./chroma",
+    settings: Optional[Settings] = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
-) -> _Client:
+) -> ClientAPI:
     """A client whose data is saved in the directory `path` and loaded from it on start."""
-    settings = settings or Settings()
-    settings.is_persistent = True
+    settings = settings if settings is not None else Settings()
     settings.persist_directory = str(path)
-    return Client(settings, tenant, database)
+    settings.is_persistent = True
+    return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
+
+
+def RustClient(  # noqa: N802
+    path: Optional[str] = None,
+    settings: Optional[Settings] = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> ClientAPI:
+    """Upstream's name for the in-process client: persistent with a `path`, else in-memory."""
+    settings = settings if settings is not None else Settings()
+    settings.chroma_api_impl = "chromadb.api.rust.RustBindingsAPI"
+    settings.is_persistent = path is not None
+    settings.persist_directory = path or ""
+    return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
+
+
+def _http_settings(settings: Optional[Settings], api_impl: str, host: str, port: int, ssl: bool, headers: Any) -> Settings:
+    settings = settings if settings is not None else Settings()
+    host, port = str(host), int(port)
+    if settings.chroma_server_host and settings.chroma_server_host != host:
+        raise ValueError(
+            f"Chroma server host provided in settings[{settings.chroma_server_host}] is different to the one "
+            f"provided in HttpClient: [{host}]"
+        )
+    if settings.chroma_server_http_port and settings.chroma_server_http_port != port:
+        raise ValueError(
+            f"Chroma server http port provided in settings[{settings.chroma_server_http_port}] is different to "
+            f"the one provided in HttpClient: [{port}]"
+        )
+    settings.chroma_api_impl = api_impl
+    settings.chroma_server_host = host
+    settings.chroma_server_http_port = port
+    settings.chroma_server_ssl_enabled = bool(ssl)
+    settings.chroma_server_headers = headers
+    return settings
 
 
 def HttpClient(  # noqa: N802
     host: str = "localhost",
     port: int = 8000,
     ssl: bool = False,
-    headers: dict[str, str] | None = None,
-    settings: Settings | None = None,
+    headers: Optional[Dict[str, str]] = None,
+    settings: Optional[Settings] = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
-) -> _Client:
+) -> ClientAPI:
     """A client of a Chroma server (ours or upstream's) at host:port."""
-    from chromadb.http.backend import HttpBackend
-
-    settings = settings or Settings()
-    settings.chroma_server_host = host
-    settings.chroma_server_http_port = int(port)
-    settings.chroma_server_ssl_enabled = ssl
-    if headers:
-        settings.chroma_server_headers = headers
-    return _Client(HttpBackend.from_settings(settings), settings, tenant, database)
+    settings = _http_settings(settings, "chromadb.api.fastapi.FastAPI", host, port, ssl, headers)
+    return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
 
 
-def AsyncHttpClient(*args: Any, **kwargs: Any) -> Any:  # noqa: N802
+async def AsyncHttpClient(  # noqa: N802
+    host: str = "localhost",
+    port: int = 8000,
+    ssl: bool = False,
+    headers: Optional[Dict[str, str]] = None,
+    settings: Optional[Settings] = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> AsyncClientAPI:
     """An asyncio client of a Chroma server (see chromadb.http.async_client)."""
-    from chromadb.http.async_client import create_async_client
+    from chromadb.api.async_client import AsyncClient
 
-    return create_async_client(*args, **kwargs)
+    settings = _http_settings(settings, "chromadb.api.async_fastapi.AsyncFastAPI", host, port, ssl, headers)
+    return await AsyncClient.create(tenant=str(tenant), database=str(database), settings=settings)
 
 
-def AdminClient(settings: Settings | None = None) -> _AdminClient:  # noqa: N802
-    return _AdminClient(settings or Settings())
+def CloudClient(  # noqa: N802
+    tenant: Optional[str] = None,
+    database: Optional[str] = None,
+    api_key: Optional[str] = None,
+    settings: Optional[Settings] = None,
+    *,
+    cloud_host: str = "api.trychroma.com",
+    cloud_port: int = 443,
+    enable_ssl: bool = True,
+) -> ClientAPI:
+    """A client of Chroma Cloud, or of any server at `cloud_host`, its API key sent as
+    the `X-Chroma-Token` header.
+
+    `tenant`, `database` and `api_key` default to the environment variables
+    `CHROMA_TENANT`, `CHROMA_DATABASE` and `CHROMA_API_KEY`; a tenant or database still
+    unknown is asked of the server (the key's identity).
+    """
+    api_key = api_key or os.environ.get("CHROMA_API_KEY")
+    if not api_key:
+        raise ValueError(
+            "Missing required arguments: api_key. Please provide them or set the environment variables: CHROMA_API_KEY"
+        )
+    tenant = tenant or os.environ.get("CHROMA_TENANT")
+    database = database or os.environ.get("CHROMA_DATABASE")
+    settings = settings if settings is not None else Settings()
+    settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+    settings.chroma_server_host = str(cloud_host)
+    settings.chroma_server_http_port = int(cloud_port)
+    settings.chroma_server_ssl_enabled = bool(enable_ssl)
+    settings.chroma_client_auth_provider = "chromadb.auth.token_authn.TokenAuthClientProvider"
+    settings.chroma_client_auth_credentials = str(api_key)
+    settings.chroma_auth_token_transport_header = TokenTransportHeader.X_CHROMA_TOKEN.value
+    return ClientCreator(
+        tenant=None if tenant is None else str(tenant),
+        database=None if database is None else str(database),
+        settings=settings,
+    )
+
+
+def AdminClient(settings: Optional[Settings] = None) -> AdminAPI:  # noqa: N802
+    """A client for tenants and databases."""
+    return AdminClientCreator(settings=settings if settings is not None else Settings())
 
 
 def __getattr__(name: str) -> Any:
@@ -102,4 +260,8 @@ def __getattr__(name: str) -> Any:
         from chromadb.embedding_functions import EmbeddingFunction
 
         return EmbeddingFunction
+    if name == "AsyncClientCreator":
+        from chromadb.api.async_client import AsyncClient
+
+        return AsyncClient
     raise AttributeError(f"module 'chromadb' has no attribute {name!r}")

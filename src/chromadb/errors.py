@@ -41,6 +41,7 @@ __all__ = [
     "ForeignDataError",
     "ChromaDirectoryError",
     "error_class_for_name",
+    "error_types",
 ]
 
 
@@ -271,7 +272,8 @@ class ChromaDirectoryError(ForeignDataError):
         return "ChromaDirectoryError"
 
 
-_BY_NAME: dict[str, type[ChromaError]] = {
+# wire name -> class, as upstream's `chromadb.errors.error_types`
+error_types: dict[str, type[ChromaError]] = {
     cls.name(): cls
     for cls in (
         InvalidDimensionException,
@@ -296,4 +298,4 @@ _BY_NAME: dict[str, type[ChromaError]] = {
 
 def error_class_for_name(name: str) -> type[ChromaError] | None:
     """The class the official Python client raises for a wire error name, if any."""
-    return _BY_NAME.get(name)
+    return error_types.get(name)

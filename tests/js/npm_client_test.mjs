@@ -115,6 +115,24 @@ step("modify", async () => {
   assert.deepEqual(listed.map((c) => c.name), ["npm-renamed"]);
 });
 
+step("modify with hnsw:space keeps it as metadata, the distance as created", async () => {
+  const cosine = await client.createCollection({ name: "npm-cosine", metadata: { "hnsw:space": "cosine" }, embeddingFunction: null });
+  await cosine.add({ ids: ["a", "b"], embeddings: [[1, 0], [3, 4]] });
+  // the collection's own space (issue 13), then another one: upstream's server accepts both
+  for (const [name, space] of [["npm-cosine-renamed", "cosine"], ["npm-cosine-again", "l2"]]) {
+    const metadata = { description: "renamed", "hnsw:space": space };
+    await cosine.modify({ name, metadata });
+    const again = await client.getCollection({ name, embeddingFunction: null });
+    assert.equal(again.id, cosine.id);
+    assert.deepEqual(again.metadata, metadata);
+    assert.equal(again.configuration.hnsw.space, "cosine");
+    const res = await again.query({ queryEmbeddings: [[2, 0]], nResults: 2 });
+    assert.deepEqual(res.ids, [["a", "b"]]);
+    assert.ok(Math.abs(res.distances[0][1] - 0.4) < 1e-6, `cosine distance ${res.distances[0][1]}`);
+  }
+  await client.deleteCollection({ name: "npm-cosine-again" });
+});
+
 step("dimension mismatch is a client error", async () => {
   await assert.rejects(col.add({ ids: ["x"], embeddings: [[1, 2]] }), (e) => e.name === "ChromaClientError");
 });

@@ -20,12 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from chromadb.api import BaseAPI
+
 CollectionModel = dict[str, Any]
 Embeddings = np.ndarray
 Where = dict[str, Any]
 
 
-class Backend(abc.ABC):
+class Backend(BaseAPI):
+    """Upstream calls this interface `ServerAPI` (`chromadb.api.ServerAPI` is this class)."""
+
     # -- system -------------------------------------------------------------
     @abc.abstractmethod
     def heartbeat(self) -> int: ...
@@ -97,6 +101,10 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def delete_collection(self, name: str, tenant: str, database: str) -> None: ...
+
+    @abc.abstractmethod
+    def fork_collection(self, collection_id: str, new_name: str, tenant: str, database: str) -> CollectionModel:
+        """A new collection `new_name` with this one's configuration, metadata and records."""
 
     # -- records -------------------------------------------------------------
     @abc.abstractmethod

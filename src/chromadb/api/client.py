@@ -1,16 +1,24 @@
-"""Clients: the public entry points, each a thin layer over one Backend.
+"""Clients: the public entry points, each a thin layer over one backend (upstream: ServerAPI).
 
-`PersistentClient` and `EphemeralClient` use the engine in this process;
-`HttpClient` talks to a server. All of them return the same `Collection` type.
+`chromadb.api.client.Client` is upstream's `ClientCreator`: `Client(tenant, database,
+settings)`. Its backend comes from the System it shares with every other client of the
+same database (`SharedSystemClient`): the engine in this process for `PersistentClient`
+and `EphemeralClient`, an HTTP connection for `HttpClient`. All of them return the same
+`Collection` type.
 """
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Optional
 
+from chromadb.api import AdminAPI, ClientAPI, ServerAPI
 from chromadb.api import validation as v
 from chromadb.api.backend import Backend
-from chromadb.api.collection import Collection
-from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
+from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.auth import UserIdentity
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, System
+from chromadb.errors import ChromaAuthError
 
 
 class _DefaultEmbeddingFunction:
@@ -35,18 +43,84 @@ def _default_ef() -> Any:
     return DefaultEmbeddingFunction()
 
 
-class Client:
-    """The Chroma client API over a backend. Use the factory functions to build one."""
+def user_identity(raw: Any) -> UserIdentity:
+    if isinstance(raw, UserIdentity):
+        return raw
+    return UserIdentity(
+        user_id=raw.get("user_id", ""),
+        tenant=raw.get("tenant"),
+        databases=raw.get("databases"),
+        attributes=raw.get("attributes"),
+    )
 
-    def __init__(self, backend: Backend, settings: Settings, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> None:
-        self._backend = backend
-        self._settings = settings
-        self._max_batch_size: int | None = None
-        self.tenant = tenant
-        self.database = database
-        # upstream checks both exist when a client is built
-        backend.get_tenant(tenant)
-        backend.get_database(database, tenant)
+
+class Client(SharedSystemClient, ClientAPI):
+    """The Chroma client API over the backend of its System (upstream's `ClientCreator`).
+
+    `tenant` or `database` None: taken from the server's answer about the caller's
+    identity (Chroma Cloud keys are bound to one tenant and often one database).
+    """
+
+    tenant: str = DEFAULT_TENANT
+    database: str = DEFAULT_DATABASE
+    _closed: bool = False
+
+    def __init__(
+        self,
+        tenant: Optional[str] = DEFAULT_TENANT,
+        database: Optional[str] = DEFAULT_DATABASE,
+        settings: Optional[Settings] = None,
+    ) -> None:
+        settings = settings if settings is not None else Settings()
+        super().__init__(settings=settings)
+        try:
+            self._settings = settings
+            self._max_batch_size: int | None = None
+            self._server: Backend = self._system.instance(ServerAPI)
+            if tenant is None or database is None:
+                tenant, database = self._tenant_database_from_identity(tenant, database)
+            self.tenant, self.database = tenant, database
+            # upstream checks both exist when a client is built
+            self._validate_tenant_database(tenant, database)
+        except BaseException:
+            # the caller never gets this object to close: give the reference back
+            SharedSystemClient._release_system(self._identifier, self._own_system)
+            raise
+
+    @classmethod
+    def from_system(cls, system: System, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> "Client":
+        SharedSystemClient._populate_data_from_system(system)
+        return cls(tenant=tenant, database=database, settings=system.settings)
+
+    @property
+    def _backend(self) -> Backend:
+        return self._server
+
+    def _tenant_database_from_identity(self, tenant: Optional[str], database: Optional[str]) -> tuple[str, str]:
+        identity = self.get_user_identity()
+        if tenant is None:
+            tenant = identity.tenant
+            if tenant is None:
+                raise ChromaAuthError(
+                    "Could not determine a tenant from the current authentication method. Please provide a tenant."
+                )
+        if database is None:
+            databases = identity.databases or []
+            if len(databases) != 1 or databases[0] == "*":
+                raise ChromaAuthError(
+                    "Could not determine a database name from the current authentication method. "
+                    "Please provide a database name."
+                )
+            database = databases[0]
+        return tenant, database
+
+    def _validate_tenant_database(self, tenant: str, database: str) -> None:
+        self._server.get_tenant(tenant)
+        self._server.get_database(database, tenant)
+
+    def get_user_identity(self) -> UserIdentity:
+        """Who the server says the caller is (in-process: the anonymous default user)."""
+        return user_identity(self._server.get_user_identity())
 
     # -- system --------------------------------------------------------------------------
     def heartbeat(self) -> int:
@@ -71,8 +145,7 @@ class Client:
         return self.get_max_batch_size()
 
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
-        self._backend.get_tenant(tenant)
-        self._backend.get_database(database, tenant)
+        self._validate_tenant_database(tenant, database)
         self.tenant, self.database = tenant, database
 
     def set_database(self, database: str) -> None:
@@ -80,11 +153,22 @@ class Client:
         self.database = database
 
     def close(self) -> None:
-        self._backend.close()
+        """Give back this client's share of its System; the last client closes the engine."""
+        if self._closed:
+            return
+        self._closed = True
+        SharedSystemClient._release_system(self._identifier, self._own_system)
 
-    @staticmethod
-    def clear_system_cache() -> None:
-        """Upstream drops its per-settings singletons; our engines are shared per path already."""
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_val: Optional[BaseException],
+        exc_tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
 
     # -- collections ---------------------------------------------------------------------------
     def _collection(self, model: dict[str, Any], embedding_function: Any) -> Collection:
@@ -113,12 +197,12 @@ class Client:
     def create_collection(
         self,
         name: str,
+        schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         embedding_function: Any = DEFAULT_EF,
         data_loader: Any = None,
         get_or_create: bool = False,
-        schema: Any = None,
     ) -> Collection:
         v.check_name(name)
         if metadata is not None:
@@ -142,16 +226,18 @@ class Client:
     def get_or_create_collection(
         self,
         name: str,
+        schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         embedding_function: Any = DEFAULT_EF,
         data_loader: Any = None,
-        schema: Any = None,
     ) -> Collection:
-        return self.create_collection(name, configuration, metadata, embedding_function, data_loader, get_or_create=True)
+        return self.create_collection(
+            name, schema, configuration, metadata, embedding_function, data_loader, get_or_create=True
+        )
 
-    def get_collection_by_id(self, collection_id: Any, embedding_function: Any = DEFAULT_EF) -> Collection:
-        model = self._backend.get_collection_by_id(str(collection_id), self.tenant, self.database)
+    def get_collection_by_id(self, id: Any, embedding_function: Any = DEFAULT_EF, data_loader: Any = None) -> Collection:  # noqa: A002
+        model = self._backend.get_collection_by_id(str(id), self.tenant, self.database)
         return self._collection(model, embedding_function)
 
     def list_collections(self, limit: int | None = None, offset: int | None = None) -> list[Collection]:
@@ -165,12 +251,30 @@ class Client:
         self._backend.delete_collection(name, self.tenant, self.database)
 
 
-class AdminClient:
-    """Tenants and databases."""
+class AdminClient(SharedSystemClient, AdminAPI):
+    """Tenants and databases (upstream's `AdminClientCreator`)."""
 
-    def __init__(self, settings: Settings | None = None, backend: Backend | None = None) -> None:
-        self._settings = settings or Settings()
-        self._backend = backend or backend_for(self._settings)
+    _closed: bool = False
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        settings = settings if settings is not None else Settings()
+        super().__init__(settings=settings)
+        self._settings = settings
+        self._server: Backend = self._system.instance(ServerAPI)
+
+    @classmethod
+    def from_system(cls, system: System) -> "AdminClient":
+        SharedSystemClient._populate_data_from_system(system)
+        return cls(system.settings)
+
+    @property
+    def _backend(self) -> Backend:
+        return self._server
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            SharedSystemClient._release_system(self._identifier, self._own_system)
 
     def create_tenant(self, name: str) -> None:
         self._backend.create_tenant(name)
@@ -190,6 +294,9 @@ class AdminClient:
 
     def list_databases(self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
         return self._backend.list_databases(tenant, limit, offset)
+
+    def get_user_identity(self) -> UserIdentity:
+        return user_identity(self._server.get_user_identity())
 
 
 def backend_for(settings: Settings) -> Backend:

@@ -5,12 +5,12 @@ bad input raises ValueError/TypeError before any request is made.
 """
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chromadb.api import validation as v
+from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
 
 if TYPE_CHECKING:
@@ -34,55 +34,16 @@ def _check_filters(where: Any, where_document: Any) -> None:
         v.check_where_document(where_document, min_clauses=2)
 
 
-class Collection:
+class Collection(CollectionCommon["Client"]):
     def __init__(self, client: Client, model: dict[str, Any], embedding_function: Any) -> None:
         self._client = client
         self._model = model
         self._embedding_function = embedding_function
 
-    # -- properties -------------------------------------------------------------------------
-    @property
-    def id(self) -> uuid.UUID:
-        return uuid.UUID(self._model["id"])
-
     @property
     def _id_str(self) -> str:
         # what the backend calls take (cheaper than str(self.id) on every call)
         return str(self._model["id"])
-
-    @property
-    def name(self) -> str:
-        return self._model["name"]
-
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        return self._model.get("metadata")
-
-    @property
-    def tenant(self) -> str:
-        return self._model["tenant"]
-
-    @property
-    def database(self) -> str:
-        return self._model["database"]
-
-    @property
-    def dimension(self) -> int | None:
-        return self._model.get("dimension")
-
-    @property
-    def configuration_json(self) -> dict[str, Any]:
-        return self._model.get("configuration_json") or {}
-
-    @property
-    def configuration(self) -> dict[str, Any]:
-        config = dict(self.configuration_json)
-        config["embedding_function"] = self._embedding_function
-        return config
-
-    @property
-    def embedding_function(self) -> Any:
-        return self._embedding_function
 
     def __repr__(self) -> str:
         return f"Collection(name={self.name})"
@@ -252,6 +213,12 @@ class Collection:
         return result
 
     # -- collection changes ---------------------------------------------------------------------
+    def fork(self, new_name: str) -> Collection:
+        """A new collection `new_name` in this one's database, with its configuration,
+        metadata and a copy of every record; the two are independent afterwards."""
+        model = self._backend.fork_collection(self._id_str, new_name, **self._scope())
+        return Collection(self._client, model, self._embedding_function)
+
     def modify(self, name: str | None = None, metadata: dict[str, Any] | None = None, configuration: dict[str, Any] | None = None) -> None:
         if metadata is not None:
             if "hnsw:space" in metadata:

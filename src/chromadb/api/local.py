@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 _engines: dict[str, list[Any]] = {}  # key -> [engine, refcount]
 _engines_lock = threading.Lock()
+_forgotten: list[list[Any]] = []  # in-memory engines replaced by forget_ephemeral_engine, still in use
 
 
 def acquire_engine(path: str | None, busy_timeout: float = 30.0) -> Engine:
@@ -53,15 +54,36 @@ def release_engine(engine: Engine) -> None:
                 if entry[1] <= 0 and engine.path is not None:
                     engine.close()
                     del _engines[key]
+                return
+        for entry in list(_forgotten):
+            if entry[0] is engine:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    engine.close()
+                    _forgotten.remove(entry)
+
+
+def forget_ephemeral_engine() -> None:
+    """The next ephemeral client gets a new, empty in-memory engine (`clear_system_cache`).
+
+    Backends still holding the old one keep using it; it closes with the last of them.
+    """
+    with _engines_lock:
+        entry = _engines.pop("ephemeral", None)
+        if entry is not None and entry[1] > 0:
+            _forgotten.append(entry)
+        elif entry is not None:
+            entry[0].close()
 
 
 @atexit.register
 def _close_all_engines() -> None:
     with _engines_lock:
-        for entry in _engines.values():
+        for entry in [*_engines.values(), *_forgotten]:
             with contextlib.suppress(Exception):
                 entry[0].close()
         _engines.clear()
+        _forgotten.clear()
 
 
 def _checked(fn: Callable[..., T]) -> Callable[..., T]:
@@ -111,6 +133,16 @@ class LocalBackend(Backend):
         if not self._closed:
             self._closed = True
             release_engine(self.engine)
+
+    def stop(self) -> None:
+        """Upstream's name for shutting the server side down (`client._server.stop()`)."""
+        self.close()
+
+    def get_user_identity(self) -> dict[str, Any]:
+        # in-process there is no auth: the anonymous default user, as our server answers
+        from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+
+        return {"user_id": "", "tenant": DEFAULT_TENANT, "databases": [DEFAULT_DATABASE]}
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
         return self.engine.wait_for_index(timeout)
@@ -190,15 +222,19 @@ class LocalBackend(Backend):
         if new_metadata is not None:
             if new_metadata == {}:
                 raise ValueError("Metadata cannot be empty")
-            if "hnsw:space" in new_metadata:
-                raise ValueError(
-                    "Changing the distance function of a collection once it is created is not supported currently."
-                )
+            # `hnsw:*` keys are stored as plain metadata, as upstream's server does: the
+            # configuration (and so the distance) stays as created. Only the Python
+            # Collection.modify refuses `hnsw:space`, before anything is sent.
             v.check_metadata(new_metadata, what="collection metadata")
         self.engine.update_collection(collection_id, new_name, new_metadata, new_configuration, tenant, database)
 
     def delete_collection(self, name, tenant, database):
         self.engine.delete_collection(name, tenant, database)
+
+    @_checked
+    def fork_collection(self, collection_id, new_name, tenant, database):
+        v.check_name(new_name)
+        return self.engine.fork_collection(collection_id, new_name, tenant, database)
 
     # -- records ---------------------------------------------------------------------------
     def _check_record_batch(self, ids, embeddings, metadatas, documents, uris, for_update: bool):

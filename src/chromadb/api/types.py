@@ -1,15 +1,93 @@
-"""Result shapes returned by `Collection.get` and `Collection.query`, as upstream names them."""
+"""Upstream's `chromadb.api.types`: the type aliases, result shapes and argument
+validators user code imports.
+
+    from chromadb.api.types import Documents, Embeddings, EmbeddingFunction, validate_where
+
+The validators raise what upstream's raise (ValueError, TypeError, DuplicateIDError);
+they call the checks in `chromadb.api.validation`, which every door of ours shares.
+Where that check is stricter than upstream's client-side one (metadata keys starting
+with `#` or `$`, NaN, integers beyond 64 bits) the values are the ones upstream's server
+refuses later anyway: here they fail at once.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, TypedDict
+from enum import Enum
+from inspect import signature
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, TypedDict, TypeVar, Union, runtime_checkable
 
 import numpy as np
 
-Metadata = dict[str, Any]
-Where = dict[str, Any]
-WhereDocument = dict[str, Any]
-Include = list[str]
+from chromadb.api import validation as v
+from chromadb.base_types import (
+    ArrayContainsOperator,
+    InclusionExclusionOperator,
+    LiteralValue,
+    LogicalOperator,
+    Metadata,
+    MetadataListValue,
+    OperatorExpression,
+    SparseVector,
+    SparseVectors,
+    UpdateMetadata,
+    Where,
+    WhereDocument,
+    WhereDocumentOperator,
+    WhereOperator,
+)
+
+if TYPE_CHECKING:
+    from chromadb.embedding_functions.base import EmbeddingFunction
+
+T = TypeVar("T")
+D = TypeVar("D", contravariant=True)
+L = TypeVar("L", covariant=True)
+
+OneOrMany = Union[T, List[T]]
+
+# -- records ---------------------------------------------------------------------------
+ID = str
+IDs = List[ID]
+Document = str
+Documents = List[Document]
+URI = str
+URIs = List[URI]
+# numpy arrays; at run time plain np.ndarray (numpy.typing costs ~25 ms at import)
+Image = np.ndarray
+Images = List[Image]
+Embeddable = Union[Documents, Images]
+Loadable = List[Optional[Image]]
+Embedding = np.ndarray
+Embeddings = List[Embedding]
+PyEmbedding = Union[Sequence[float], Sequence[int]]
+PyEmbeddings = List[PyEmbedding]
+Space = Literal["cosine", "l2", "ip"]
+
+# Metadata, UpdateMetadata and the filter grammar come from chromadb.base_types, as upstream's
+Metadatas = List[Metadata]
+UpdateMetadatas = List[UpdateMetadata]
+CollectionMetadata = Dict[str, Any]
+UpdateCollectionMetadata = UpdateMetadata
+
+# -- include ------------------------------------------------------------------------------
+Include = List[Literal["documents", "embeddings", "metadatas", "distances", "uris", "data"]]
+IncludeMetadataDocuments: Include = ["metadatas", "documents"]
+IncludeMetadataDocumentsDistances: Include = ["metadatas", "documents", "distances"]
+IncludeMetadataDocumentsEmbeddings: Include = ["metadatas", "documents", "embeddings"]
+IncludeMetadataDocumentsEmbeddingsDistances: Include = ["metadatas", "documents", "embeddings", "distances"]
+
+
+class ReadLevel(str, Enum):
+    """Whether a search reads the write-ahead log too. A single node has no separate
+    log: every committed write is visible at every level."""
+
+    INDEX_AND_WAL = "index_and_wal"
+    INDEX_ONLY = "index_only"
+    INDEX_AND_BOUNDED_WAL = "index_and_bounded_wal"
+
+
+class DeleteResult(TypedDict):
+    deleted: int
 
 
 @dataclass
@@ -78,3 +156,309 @@ def _float32_list(values: Any) -> list[float]:
     if isinstance(values, np.ndarray) and values.dtype == np.float32:
         return values.tolist()
     return np.asarray(values, dtype=np.float32).tolist()
+
+
+class SearchResultRow(TypedDict, total=False):
+    id: str
+    document: Optional[str]
+    embedding: Optional[List[float]]
+    metadata: Optional[Dict[str, Any]]
+    score: Optional[float]
+
+
+class SearchResult(dict):  # type: ignore[type-arg]
+    """The answer to `Collection.search`: one list per search in each field (column-major)."""
+
+    def rows(self) -> List[List[SearchResultRow]]:
+        """The same records row by row: per search, one dict per record with the fields it has."""
+        ids = self.get("ids") or []
+        fields = {name: self.get(key) or [None] * len(ids) for name, key in _ROW_FIELDS}
+        out: List[List[SearchResultRow]] = []
+        for i, payload_ids in enumerate(ids):
+            columns = {name: values[i] or [None] * len(payload_ids) for name, values in fields.items()}
+            rows: List[SearchResultRow] = []
+            for j, id_ in enumerate(payload_ids):
+                row: SearchResultRow = {"id": id_}
+                for name, column in columns.items():
+                    if column[j] is not None:
+                        row[name] = column[j]  # type: ignore[literal-required]
+                rows.append(row)
+            out.append(rows)
+        return out
+
+
+_ROW_FIELDS = (("document", "documents"), ("embedding", "embeddings"), ("metadata", "metadatas"), ("score", "scores"))
+
+
+# -- protocols ------------------------------------------------------------------------------
+class DataLoader(Protocol[L]):
+    """Loads the data behind URIs (e.g. images from files) for a collection's embedding function."""
+
+    def __call__(self, uris: URIs) -> L: ...
+
+
+@runtime_checkable
+class SparseEmbeddingFunction(Protocol[D]):
+    """Turns inputs into sparse vectors (`SparseVector`: indices and values).
+
+    Implementations define `__call__`, `name()`, `get_config()` and `build_from_config()`,
+    as dense embedding functions do.
+    """
+
+    def __call__(self, input: D) -> SparseVectors: ...
+
+    def embed_query(self, input: D) -> SparseVectors:
+        return self.__call__(input)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # As upstream: what an implementation's __call__ returns is checked on every call.
+        super().__init_subclass__(**kwargs)
+        own_call = cls.__dict__.get("__call__")
+        if own_call is None:
+            return
+
+        def checked_call(self: Any, input: Any) -> SparseVectors:  # noqa: A002
+            return validate_sparse_vectors(own_call(self, input))
+
+        checked_call.__wrapped__ = own_call  # type: ignore[attr-defined]
+        cls.__call__ = checked_call  # type: ignore[method-assign]
+
+    @staticmethod
+    def name() -> str: ...
+
+    def get_config(self) -> Dict[str, Any]: ...
+
+    @staticmethod
+    def build_from_config(config: Dict[str, Any]) -> "SparseEmbeddingFunction[D]": ...
+
+    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+        return None
+
+    @staticmethod
+    def validate_config(config: Dict[str, Any]) -> None:
+        return None
+
+
+def __getattr__(name: str) -> Any:
+    # The embedding-function package loads lazily, as from `chromadb`: opening a
+    # database does not need it.
+    if name in ("EmbeddingFunction", "DefaultEmbeddingFunction"):
+        import chromadb.embedding_functions as efs
+
+        return getattr(efs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- validators -------------------------------------------------------------------------------
+def maybe_cast_one_to_many(target: Optional[OneOrMany[T]]) -> Optional[List[T]]:
+    """A single value as a one-item list; lists and None unchanged."""
+    if target is None:
+        return None
+    if isinstance(target, list):
+        return target
+    return [target]  # type: ignore[list-item]
+
+
+def is_document(target: Any) -> bool:
+    return isinstance(target, str)
+
+
+def is_image(target: Any) -> bool:
+    return isinstance(target, np.ndarray) and target.ndim >= 2
+
+
+def validate_ids(ids: IDs) -> IDs:
+    """A non-empty list of unique str ids (DuplicateIDError names the duplicates)."""
+    if not isinstance(ids, list):
+        raise ValueError(f"Expected IDs to be a list, got {type(ids).__name__} as IDs")
+    return v.check_ids(ids)
+
+
+def validate_embeddings(embeddings: Embeddings) -> Embeddings:
+    """A non-empty list (or 2-D array) of non-empty numeric numpy vectors."""
+    if not isinstance(embeddings, (list, np.ndarray)):
+        raise ValueError(f"Expected embeddings to be a list, got {type(embeddings).__name__}")
+    if len(embeddings) == 0:
+        raise ValueError(f"Expected embeddings to be a list with at least one item, got {len(embeddings)} embeddings")
+    if not all(isinstance(e, np.ndarray) for e in embeddings):
+        kinds = sorted({type(e).__name__ for e in embeddings})
+        raise ValueError(f"Expected each embedding in the embeddings to be a numpy array, got {kinds}")
+    for i, embedding in enumerate(embeddings):
+        if embedding.ndim == 0:
+            raise ValueError(f"Expected a 1-dimensional array, got a 0-dimensional array {embedding}")
+        if embedding.size == 0:
+            raise ValueError(f"Expected each embedding in the embeddings to be a non-empty 1-dimensional array (position {i})")
+        if embedding.dtype.kind not in "fi":
+            raise ValueError(f"Expected each value in the embedding to be a int or float, got an embedding with {embedding.dtype}")
+    return embeddings
+
+
+def normalize_embeddings(target: Any) -> Optional[Embeddings]:
+    """One vector, a list of vectors or a 2-D array, as a list of 1-D numpy arrays."""
+    if target is None:
+        return None
+    if len(target) == 0:
+        raise ValueError(f"Expected Embeddings to be non-empty list or numpy array, got {target}")
+    if isinstance(target, np.ndarray) and target.ndim in (1, 2):
+        return [target] if target.ndim == 1 else list(target)
+    if isinstance(target, list):
+        first = target[0]
+        if isinstance(first, np.ndarray):
+            return target
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            return [np.array(target, dtype=np.float32)]
+        if isinstance(first, list) and first and isinstance(first[0], (int, float)) and not isinstance(first[0], bool):
+            return [np.array(row, dtype=np.float32) for row in target]
+    raise ValueError(
+        "Expected embeddings to be a list of floats or ints, a list of lists, a numpy array, "
+        f"or a list of numpy arrays, got {target}"
+    )
+
+
+def validate_metadata(metadata: Metadata) -> Metadata:
+    """A non-empty dict of str keys to str/int/float/bool, a non-empty list of one of
+    those, or None. A metadata of None is accepted (a record without metadata)."""
+    if metadata is None:
+        return metadata
+    return v.check_metadata(metadata, allow_none_values=True)
+
+
+def validate_update_metadata(metadata: UpdateMetadata) -> UpdateMetadata:
+    """As `validate_metadata`; None values delete keys in an update."""
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"Expected metadata to be a dict or None, got {type(metadata)}")
+    return validate_metadata(metadata)
+
+
+def validate_metadatas(metadatas: Metadatas) -> Metadatas:
+    if not isinstance(metadatas, list):
+        raise ValueError(f"Expected metadatas to be a list, got {metadatas}")
+    for metadata in metadatas:
+        validate_metadata(metadata)
+    return metadatas
+
+
+def validate_documents(documents: Documents, nullable: bool = False) -> None:
+    """A non-empty list of str (None entries allowed when `nullable`)."""
+    if not isinstance(documents, list):
+        raise ValueError(f"Expected documents to be a list, got {type(documents).__name__}")
+    if len(documents) == 0:
+        raise ValueError(f"Expected documents to be a non-empty list, got {len(documents)} documents")
+    for document in documents:
+        if document is None and nullable:
+            continue
+        if not is_document(document):
+            raise ValueError(f"Expected document to be a str, got {document}")
+
+
+def validate_where(where: Where) -> None:
+    """A filter on metadata: one field or `$and`/`$or` (of two or more filters) per dict."""
+    v.check_where(where, min_clauses=2)
+
+
+def validate_where_document(where_document: WhereDocument) -> None:
+    """A filter on the document text: `$contains`, `$not_contains`, `$regex`, `$not_regex`,
+    or `$and`/`$or` of two or more of those. A regular expression is checked by the
+    database when it runs, as upstream's."""
+    v.check_where_document(where_document, min_clauses=2, compile_regex=False)
+
+
+def validate_include(include: Include, dissalowed: Optional[Include] = None) -> None:  # upstream's spelling
+    if not isinstance(include, list):
+        raise ValueError(f"Expected include to be a list, got {include}")
+    for item in include:
+        if not isinstance(item, str):
+            raise ValueError(f"Expected include item to be a str, got {item}")
+    v.check_include(include, allow_distances=True)
+    for item in include:
+        if dissalowed is not None and item in dissalowed:
+            raise ValueError(f"Include item cannot be one of {', '.join(dissalowed)}, got {item}")
+
+
+def validate_n_results(n_results: int) -> int:
+    """A positive int (TypeError for zero or less, as upstream)."""
+    if isinstance(n_results, bool) or not isinstance(n_results, int):
+        raise ValueError(f"Expected requested number of results to be a int, got {n_results}")
+    return v.check_n_results(n_results)
+
+
+def validate_embedding_function(embedding_function: EmbeddingFunction[Embeddable]) -> None:
+    """The function's `__call__` takes `(self, input)`, the protocol's signature."""
+    got = list(signature(embedding_function.__class__.__call__).parameters)
+    if got != ["self", "input"]:
+        raise ValueError(
+            f"Expected EmbeddingFunction.__call__ to have the following signature: ['self', 'input'], got {got}\n"
+            "Please see https://docs.trychroma.com/guides/embeddings for details of the EmbeddingFunction interface."
+        )
+
+
+def validate_sparse_vectors(vectors: SparseVectors) -> SparseVectors:
+    """A non-empty list of SparseVector (each one checked itself when it was built)."""
+    if not isinstance(vectors, list):
+        raise ValueError(f"Expected sparse vectors to be a list, got {type(vectors).__name__}")
+    if not vectors:
+        raise ValueError("Expected sparse vectors to be a non-empty list, got 0 sparse vectors")
+    for i, vector in enumerate(vectors):
+        if not isinstance(vector, SparseVector):
+            raise ValueError(f"Expected SparseVector instance at position {i}, got {type(vector).__name__}")
+    return vectors
+
+
+def validate_sparse_embedding_function(sparse_vector_function: SparseEmbeddingFunction[Embeddable]) -> None:
+    got = list(signature(sparse_vector_function.__class__.__call__).parameters)
+    if got != ["self", "input"]:
+        raise ValueError(
+            f"Expected SparseEmbeddingFunction.__call__ to have the following signature: ['self', 'input'], got {got}"
+        )
+
+
+# Sparse vectors, and the Schema with its index configs, at upstream's import path.
+from chromadb.api.schema import (  # noqa: E402
+    BOOL_INVERTED_INDEX_NAME,
+    BOOL_VALUE_NAME,
+    DOCUMENT_KEY,
+    EMBEDDING_KEY,
+    FLOAT_INVERTED_INDEX_NAME,
+    FLOAT_LIST_VALUE_NAME,
+    FLOAT_VALUE_NAME,
+    FTS_INDEX_NAME,
+    HNSW_INDEX_NAME,
+    INT_INVERTED_INDEX_NAME,
+    INT_VALUE_NAME,
+    SPANN_INDEX_NAME,
+    SPARSE_VECTOR_INDEX_NAME,
+    SPARSE_VECTOR_TYPE_VALUE,
+    SPARSE_VECTOR_VALUE_NAME,
+    STRING_INVERTED_INDEX_NAME,
+    STRING_VALUE_NAME,
+    TYPE_KEY,
+    VECTOR_INDEX_NAME,
+    BoolInvertedIndexConfig,
+    BoolInvertedIndexType,
+    BoolValueType,
+    Cmek,
+    CmekProvider,
+    FloatInvertedIndexConfig,
+    FloatInvertedIndexType,
+    FloatListValueType,
+    FloatValueType,
+    FtsIndexConfig,
+    FtsIndexType,
+    HnswIndexConfig,
+    IndexConfig,
+    IntInvertedIndexConfig,
+    IntInvertedIndexType,
+    IntValueType,
+    Schema,
+    Space,
+    SparseVectorIndexConfig,
+    SparseVectorIndexType,
+    SparseVectorValueType,
+    SpannIndexConfig,
+    StringInvertedIndexConfig,
+    StringInvertedIndexType,
+    StringValueType,
+    ValueTypes,
+    VectorIndexConfig,
+    VectorIndexType,
+)

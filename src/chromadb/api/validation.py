@@ -300,7 +300,8 @@ def _check_where_field(key: str, value: Any) -> None:
         raise ValueError(f"Expected where operand value to be a str, int, float or bool for operator {op}, got {operand!r}")
 
 
-def check_where_document(where_document: Any, min_clauses: int = 0) -> dict[str, Any]:
+def check_where_document(where_document: Any, min_clauses: int = 0, compile_regex: bool = True) -> dict[str, Any]:
+    """`compile_regex=False`: a pattern is only checked to be a non-empty str (upstream's client-side check)."""
     if not isinstance(where_document, dict):
         raise ValueError(f"Expected where document to be a dict, got {where_document!r}")
     if len(where_document) != 1:
@@ -315,7 +316,7 @@ def check_where_document(where_document: Any, min_clauses: int = 0) -> dict[str,
                 f"expressions, got {operand}"
             )
         for sub in operand:
-            check_where_document(sub, min_clauses)
+            check_where_document(sub, min_clauses, compile_regex)
         return where_document
     if op not in _DOC_OPS:
         raise ValueError(f"Expected where document operator to be one of {', '.join(_DOC_OPS + ('$and', '$or'))}, got {op}")
@@ -323,7 +324,7 @@ def check_where_document(where_document: Any, min_clauses: int = 0) -> dict[str,
         raise ValueError(f"Expected where document operand value for operator {op} to be a str")
     if len(operand) == 0:
         raise ValueError("Expected where document operand value to be a non-empty str")
-    if op in ("$regex", "$not_regex"):
+    if op in ("$regex", "$not_regex") and compile_regex:
         compile_document_regex(operand)
     return where_document
 

@@ -97,3 +97,4 @@ def check_ef_matches(ef: EmbeddingFunction[Any] | None, persisted_cfg: dict[str,
 def _load_builtins() -> None:
     # The built-in functions register themselves when their module is imported.
     import chromadb.embedding_functions.default  # noqa: F401
+    import chromadb.utils.embedding_functions  # noqa: F401  (the remote and local ones upstream ships)

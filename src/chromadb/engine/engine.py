@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -21,10 +22,12 @@ import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog, identify, index_folders
+from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
+from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
@@ -206,6 +209,55 @@ class Engine:
             self.views.pop(row["id"], None)
             self._remove_files(row["id"])
 
+    def fork_collection(
+        self, collection_id: str, new_name: str, tenant: str | None = None, database: str | None = None
+    ) -> dict[str, Any]:
+        """A new collection `new_name` beside this one, with its configuration, metadata and
+        a copy of every record, independent from then on. Rows are copied inside SQLite in
+        one transaction; the vector index is the source's graph, relabelled (fork.py)."""
+        with self.lock:
+            with self.store.write():
+                row = self._collection_row(collection_id, tenant, database)
+                db_id = self._database_id(row["tenant"], row["database"])
+                if self.store.get_collection_by_name(db_id, new_name) is not None:
+                    raise UniqueConstraintError(f"Collection [{new_name}] already exists")
+                source = self._view(row)  # caught up: what the copy holds is what it shows
+                new_id = str(uuid.uuid4())
+                self.store.insert_collection(new_id, new_name, db_id, row["metadata"], row["configuration"], row["dimension"])
+                new_row: dict[str, Any] = self.store.get_collection_by_id(new_id)  # type: ignore[assignment]
+                shift = self.store.copy_records(row["cid"], new_row["cid"])
+                new_row["seq"] = row["seq"]
+            self.views[new_id] = self._load_view(new_row, self._forked_index(source, new_row, shift))
+            return catalog.collection_model(new_row)
+
+    def _forked_index(self, source: CollectionView, row: dict[str, Any], shift: int) -> tuple[VectorIndex, dict] | None:
+        """The source's vector index as the fork's saved index (None: the fork indexes afresh)."""
+        index = source.index
+        if index is None:
+            return None
+
+        def changed_since_inserted(labels: np.ndarray) -> list[int]:
+            # an insert that ran while this fork waited may hold a vector rewritten meanwhile
+            return labels[~source.slots_of_labels(labels)[1]].tolist()
+
+        directory = self._index_dir(row["id"])
+        try:
+            with contextlib.ExitStack() as stack:
+                if directory is None:  # in memory: the files only carry the graph across
+                    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="chromadb-fork-"))
+                else:  # another process may already save an index of the fork it opened
+                    from filelock import FileLock
+
+                    os.makedirs(directory, exist_ok=True)
+                    index_folders.mark(directory, row["id"])  # what maintenance may delete: ours
+                    stack.enter_context(FileLock(os.path.join(directory, "index.lock")))
+                if not write_shifted_index(index, directory, row["seq"], shift, changed_since_inserted):
+                    return None
+                return VectorIndex.load(directory, index.space, index.dimension, row["configuration"]["hnsw"])
+        except Exception:  # the index is a cache: the fork builds its own
+            logger.warning("could not copy the vector index into fork %s", row["id"], exc_info=True)
+            return None
+
     def _collection_row(self, collection_id: str, tenant: str | None, database: str | None) -> dict[str, Any]:
         row = self.store.get_collection_by_id(collection_id)
         _check_scope(row, collection_id, tenant, database)
@@ -228,7 +280,8 @@ class Engine:
             index.params = row["configuration"]["hnsw"]  # ef_search may have been modified
         return view
 
-    def _load_view(self, row: dict[str, Any]) -> CollectionView:
+    def _load_view(self, row: dict[str, Any], saved: tuple[VectorIndex, dict] | None = None) -> CollectionView:
+        """A fresh view of the collection, with its saved index (read from its files unless given)."""
         space = row["configuration"]["hnsw"]["space"]
         view = CollectionView(row["cid"], row["id"], row["dimension"], space, self.store)
         with self.store.read():
@@ -236,7 +289,7 @@ class Engine:
             rids = self.store.record_rids(row["cid"])
         view.open(rids)
         view.seq = seq
-        self.indexer.load_index(view, row, self.indexer.read_saved(row))
+        self.indexer.load_index(view, row, self.indexer.read_saved(row) if saved is None else saved)
         return view
 
     def _catch_up(self, view: CollectionView) -> None:

@@ -326,6 +326,26 @@ class Store:
         self.conn.execute("DELETE FROM tombstones WHERE cid = ?", (cid,))
         self.conn.execute("DELETE FROM collections WHERE cid = ?", (cid,))
 
+    def copy_records(self, source_cid: int, target_cid: int) -> int:
+        """Copy every record of one collection into another (empty) one, inside SQLite, and
+        give the target the source's sequence number. Returns the rid shift: each copy's
+        rid is its original's plus this one number, so rid order (insertion order) and
+        rid-keyed derived data (the HNSW labels) carry over. The target has no
+        tombstones: its horizon is its seq, so a view of it can only load it whole."""
+        lo, hi = self.conn.execute("SELECT min(rid), max(rid) FROM records WHERE cid = ?", (source_cid,)).fetchone()
+        shift = 0 if lo is None else self.next_rid() - lo
+        if lo is not None:
+            # `+cid`: a sequential rowid range scan, as in _record_columns
+            self.conn.execute(
+                "INSERT INTO records (rid, cid, id, document, uri, metadata, embedding, seq) "
+                "SELECT rid + ?, ?, id, document, uri, metadata, embedding, seq FROM records "
+                "WHERE rid BETWEEN ? AND ? AND +cid = ? ORDER BY rid",
+                (shift, target_cid, lo, hi, source_cid),
+            )
+        seq = self.conn.execute("SELECT seq FROM collections WHERE cid = ?", (source_cid,)).fetchone()[0]
+        self.conn.execute("UPDATE collections SET seq = ?, tombstone_horizon = ? WHERE cid = ?", (seq, seq, target_cid))
+        return shift
+
     def set_dimension(self, cid: int, dimension: int) -> None:
         self.conn.execute("UPDATE collections SET dimension = ? WHERE cid = ?", (dimension, cid))
 

@@ -212,12 +212,15 @@ class VectorIndex:
         self.unsettled = left + self.unsettled
 
     # -- persistence ---------------------------------------------------------------------
-    def save(self, directory: str, seq: int) -> None:
-        os.makedirs(directory, exist_ok=True)
-        name = f"hnsw.{seq}.bin"
-        tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
+    def write_graph(self, path: str, hide: Callable[[np.ndarray], list[int]] | None = None) -> list[int]:
+        """Write the graph to `path` (searches go on meanwhile); returns the deletion marks
+        the file holds. `hide(labels)`, called once no insert runs, names labels to mark
+        deleted before the write (a copy must not hold vectors its records no longer have)."""
         self.lock.acquire_exclusive()
         try:
+            if hide is not None:
+                with self._to_delete_lock:
+                    self.to_delete.extend(hide(np.array(self.hnsw.get_ids_list(), dtype=np.int64)))
             self._flush_deletes()
             deleted = sorted(self.deleted)  # the marks in the file, not ones made after it
         except BaseException:
@@ -225,23 +228,18 @@ class VectorIndex:
             raise
         self.lock.downgrade()  # no insert or mark can come between, searches can
         try:
-            self.hnsw.save_index(tmp)
+            self.hnsw.save_index(path)
         finally:
             self.lock.release_shared()
+        return deleted
+
+    def save(self, directory: str, seq: int) -> None:
+        os.makedirs(directory, exist_ok=True)
+        name = f"hnsw.{seq}.bin"
+        tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
+        deleted = self.write_graph(tmp)
         os.replace(tmp, os.path.join(directory, name))
-        meta = {
-            "file": name,
-            "seq": seq,
-            "space": self.space,
-            "dimension": self.dimension,
-            "deleted": deleted,
-        }
-        tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
-        with open(tmp_meta, "w") as f:
-            json.dump(meta, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_meta, os.path.join(directory, META_FILE))
+        write_meta(directory, name, seq, self.space, self.dimension, deleted)
         for other in os.listdir(directory):
             if other.startswith("hnsw.") and other != name and not other.endswith(".tmp"):
                 try:
@@ -274,3 +272,14 @@ class VectorIndex:
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
+
+
+def write_meta(directory: str, name: str, seq: int, space: str, dimension: int, deleted: list[int]) -> None:
+    """Name graph file `name` (holding the records up to `seq`) in index.json, atomically."""
+    meta = {"file": name, "seq": seq, "space": space, "dimension": dimension, "deleted": deleted}
+    tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
+    with open(tmp_meta, "w") as f:
+        json.dump(meta, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp_meta, os.path.join(directory, META_FILE))

@@ -10,54 +10,33 @@ import asyncio
 import functools
 from typing import Any, Callable
 
-from chromadb.api.client import Client
+from chromadb.api.async_api import AsyncAdminAPI, AsyncClientAPI
+from chromadb.api.client import AdminClient, Client
 from chromadb.api.collection import Collection
+from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
-__all__ = ["AsyncClient", "AsyncCollection", "create_async_client"]
+__all__ = ["AsyncAdminClient", "AsyncClient", "AsyncCollection", "create_async_client"]
 
 
 async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
 
-class AsyncCollection:
+class AsyncCollection(CollectionCommon["AsyncClient"]):
     """A collection handle whose record methods are coroutines."""
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
 
+    # what CollectionCommon's properties read: the wrapped collection's state
     @property
-    def id(self) -> Any:
-        return self._collection.id
+    def _model(self) -> dict[str, Any]:
+        return self._collection._model
 
     @property
-    def name(self) -> str:
-        return self._collection.name
-
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        return self._collection.metadata
-
-    @property
-    def tenant(self) -> str:
-        return self._collection.tenant
-
-    @property
-    def database(self) -> str:
-        return self._collection.database
-
-    @property
-    def configuration(self) -> dict[str, Any]:
-        return self._collection.configuration
-
-    @property
-    def configuration_json(self) -> dict[str, Any]:
-        return self._collection.configuration_json
-
-    @property
-    def embedding_function(self) -> Any:
-        return self._collection.embedding_function
+    def _embedding_function(self) -> Any:
+        return self._collection._embedding_function
 
     def __repr__(self) -> str:
         return f"AsyncCollection(name={self.name})"
@@ -77,8 +56,8 @@ class AsyncCollection:
     async def update(self, *args: Any, **kwargs: Any) -> None:
         await _call(self._collection.update, *args, **kwargs)
 
-    async def delete(self, *args: Any, **kwargs: Any) -> None:
-        await _call(self._collection.delete, *args, **kwargs)
+    async def delete(self, *args: Any, **kwargs: Any) -> Any:
+        return await _call(self._collection.delete, *args, **kwargs)
 
     async def count(self) -> int:
         return await _call(self._collection.count)
@@ -92,15 +71,36 @@ class AsyncCollection:
     async def query(self, *args: Any, **kwargs: Any) -> Any:
         return await _call(self._collection.query, *args, **kwargs)
 
+    async def fork(self, new_name: str) -> AsyncCollection:
+        return AsyncCollection(await _call(self._collection.fork, new_name))
+
     async def modify(self, *args: Any, **kwargs: Any) -> None:
         await _call(self._collection.modify, *args, **kwargs)
 
 
-class AsyncClient:
-    """The client API with coroutine methods; build it with `await create_async_client(...)`."""
+class AsyncClient(AsyncClientAPI):
+    """The client API with coroutine methods (upstream's `AsyncClientCreator`).
+
+    Build it with `await AsyncClient.create(tenant, database, settings)` or
+    `await chromadb.AsyncHttpClient(...)`.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    @classmethod
+    async def create(
+        cls, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE, settings: Settings | None = None
+    ) -> "AsyncClient":
+        settings = settings if settings is not None else Settings()
+        return cls(await _call(Client, tenant=tenant, database=database, settings=settings))
+
+    @staticmethod
+    def clear_system_cache() -> None:
+        Client.clear_system_cache()
+
+    async def get_user_identity(self) -> Any:
+        return await _call(self._client.get_user_identity)
 
     @property
     def tenant(self) -> str:
@@ -154,6 +154,36 @@ class AsyncClient:
 
     async def close(self) -> None:
         await _call(self._client.close)
+
+
+class AsyncAdminClient(AsyncAdminAPI):
+    """Tenants and databases with coroutine methods (upstream's `AsyncAdminClient`)."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self._admin = admin
+
+    @classmethod
+    async def create(cls, settings: Settings | None = None) -> "AsyncAdminClient":
+        settings = settings if settings is not None else Settings()
+        return cls(await _call(AdminClient, settings))
+
+    async def create_tenant(self, name: str) -> None:
+        await _call(self._admin.create_tenant, name)
+
+    async def get_tenant(self, name: str) -> Any:
+        return await _call(self._admin.get_tenant, name)
+
+    async def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        await _call(self._admin.create_database, name, tenant)
+
+    async def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> Any:
+        return await _call(self._admin.get_database, name, tenant)
+
+    async def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        await _call(self._admin.delete_database, name, tenant)
+
+    async def list_databases(self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT) -> Any:
+        return await _call(self._admin.list_databases, limit, offset, tenant)
 
 
 async def create_async_client(

@@ -207,6 +207,9 @@ class HttpBackend(Backend):
     def delete_collection(self, name: str, tenant: str, database: str) -> None:
         self._request("DELETE", self._coll(name, tenant, database))
 
+    def fork_collection(self, collection_id: str, new_name: str, tenant: str, database: str) -> CollectionModel:
+        return self._request("POST", f"{self._coll(collection_id, tenant, database)}/fork", {"new_name": new_name})
+
     # -- records ------------------------------------------------------------------------------------
     def _write(self, op: str, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database) -> None:
         body = {

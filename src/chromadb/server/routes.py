@@ -203,6 +203,12 @@ def delete_collection(call: Call) -> Any:
     return {}
 
 
+def fork_collection(call: Call) -> Any:
+    """Fork a collection: a new one with its configuration, metadata and records."""
+    new_name = wire.decode_fork_collection(call.body())["new_name"]
+    return wire.collection_to_wire(call.backend.fork_collection(call.collection_id, new_name, **call.scope))
+
+
 # -- records ------------------------------------------------------------------------------------------
 def _batch(call: Call, records: dict[str, Any]) -> dict[str, Any]:
     """The decoded write, refused past the batch size this server advertises in pre-flight."""
@@ -332,7 +338,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", COLL + "/count", count, small=always_small),
     RouteSpec("POST", COLL + "/get", get, reads_body=True, small=small_get),
     RouteSpec("POST", COLL + "/query", query, reads_body=True, small=small_query),
-    RouteSpec("POST", COLL + "/fork", unsupported("Collection forking"), reads_body=True),
+    RouteSpec("POST", COLL + "/fork", fork_collection, reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
     RouteSpec("GET", COLL + "/indexing_status", indexing_status),
     RouteSpec("POST", COLL + "/search", unsupported("Search"), reads_body=True),

@@ -30,6 +30,7 @@ __all__ = [
     "decode_add",
     "decode_create_collection",
     "decode_delete",
+    "decode_fork_collection",
     "decode_get",
     "decode_json",
     "decode_name",
@@ -367,6 +368,10 @@ def decode_update_collection(body: Any) -> dict[str, Any]:
         "new_metadata": _metadata(body.get("new_metadata"), "new_metadata", allow_null_values=True),
         "new_configuration": _map(body, "new_configuration"),
     }
+
+
+def decode_fork_collection(body: Any) -> dict[str, Any]:
+    return {"new_name": _str(_object(body), "new_name", required=True)}
 
 
 def _records(body: Any, embeddings_required: bool, null_values: bool) -> dict[str, Any]:

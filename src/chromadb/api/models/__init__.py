@@ -1,0 +1,1 @@
+"""Collection classes under upstream's module paths (`chromadb.api.models.Collection`, ...)."""

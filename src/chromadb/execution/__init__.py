@@ -1,0 +1,1 @@
+"""Client-side request builders; `chromadb.execution.expression` holds the Search API."""
