@@ -12,6 +12,7 @@ import numpy as np
 from chromadb.api import validation as v
 from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
+from chromadb.model.where import CLIENT_MIN_CLAUSES, Where, WhereDocument, parse_filters
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
@@ -27,11 +28,9 @@ def _listify(value: Any, kind: type | tuple[type, ...]) -> Any:
     return [value]
 
 
-def _check_filters(where: Any, where_document: Any) -> None:
-    if where:
-        v.check_where(where, min_clauses=2)
-    if where_document:
-        v.check_where_document(where_document, min_clauses=2)
+def _parse_filters(where: Any, where_document: Any) -> tuple[Where | None, WhereDocument | None]:
+    """Upstream's client refuses `$and`/`$or` of fewer than two clauses (model/where.py)."""
+    return parse_filters(where, where_document, min_clauses=CLIENT_MIN_CLAUSES)
 
 
 class Collection(CollectionCommon["Client"]):
@@ -127,14 +126,12 @@ class Collection(CollectionCommon["Client"]):
         ids = None if ids is None else v.check_ids(_listify(ids, str))
         if ids is None and not where and not where_document:
             raise ValueError("You must provide either ids, where, or where_document to delete.")
-        _check_filters(where, where_document)
+        where, where_document = _parse_filters(where, where_document)
         if limit is not None:
-            if not where and not where_document:
+            if where is None and where_document is None:
                 raise ValueError("limit can only be specified when a where or where_document clause is provided")
             v.check_limit_offset(limit, None)
-        deleted = self._backend.delete(
-            self._id_str, ids, where or None, where_document or None, limit, **self._scope()
-        )
+        deleted = self._backend.delete(self._id_str, ids, where, where_document, limit, **self._scope())
         return {"deleted": deleted}
 
     def _check_batch_size(self, n: int) -> None:
@@ -165,12 +162,12 @@ class Collection(CollectionCommon["Client"]):
 
     def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None) -> GetResult:
         ids = None if ids is None else v.check_ids(_listify(ids, str))
-        _check_filters(where, where_document)
+        where, where_document = _parse_filters(where, where_document)
         include = v.check_include(list(_GET_INCLUDE if include is None else include), allow_distances=False)
         v.check_limit_offset(limit, offset)
         wire_include = [i for i in include if i != "data"]
         raw = self._backend.get(
-            self._id_str, ids, where or None, where_document or None, limit, offset, wire_include, **self._scope()
+            self._id_str, ids, where, where_document, limit, offset, wire_include, **self._scope()
         )
         result = get_result(raw)
         result["included"] = include
@@ -202,11 +199,11 @@ class Collection(CollectionCommon["Client"]):
             queries = v.to_embedding_matrix(query_embeddings, "query_embeddings")
         n_results = v.check_n_results(n_results)
         ids = v.check_filter_ids(_listify(ids, str))
-        _check_filters(where, where_document)
+        where, where_document = _parse_filters(where, where_document)
         include = v.check_include(list(_QUERY_INCLUDE if include is None else include), allow_distances=True)
         wire_include = [i for i in include if i != "data"]
         raw = self._backend.query(
-            self._id_str, queries, n_results, ids, where or None, where_document or None, wire_include, **self._scope()
+            self._id_str, queries, n_results, ids, where, where_document, wire_include, **self._scope()
         )
         result = query_result(raw)
         result["included"] = include

@@ -24,6 +24,7 @@ from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, InvalidArgumentError
+from chromadb.model.where import NODE_TYPES, SERVER_MIN_CLAUSES, Where, WhereDocument, parse_filters
 
 # Client-side cap on records per write, like upstream's SQLite-derived value.
 MAX_BATCH_SIZE = 41_666
@@ -106,15 +107,12 @@ def _check_tenant(tenant: str) -> None:
         raise ValueError(f"Tenant name must be at least 3 characters long, got {tenant!r}")
 
 
-def _check_filters(where: Any, where_document: Any) -> tuple[Any, Any]:
-    if where is not None and where != {}:
-        v.check_where(where)
-    else:
-        where = None
-    if where_document is not None and where_document != {}:
-        v.check_where_document(where_document)
-    else:
-        where_document = None
+def _check_filters(where: Any, where_document: Any) -> tuple[Where | None, WhereDocument | None]:
+    """Filters parsed at a door pass as they are; anything else is parsed with the server's rules."""
+    if where is not None and not isinstance(where, NODE_TYPES):
+        where = parse_filters(where, None, min_clauses=SERVER_MIN_CLAUSES)[0]
+    if where_document is not None and not isinstance(where_document, NODE_TYPES):
+        where_document = parse_filters(None, where_document, min_clauses=SERVER_MIN_CLAUSES)[1]
     return where, where_document
 
 

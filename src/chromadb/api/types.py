@@ -35,6 +35,7 @@ from chromadb.base_types import (
     WhereDocumentOperator,
     WhereOperator,
 )
+from chromadb.model.where import CLIENT_MIN_CLAUSES, parse_where, parse_where_document
 
 if TYPE_CHECKING:
     from chromadb.embedding_functions.base import EmbeddingFunction
@@ -353,14 +354,14 @@ def validate_documents(documents: Documents, nullable: bool = False) -> None:
 
 def validate_where(where: Where) -> None:
     """A filter on metadata: one field or `$and`/`$or` (of two or more filters) per dict."""
-    v.check_where(where, min_clauses=2)
+    parse_where(where, min_clauses=CLIENT_MIN_CLAUSES)
 
 
 def validate_where_document(where_document: WhereDocument) -> None:
     """A filter on the document text: `$contains`, `$not_contains`, `$regex`, `$not_regex`,
     or `$and`/`$or` of two or more of those. A regular expression is checked by the
     database when it runs, as upstream's."""
-    v.check_where_document(where_document, min_clauses=2, compile_regex=False)
+    parse_where_document(where_document, min_clauses=CLIENT_MIN_CLAUSES, compile_regex=False)
 
 
 def validate_include(include: Include, dissalowed: Optional[Include] = None) -> None:  # upstream's spelling

@@ -1,5 +1,7 @@
 """Argument checks shared by every door (in-process client, HTTP server).
 
+The `where` / `where_document` grammar lives in `chromadb.model.where`.
+
 Each check raises ValueError or TypeError with a message that says what was wrong,
 as upstream's client does; `LocalBackend` turns them into `InvalidArgumentError` for
 requests that arrive over HTTP. Checks run before any write starts, so a bad batch
@@ -21,9 +23,6 @@ INCLUDE_VALUES = ("documents", "embeddings", "metadatas", "distances", "uris", "
 SCALAR_TYPES = (str, int, float, bool)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _NAME_CHARS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$")
-_COMPARISON_OPS = ("$gt", "$gte", "$lt", "$lte")
-_WHERE_OPS = ("$eq", "$ne", "$in", "$nin", "$contains", "$not_contains", "$regex", "$not_regex") + _COMPARISON_OPS
-_DOC_OPS = ("$contains", "$not_contains", "$regex", "$not_regex")
 
 
 # -- names --------------------------------------------------------------------
@@ -240,105 +239,6 @@ def check_include(include: Any, allow_distances: bool) -> list[str]:
         if item == "distances" and not allow_distances:
             raise ValueError("Include 'distances' is only valid for query, not get")
     return list(include)
-
-
-# -- where / where_document ---------------------------------------------------------
-def check_where(where: Any, min_clauses: int = 0) -> dict[str, Any]:
-    """`min_clauses`: the clients insist on at least 2 under $and/$or; the server takes any number."""
-    if not isinstance(where, dict):
-        raise ValueError(f"Expected where to be a dict, got {where!r}")
-    if len(where) != 1:
-        raise ValueError(f"Expected where to have exactly one operator, got {where}")
-    ((key, value),) = where.items()
-    if not isinstance(key, str):
-        raise ValueError(f"Expected where key to be a str, got {key!r}")
-    if key in ("$and", "$or"):
-        if not isinstance(value, list):
-            raise ValueError(f"Expected where value for {key} to be a list of where expressions, got {value!r}")
-        if len(value) < min_clauses:
-            raise ValueError(
-                f"Expected where value for $and or $or to be a list with at least two where expressions, got {value}"
-            )
-        for sub in value:
-            check_where(sub, min_clauses)
-        return where
-    if key.startswith("$"):
-        raise ValueError(f"Invalid where clause: unknown operator {key!r}")
-    _check_where_field(key, value)
-    return where
-
-
-def _check_where_field(key: str, value: Any) -> None:
-    if isinstance(value, SCALAR_TYPES):
-        return
-    if not isinstance(value, dict):
-        raise ValueError(f"Expected where value to be a str, int, float, or operator expression, got {value!r}")
-    if len(value) != 1:
-        raise ValueError(f"Expected operator expression to have exactly one operator, got {value}")
-    ((op, operand),) = value.items()
-    if op not in _WHERE_OPS:
-        raise ValueError(f"Expected where operator to be one of {', '.join(_WHERE_OPS)}, got {op}")
-    if op in ("$regex", "$not_regex"):
-        if key != "#document":
-            raise ValueError(f"Operator {op} is only supported on the #document key")
-        compile_document_regex(operand)
-        return
-    if key == "#document" and op not in ("$contains", "$not_contains"):
-        raise ValueError(f"Operator {op} is not supported on the #document key")
-    if op in _COMPARISON_OPS:
-        if isinstance(operand, bool) or not isinstance(operand, (int, float)):
-            raise ValueError(f"Expected operand value to be an int or a float for operator {op}, got {operand!r}")
-        return
-    if op in ("$in", "$nin"):
-        if not isinstance(operand, list) or not operand:
-            raise ValueError(f"Expected where operand value to be a non-empty list, and all values to be of the same type got {operand!r}")
-        first = type(operand[0])
-        if first not in SCALAR_TYPES or any(type(v) is not first for v in operand):
-            raise ValueError(f"Expected where operand value to be a non-empty list, and all values to be of the same type got {operand!r}")
-        return
-    if not isinstance(operand, SCALAR_TYPES):
-        raise ValueError(f"Expected where operand value to be a str, int, float or bool for operator {op}, got {operand!r}")
-
-
-def check_where_document(where_document: Any, min_clauses: int = 0, compile_regex: bool = True) -> dict[str, Any]:
-    """`compile_regex=False`: a pattern is only checked to be a non-empty str (upstream's client-side check)."""
-    if not isinstance(where_document, dict):
-        raise ValueError(f"Expected where document to be a dict, got {where_document!r}")
-    if len(where_document) != 1:
-        raise ValueError(f"Expected where document to have exactly one operator, got {where_document}")
-    ((op, operand),) = where_document.items()
-    if op in ("$and", "$or"):
-        if not isinstance(operand, list):
-            raise ValueError(f"Expected document value for {op} to be a list of where document expressions, got {operand!r}")
-        if len(operand) < min_clauses:
-            raise ValueError(
-                f"Expected document value for $and or $or to be a list with at least two where document "
-                f"expressions, got {operand}"
-            )
-        for sub in operand:
-            check_where_document(sub, min_clauses, compile_regex)
-        return where_document
-    if op not in _DOC_OPS:
-        raise ValueError(f"Expected where document operator to be one of {', '.join(_DOC_OPS + ('$and', '$or'))}, got {op}")
-    if not isinstance(operand, str):
-        raise ValueError(f"Expected where document operand value for operator {op} to be a str")
-    if len(operand) == 0:
-        raise ValueError("Expected where document operand value to be a non-empty str")
-    if op in ("$regex", "$not_regex") and compile_regex:
-        compile_document_regex(operand)
-    return where_document
-
-
-def compile_document_regex(pattern: Any):  # -> regex.Pattern
-    """Rust `regex`-crate syntax is closer to the `regex` package in V1 mode than to `re`."""
-    import regex
-
-    if not isinstance(pattern, str) or pattern == "":
-        raise ValueError("Expected a non-empty regular expression string")
-    try:
-        return regex.compile(pattern, flags=regex.V1)
-    except regex.error as e:
-        raise ValueError(f"Invalid regular expression {pattern!r}: {e}") from None
 
 
 def check_n_results(n_results: Any) -> int:

@@ -18,18 +18,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog, identify, index_folders
 from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
-from chromadb.engine.filters import document_mask, where_mask
+from chromadb.engine.filters import filter_mask
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
+from chromadb.model.where import Where, WhereDocument
 
 logger = logging.getLogger("chromadb.engine")
 
@@ -446,8 +446,8 @@ class Engine:
         self,
         collection_id: str,
         ids: list[str] | None,
-        where: dict[str, Any] | None,
-        where_document: dict[str, Any] | None,
+        where: Where | None,
+        where_document: WhereDocument | None,
         limit: int | None = None,
         tenant: str | None = None,
         database: str | None = None,
@@ -564,10 +564,10 @@ class Engine:
             mask[list(view.slots_of_ids(ids).values())] = True
         else:
             mask = view.live[:n].copy()
-        if where:
-            mask &= where_mask(view, where)
-        if where_document:
-            mask &= document_mask(view, where_document)
+        if where is not None:
+            mask &= filter_mask(view, where)
+        if where_document is not None:
+            mask &= filter_mask(view, where_document)
         return mask & view.live[:n]
 
     def count(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> int:
@@ -591,8 +591,8 @@ class Engine:
         self,
         collection_id: str,
         ids: list[str] | None,
-        where: dict[str, Any] | None,
-        where_document: dict[str, Any] | None,
+        where: Where | None,
+        where_document: WhereDocument | None,
         limit: int | None,
         offset: int,
         include: list[str],
@@ -614,8 +614,8 @@ class Engine:
         query_embeddings: np.ndarray,
         n_results: int,
         ids: list[str] | None,
-        where: dict[str, Any] | None,
-        where_document: dict[str, Any] | None,
+        where: Where | None,
+        where_document: WhereDocument | None,
         include: list[str],
         tenant: str | None = None,
         database: str | None = None,
@@ -628,9 +628,10 @@ class Engine:
                 if missing is not None:  # upstream refuses a query restricted to an unknown id
                     raise InvalidArgumentError(f"Error finding id {missing}")
             allowed = None
-            if ids is not None or where or where_document:
-                # a filter by ids is not worth remembering; one on content is (view.candidates)
-                key = None if ids is not None else orjson.dumps([where, where_document], option=orjson.OPT_SORT_KEYS)
+            if ids is not None or where is not None or where_document is not None:
+                # a filter by ids is not worth remembering; one on content is (view.candidates),
+                # keyed on the parsed trees themselves (frozen, hashable)
+                key = None if ids is not None else (where, where_document)
                 allowed = view.candidates(key, lambda: self._filter_mask(view, ids, where, where_document))
             found = search(view, query_embeddings, n_results, allowed)
             per_query = [_rows(view, slots, include) for slots, _ in found]

@@ -1,75 +1,63 @@
-"""`where` and `where_document` evaluated as boolean masks over a collection's slots.
+"""A parsed `where` / `where_document` (model/where.py) evaluated as a boolean mask over
+a collection's slots.
 
-Input is already validated (api.validation). Negative operators are the complement of
-their positive form, so they match records that lack the key, as upstream does.
+The tree is already checked and its regexes compiled. Negative operators are the
+complement of their positive form, so they match records that lack the key, as
+upstream does.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chromadb.api.validation import compile_document_regex
+from chromadb.model.where import (
+    And,
+    ArrayContains,
+    Comparison,
+    DocumentContains,
+    DocumentRegex,
+    Membership,
+    Or,
+    Where,
+)
 
 if TYPE_CHECKING:
     from chromadb.engine.view import CollectionView
 
-DOCUMENT_KEY = "#document"
 
-
-def _combine(view: CollectionView, op: str, clauses: list[Any], evaluate: Callable[..., np.ndarray]) -> np.ndarray:
-    """$and / $or of sub-clauses; an empty $and matches everything, an empty $or nothing."""
-    if op == "$and":
-        mask = np.ones(view.n, dtype=bool)
-        for sub in clauses:
-            mask &= evaluate(view, sub)
-    else:
-        mask = np.zeros(view.n, dtype=bool)
-        for sub in clauses:
-            mask |= evaluate(view, sub)
-    return mask
-
-
-def where_mask(view: CollectionView, where: dict[str, Any]) -> np.ndarray:
+def filter_mask(view: CollectionView, node: Where) -> np.ndarray:
+    """The slots (of view.n) that `node` holds for; a where_document tree is a Where too."""
     n = view.n
-    ((key, value),) = where.items()
-    if key in ("$and", "$or"):
-        return _combine(view, key, value, where_mask)
-    if not isinstance(value, dict):
-        value = {"$eq": value}
-    ((op, operand),) = value.items()
-    if key == DOCUMENT_KEY:
-        return document_mask(view, {op: operand})
-    col = view.column(key)
-    if op == "$eq":
-        return col.equals(operand, n)
-    if op == "$ne":
-        return ~col.equals(operand, n)
-    if op in ("$gt", "$gte", "$lt", "$lte"):
-        return col.compare(op, operand, n)
-    if op == "$in":
-        return col.is_in(operand, n)
-    if op == "$nin":
-        return ~col.is_in(operand, n)
-    if op == "$contains":
-        return col.contains(operand, n)
-    if op == "$not_contains":
-        return ~col.contains(operand, n)
-    raise ValueError(f"Invalid where clause: unknown operator {op}")
-
-
-def document_mask(view: CollectionView, where_document: dict[str, Any]) -> np.ndarray:
-    n = view.n
-    ((op, operand),) = where_document.items()
-    if op in ("$and", "$or"):
-        return _combine(view, op, operand, document_mask)
-    if op == "$contains":
-        return view.documents_containing(operand)
-    if op == "$not_contains":
-        return ~view.documents_containing(operand)
-    if op in ("$regex", "$not_regex"):
-        pattern = compile_document_regex(operand)
+    if isinstance(node, Comparison):
+        col = view.column(node.key)
+        if node.op == "$eq":
+            return col.equals(node.value, n)
+        if node.op == "$ne":
+            return ~col.equals(node.value, n)
+        return col.compare(node.op, node.value, n)  # type: ignore[arg-type]  # parse admits numbers only
+    if isinstance(node, And):
+        mask = np.ones(n, dtype=bool)  # an empty $and: every record
+        for clause in node.clauses:
+            mask &= filter_mask(view, clause)
+        return mask
+    if isinstance(node, Or):
+        mask = np.zeros(n, dtype=bool)  # an empty $or: none
+        for clause in node.clauses:
+            mask |= filter_mask(view, clause)
+        return mask
+    if isinstance(node, Membership):
+        found = view.column(node.key).is_in(list(node.values), n)
+        return ~found if node.negate else found
+    if isinstance(node, ArrayContains):
+        found = view.column(node.key).contains(node.value, n)
+        return ~found if node.negate else found
+    if isinstance(node, DocumentContains):
+        found = view.documents_containing(node.text)
+        return ~found if node.negate else found
+    if isinstance(node, DocumentRegex):
+        search = node.regex().search
         docs = view.documents
-        found = np.fromiter((d is not None and pattern.search(d) is not None for d in docs[:n]), dtype=bool, count=n)
-        return found if op == "$regex" else ~found
-    raise ValueError(f"Invalid where document clause: unknown operator {op}")
+        found = np.fromiter((d is not None and search(d) is not None for d in docs[:n]), dtype=bool, count=n)
+        return ~found if node.negate else found
+    raise TypeError(f"not a parsed filter: {node!r}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 import numpy as np
@@ -95,7 +95,7 @@ class CollectionView:
         self._columns: dict[str, Column] = {}
         self._doc_text: tuple[str, list[int]] | None = None
         self._pending: np.ndarray | None = None  # cache of pending_slots()
-        self._filters: OrderedDict[bytes, CandidateSet] = OrderedDict()  # most recent last
+        self._filters: OrderedDict[Hashable, CandidateSet] = OrderedDict()  # most recent last
         self.index: Any = None  # VectorIndex, attached by the engine
         self.warming = False  # a background load of the lazy groups was started (Engine._warm)
 
@@ -491,7 +491,7 @@ class CollectionView:
         self._doc_text = None
         self._filters.clear()
 
-    def candidates(self, key: bytes | None, mask: Callable[[], np.ndarray]) -> CandidateSet:
+    def candidates(self, key: Hashable | None, mask: Callable[[], np.ndarray]) -> CandidateSet:
         """The slots a filter allows, cached under `key` (None: not cached) until a write.
 
         Applications repeat their filters (a tenant, a category, a user), so the allowed

@@ -20,6 +20,7 @@ import orjson
 from chromadb.api.backend import Backend, CollectionModel, Embeddings, Where
 from chromadb.config import Settings
 from chromadb.errors import error_class_for_name
+from chromadb.model.where import NODE_TYPES
 from chromadb.server import wire
 
 __all__ = ["HttpBackend", "base_url", "auth_headers"]
@@ -82,6 +83,11 @@ def _raise_for_error(response: httpx.Response) -> None:
 def _matrix(rows: Any) -> np.ndarray:
     arr = np.asarray(rows, dtype=np.float32)
     return arr.reshape(len(rows), -1) if arr.size else np.zeros((len(rows), 0), dtype=np.float32)
+
+
+def _filter_dict(clause: Any) -> Any:
+    """A parsed where / where_document as its JSON object (a dict passes as given)."""
+    return clause.to_dict() if isinstance(clause, NODE_TYPES) else clause
 
 
 def _wire_embeddings(embeddings: Any, base64_ok: bool) -> Any:
@@ -231,7 +237,7 @@ class HttpBackend(Backend):
         self._write("upsert", collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
 
     def delete(self, collection_id, ids, where: Where | None, where_document: Where | None, limit, tenant, database) -> int:
-        body: dict[str, Any] = {"ids": ids, "where": where, "where_document": where_document}
+        body: dict[str, Any] = {"ids": ids, "where": _filter_dict(where), "where_document": _filter_dict(where_document)}
         if limit is not None:
             body["limit"] = limit
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/delete", body)
@@ -245,7 +251,7 @@ class HttpBackend(Backend):
 
     def get(self, collection_id, ids, where, where_document, limit, offset, include, tenant, database) -> dict[str, Any]:
         body = {
-            "ids": ids, "where": where, "where_document": where_document,
+            "ids": ids, "where": _filter_dict(where), "where_document": _filter_dict(where_document),
             "limit": limit, "offset": offset, "include": include,
         }
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/get", body)
@@ -256,7 +262,8 @@ class HttpBackend(Backend):
     def query(self, collection_id, query_embeddings, n_results, ids, where, where_document, include, tenant, database) -> dict[str, Any]:
         body = {
             "query_embeddings": np.asarray(query_embeddings, dtype=np.float32),
-            "n_results": n_results, "ids": ids, "where": where, "where_document": where_document,
+            "n_results": n_results, "ids": ids,
+            "where": _filter_dict(where), "where_document": _filter_dict(where_document),
             "include": include,
         }
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/query", body)

@@ -4,8 +4,9 @@ No Starlette here: `chromadb.http` uses the same functions on the client side.
 
 Decoding checks only what a typed deserialiser checks (field types, required fields,
 enum values) and raises `UnprocessableEntityError` (422) for a wrong shape, or
-`InvalidArgumentError` (400) for malformed JSON and bad base64. Everything about
-meaning (names, metadata rules, where grammar, dimensions) is the backend's job.
+`InvalidArgumentError` (400) for malformed JSON, bad base64 and a bad `where` /
+`where_document` (parsed here, once, into model/where.py's tree). Everything else about
+meaning (names, metadata rules, dimensions) is the backend's job.
 
 Encoding writes embeddings and distances (float32 numpy arrays) with the shortest
 decimal that round-trips the float32, and keeps the `.0` of integral metadata floats:
@@ -21,6 +22,7 @@ import numpy as np
 import orjson
 
 from chromadb.errors import ChromaError, InvalidArgumentError
+from chromadb.model.where import SERVER_MIN_CLAUSES, parse_filters
 
 __all__ = [
     "INCLUDE_VALUES",
@@ -404,8 +406,16 @@ def decode_update(body: Any) -> dict[str, Any]:
 
 
 def _filters(body: dict[str, Any]) -> dict[str, Any]:
-    # where clauses are checked by the backend, whose errors are the 400 "Invalid where clause" kind
-    return {"ids": _str_list(body, "ids"), "where": body.get("where"), "where_document": body.get("where_document")}
+    """ids and the parsed where clauses (the server's grammar: `$and`/`$or` of any length);
+    a bad clause is a 400, not a 422, as upstream's."""
+    ids = _str_list(body, "ids")
+    try:
+        where, where_document = parse_filters(
+            body.get("where"), body.get("where_document"), min_clauses=SERVER_MIN_CLAUSES
+        )
+    except ValueError as e:
+        raise InvalidArgumentError(str(e)) from None
+    return {"ids": ids, "where": where, "where_document": where_document}
 
 
 def decode_delete(body: Any) -> dict[str, Any]:
