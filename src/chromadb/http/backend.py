@@ -269,6 +269,5 @@ class HttpBackend(Backend):
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/query", body)
         if result.get("embeddings") is not None:
             result["embeddings"] = [_matrix(rows) for rows in result["embeddings"]]
-        if result.get("distances") is not None:
-            result["distances"] = [np.asarray(d, dtype=np.float32) for d in result["distances"]]
+        # distances stay JSON lists: query_result rounds them to float32 once
         return result
