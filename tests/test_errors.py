@@ -363,9 +363,3 @@ def test_backend_rejects_bad_batches(served, door):
         with pytest.raises(ChromaError):
             backend.add(cid, ids, embeddings, metadatas, None, None, **scope)
         assert state(coll) == before, ids
-    with pytest.raises(ChromaError):
-        backend.get(cid, None, {"k": {"$gt": "x"}}, None, None, None, ["documents"], **scope)
-    with pytest.raises(ChromaError):
-        backend.get(cid, None, None, None, None, None, ["bogus"], **scope)
-    with pytest.raises(ChromaError):
-        backend.query(cid, np.ones((1, 3), np.float32), 0, None, None, None, ["distances"], **scope)

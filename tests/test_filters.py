@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chromadb.errors import InvalidArgumentError
+from chromadb.model.requests import SERVER, GetRequest
 
 BAD_INPUT = (ValueError, TypeError, InvalidArgumentError)
 
@@ -261,7 +262,8 @@ def test_server_accepts_logical_lists_of_any_length(coll):
     scope = {"tenant": coll.tenant, "database": coll.database}
 
     def served(where=None, where_document=None):
-        return backend.get(str(coll.id), None, where, where_document, None, None, [], **scope)["ids"]
+        request = GetRequest.build(SERVER, where=where, where_document=where_document, include=[])
+        return backend.get(str(coll.id), request, **scope)["ids"]
 
     assert served({"$and": []}) == IDS
     assert served({"$or": []}) == []

@@ -1,8 +1,9 @@
 """The Backend interface: what a `Client` needs from whatever stores the data.
 
 Two implementations: `LocalBackend` (the engine, in this process) and `HttpBackend`
-(a Chroma server, ours or upstream's). Arguments and results are plain values in the
-shape of the HTTP wire contract, except that embeddings are numpy arrays:
+(a Chroma server, ours or upstream's). Reads and deletes take a request built once at
+the door (`chromadb.model.requests`); other arguments and results are plain values in
+the shape of the HTTP wire contract, except that embeddings are numpy arrays:
 
 * a collection model is a dict: `id, name, metadata, configuration_json, dimension,
   tenant, database` (see `engine.catalog.collection_model`);
@@ -11,7 +12,7 @@ shape of the HTTP wire contract, except that embeddings are numpy arrays:
 * `get` returns `{"ids", "embeddings", "documents", "uris", "metadatas", "include"}`
   where a field is None unless included; embeddings as an (n, dim) float32 array;
 * `query` returns the same keys plus "distances", each a list with one entry per query;
-  embeddings and distances per query are float32 arrays.
+  embeddings per query are float32 arrays, distances float32 arrays or lists.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chromadb.api import BaseAPI
+from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 
 CollectionModel = dict[str, Any]
 Embeddings = np.ndarray
@@ -147,16 +149,7 @@ class Backend(BaseAPI):
     ) -> None: ...
 
     @abc.abstractmethod
-    def delete(
-        self,
-        collection_id: str,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: Where | None,
-        limit: int | None,
-        tenant: str,
-        database: str,
-    ) -> int: ...
+    def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int: ...
 
     @abc.abstractmethod
     def count(self, collection_id: str, tenant: str, database: str) -> int: ...
@@ -166,32 +159,10 @@ class Backend(BaseAPI):
         """num_indexed_ops, num_unindexed_ops, total_ops, op_indexing_progress (the wire shape)."""
 
     @abc.abstractmethod
-    def get(
-        self,
-        collection_id: str,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: Where | None,
-        limit: int | None,
-        offset: int | None,
-        include: list[str],
-        tenant: str,
-        database: str,
-    ) -> dict[str, Any]: ...
+    def get(self, collection_id: str, request: GetRequest, tenant: str, database: str) -> dict[str, Any]: ...
 
     @abc.abstractmethod
-    def query(
-        self,
-        collection_id: str,
-        query_embeddings: Embeddings,
-        n_results: int,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: Where | None,
-        include: list[str],
-        tenant: str,
-        database: str,
-    ) -> dict[str, Any]: ...
+    def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]: ...
 
     def close(self) -> None:
         """Release files and connections; the default has nothing to release."""

@@ -12,13 +12,10 @@ import numpy as np
 from chromadb.api import validation as v
 from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
-from chromadb.model.where import CLIENT_MIN_CLAUSES, Where, WhereDocument, parse_filters
+from chromadb.model.requests import CLIENT, DEFAULT_N_RESULTS, DeleteRequest, GetRequest, QueryRequest
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
-
-_GET_INCLUDE = ["metadatas", "documents"]
-_QUERY_INCLUDE = ["metadatas", "documents", "distances"]
 
 
 def _listify(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -26,11 +23,6 @@ def _listify(value: Any, kind: type | tuple[type, ...]) -> Any:
     if value is None or not isinstance(value, kind):
         return value
     return [value]
-
-
-def _parse_filters(where: Any, where_document: Any) -> tuple[Where | None, WhereDocument | None]:
-    """Upstream's client refuses `$and`/`$or` of fewer than two clauses (model/where.py)."""
-    return parse_filters(where, where_document, min_clauses=CLIENT_MIN_CLAUSES)
 
 
 class Collection(CollectionCommon["Client"]):
@@ -61,7 +53,11 @@ class Collection(CollectionCommon["Client"]):
         return {"tenant": self.tenant, "database": self.database}
 
     # -- embedding -----------------------------------------------------------------------------
-    def _embed(self, texts: list[str], query: bool = False) -> np.ndarray:
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return v.to_embedding_matrix(self._embedded_rows(texts))
+
+    def _embedded_rows(self, texts: list[str], query: bool = False) -> list[np.ndarray]:
+        """The embedding function's vectors for `texts`, not yet checked."""
         ef = self._embedding_function
         if ef is None:
             raise ValueError(
@@ -73,7 +69,7 @@ class Collection(CollectionCommon["Client"]):
                 raise ValueError(f"Expected documents to embed to be str, got {t!r}")
         embed = getattr(ef, "embed_query", None) if query else None
         vectors = embed(input=texts) if embed is not None else ef(input=texts)
-        return v.to_embedding_matrix([np.asarray(x, dtype=np.float32) for x in vectors])
+        return [np.asarray(x, dtype=np.float32) for x in vectors]
 
     def _record_batch(self, ids, embeddings, metadatas, documents, uris, need_embeddings: bool, none_values: bool = True):
         ids = v.check_ids(_listify(ids, str))
@@ -123,16 +119,12 @@ class Collection(CollectionCommon["Client"]):
         self._backend.update(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
 
     def delete(self, ids=None, where=None, where_document=None, limit: int | None = None) -> dict[str, int]:
-        ids = None if ids is None else v.check_ids(_listify(ids, str))
         if ids is None and not where and not where_document:
             raise ValueError("You must provide either ids, where, or where_document to delete.")
-        where, where_document = _parse_filters(where, where_document)
-        if limit is not None:
-            if where is None and where_document is None:
-                raise ValueError("limit can only be specified when a where or where_document clause is provided")
-            v.check_limit_offset(limit, None)
-        deleted = self._backend.delete(self._id_str, ids, where, where_document, limit, **self._scope())
-        return {"deleted": deleted}
+        request = DeleteRequest.build(CLIENT, _listify(ids, str), where, where_document, limit)
+        if limit is not None and not request.filtered:
+            raise ValueError("limit can only be specified when a where or where_document clause is provided")
+        return {"deleted": self._backend.delete(self._id_str, request, **self._scope())}
 
     def _check_batch_size(self, n: int) -> None:
         limit = self._client.get_max_batch_size()
@@ -161,16 +153,9 @@ class Collection(CollectionCommon["Client"]):
         return self._backend.count(self._id_str, **self._scope())
 
     def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None) -> GetResult:
-        ids = None if ids is None else v.check_ids(_listify(ids, str))
-        where, where_document = _parse_filters(where, where_document)
-        include = v.check_include(list(_GET_INCLUDE if include is None else include), allow_distances=False)
-        v.check_limit_offset(limit, offset)
-        wire_include = [i for i in include if i != "data"]
-        raw = self._backend.get(
-            self._id_str, ids, where, where_document, limit, offset, wire_include, **self._scope()
-        )
-        result = get_result(raw)
-        result["included"] = include
+        request = GetRequest.build(CLIENT, _listify(ids, str), where, where_document, limit, offset, include)
+        result = get_result(self._backend.get(self._id_str, request, **self._scope()))
+        result["included"] = list(request.include if include is None else include)  # "data" too, if asked
         return result
 
     def peek(self, limit: int = 10) -> GetResult:
@@ -183,7 +168,7 @@ class Collection(CollectionCommon["Client"]):
         query_images=None,
         query_uris=None,
         ids=None,
-        n_results: int = 10,
+        n_results: int = DEFAULT_N_RESULTS,
         where=None,
         where_document=None,
         include=None,
@@ -194,19 +179,12 @@ class Collection(CollectionCommon["Client"]):
             texts = _listify(query_texts, str)
             if not isinstance(texts, list) or not texts:
                 raise ValueError("Expected query_texts to be a non-empty list of str")
-            queries = self._embed(texts, query=True)
-        else:
-            queries = v.to_embedding_matrix(query_embeddings, "query_embeddings")
-        n_results = v.check_n_results(n_results)
-        ids = v.check_filter_ids(_listify(ids, str))
-        where, where_document = _parse_filters(where, where_document)
-        include = v.check_include(list(_QUERY_INCLUDE if include is None else include), allow_distances=True)
-        wire_include = [i for i in include if i != "data"]
-        raw = self._backend.query(
-            self._id_str, queries, n_results, ids, where, where_document, wire_include, **self._scope()
+            query_embeddings = self._embedded_rows(texts, query=True)
+        request = QueryRequest.build(
+            CLIENT, query_embeddings, n_results, _listify(ids, str), where, where_document, include
         )
-        result = query_result(raw)
-        result["included"] = include
+        result = query_result(self._backend.query(self._id_str, request, **self._scope()))
+        result["included"] = list(request.include if include is None else include)  # "data" too, if asked
         return result
 
     # -- collection changes ---------------------------------------------------------------------

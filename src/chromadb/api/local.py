@@ -18,13 +18,12 @@ import threading
 import time
 from typing import Any, Callable, TypeVar
 
-import numpy as np
 
 from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, InvalidArgumentError
-from chromadb.model.where import NODE_TYPES, SERVER_MIN_CLAUSES, Where, WhereDocument, parse_filters
+from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 
 # Client-side cap on records per write, like upstream's SQLite-derived value.
 MAX_BATCH_SIZE = 41_666
@@ -105,15 +104,6 @@ def _checked(fn: Callable[..., T]) -> Callable[..., T]:
 def _check_tenant(tenant: str) -> None:
     if not isinstance(tenant, str) or len(tenant) < 3:
         raise ValueError(f"Tenant name must be at least 3 characters long, got {tenant!r}")
-
-
-def _check_filters(where: Any, where_document: Any) -> tuple[Where | None, WhereDocument | None]:
-    """Filters parsed at a door pass as they are; anything else is parsed with the server's rules."""
-    if where is not None and not isinstance(where, NODE_TYPES):
-        where = parse_filters(where, None, min_clauses=SERVER_MIN_CLAUSES)[0]
-    if where_document is not None and not isinstance(where_document, NODE_TYPES):
-        where_document = parse_filters(None, where_document, min_clauses=SERVER_MIN_CLAUSES)[1]
-    return where, where_document
 
 
 class LocalBackend(Backend):
@@ -279,12 +269,9 @@ class LocalBackend(Backend):
         args = self._check_record_batch(ids, embeddings, metadatas, documents, uris, for_update=False)
         self.engine.upsert(collection_id, *args, tenant=tenant, database=database)
 
-    @_checked
-    def delete(self, collection_id, ids, where, where_document, limit, tenant, database):
-        ids = v.check_filter_ids(ids)
-        where, where_document = _check_filters(where, where_document)
-        limit, _ = v.check_limit_offset(limit, None)
-        return self.engine.delete(collection_id, ids, where, where_document, limit, tenant, database)
+    # reads and deletes: the request was checked when its door built it
+    def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
+        return self.engine.delete(collection_id, request, tenant, database)
 
     def count(self, collection_id, tenant, database):
         return self.engine.count(collection_id, tenant, database)
@@ -292,25 +279,8 @@ class LocalBackend(Backend):
     def indexing_status(self, collection_id, tenant, database):
         return self.engine.indexing_status(collection_id, tenant, database)
 
-    @_checked
-    def get(self, collection_id, ids, where, where_document, limit, offset, include, tenant, database):
-        ids = v.check_filter_ids(ids)
-        where, where_document = _check_filters(where, where_document)
-        limit, offset_ = v.check_limit_offset(limit, offset)
-        include = v.check_include(["documents", "metadatas"] if include is None else include, allow_distances=False)
-        return self.engine.get(collection_id, ids, where, where_document, limit, offset_, include, tenant, database)
+    def get(self, collection_id: str, request: GetRequest, tenant: str, database: str) -> dict[str, Any]:
+        return self.engine.get(collection_id, request, tenant, database)
 
-    @_checked
-    def query(self, collection_id, query_embeddings, n_results, ids, where, where_document, include, tenant, database):
-        queries = v.to_embedding_matrix(query_embeddings, "query_embeddings")
-        n_results = v.check_n_results(10 if n_results is None else n_results)
-        ids = v.check_filter_ids(ids)
-        where, where_document = _check_filters(where, where_document)
-        include = v.check_include(
-            ["documents", "metadatas", "distances"] if include is None else include, allow_distances=True
-        )
-        return self.engine.query(
-            collection_id, queries, n_results, ids, where, where_document, include, tenant, database
-        )
-
-
+    def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
+        return self.engine.query(collection_id, request, tenant, database)

@@ -29,6 +29,7 @@ from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
+from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.where import Where, WhereDocument
 
 logger = logging.getLogger("chromadb.engine")
@@ -443,20 +444,14 @@ class Engine:
             self._after_commit(view, final_inserts + updates, [], seq)
 
     def delete(
-        self,
-        collection_id: str,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: WhereDocument | None,
-        limit: int | None = None,
-        tenant: str | None = None,
-        database: str | None = None,
+        self, collection_id: str, request: DeleteRequest, tenant: str | None = None, database: str | None = None
     ) -> int:
+        ids, where, where_document, limit = request.ids, request.where, request.where_document, request.limit
         with self.lock:
             with self.store.write():
                 row = self._collection_row(collection_id, tenant, database)
                 view = self._view(row)
-                filtered = where is not None or where_document is not None
+                filtered = request.filtered
                 if ids is None and not filtered:
                     return 0
                 slots = self._select(view, ids, where, where_document)
@@ -552,12 +547,16 @@ class Engine:
         except Exception:  # a cache that stays cold: reads keep fetching what they show
             logger.debug("warming the view of %s failed", view.collection_id, exc_info=True)
 
-    def _select(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
+    def _select(
+        self, view: CollectionView, ids: list[str] | None, where: Where | None, where_document: WhereDocument | None
+    ) -> np.ndarray:
         """Live slots passing ids AND where AND where_document, in insertion order."""
         mask = self._filter_mask(view, ids, where, where_document)
         return np.flatnonzero(mask)
 
-    def _filter_mask(self, view: CollectionView, ids, where, where_document) -> np.ndarray:
+    def _filter_mask(
+        self, view: CollectionView, ids: list[str] | None, where: Where | None, where_document: WhereDocument | None
+    ) -> np.ndarray:
         n = view.n
         if ids is not None:
             mask = np.zeros(n, dtype=bool)
@@ -588,20 +587,12 @@ class Engine:
         }
 
     def get(
-        self,
-        collection_id: str,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: WhereDocument | None,
-        limit: int | None,
-        offset: int,
-        include: list[str],
-        tenant: str | None = None,
-        database: str | None = None,
+        self, collection_id: str, request: GetRequest, tenant: str | None = None, database: str | None = None
     ) -> dict[str, Any]:
+        include, offset, limit = request.include, request.offset, request.limit
         # one snapshot: what the view loads lazily matches what it caught up to
         with self._reading(collection_id, tenant, database) as view:
-            slots = self._select(view, ids, where, where_document)
+            slots = self._select(view, request.ids, request.where, request.where_document)
             end = None if limit is None else offset + limit
             slots = slots[offset:end]
             result = _rows(view, slots, include)
@@ -609,17 +600,10 @@ class Engine:
         return result
 
     def query(
-        self,
-        collection_id: str,
-        query_embeddings: np.ndarray,
-        n_results: int,
-        ids: list[str] | None,
-        where: Where | None,
-        where_document: WhereDocument | None,
-        include: list[str],
-        tenant: str | None = None,
-        database: str | None = None,
+        self, collection_id: str, request: QueryRequest, tenant: str | None = None, database: str | None = None
     ) -> dict[str, Any]:
+        query_embeddings, n_results, include = request.embeddings, request.n_results, request.include
+        ids, where, where_document = request.ids, request.where, request.where_document
         with self._reading(collection_id, tenant, database) as view:
             self._check_dimension({"dimension": view.dimension}, query_embeddings)
             if ids is not None:

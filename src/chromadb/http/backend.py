@@ -17,10 +17,10 @@ import httpx
 import numpy as np
 import orjson
 
-from chromadb.api.backend import Backend, CollectionModel, Embeddings, Where
+from chromadb.api.backend import Backend, CollectionModel, Embeddings
 from chromadb.config import Settings
 from chromadb.errors import error_class_for_name
-from chromadb.model.where import NODE_TYPES
+from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.server import wire
 
 __all__ = ["HttpBackend", "base_url", "auth_headers"]
@@ -83,11 +83,6 @@ def _raise_for_error(response: httpx.Response) -> None:
 def _matrix(rows: Any) -> np.ndarray:
     arr = np.asarray(rows, dtype=np.float32)
     return arr.reshape(len(rows), -1) if arr.size else np.zeros((len(rows), 0), dtype=np.float32)
-
-
-def _filter_dict(clause: Any) -> Any:
-    """A parsed where / where_document as its JSON object (a dict passes as given)."""
-    return clause.to_dict() if isinstance(clause, NODE_TYPES) else clause
 
 
 def _wire_embeddings(embeddings: Any, base64_ok: bool) -> Any:
@@ -236,10 +231,8 @@ class HttpBackend(Backend):
     def upsert(self, collection_id, ids, embeddings: Embeddings, metadatas, documents, uris, tenant, database) -> None:
         self._write("upsert", collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
 
-    def delete(self, collection_id, ids, where: Where | None, where_document: Where | None, limit, tenant, database) -> int:
-        body: dict[str, Any] = {"ids": ids, "where": _filter_dict(where), "where_document": _filter_dict(where_document)}
-        if limit is not None:
-            body["limit"] = limit
+    def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
+        body = wire.encode_delete(request)
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/delete", body)
         return int(result.get("deleted", 0)) if isinstance(result, dict) else 0
 
@@ -249,23 +242,15 @@ class HttpBackend(Backend):
     def indexing_status(self, collection_id: str, tenant: str, database: str) -> dict[str, Any]:
         return self._request("GET", f"{self._coll(collection_id, tenant, database)}/indexing_status")
 
-    def get(self, collection_id, ids, where, where_document, limit, offset, include, tenant, database) -> dict[str, Any]:
-        body = {
-            "ids": ids, "where": _filter_dict(where), "where_document": _filter_dict(where_document),
-            "limit": limit, "offset": offset, "include": include,
-        }
+    def get(self, collection_id: str, request: GetRequest, tenant: str, database: str) -> dict[str, Any]:
+        body = wire.encode_get(request)
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/get", body)
         if result.get("embeddings") is not None:
             result["embeddings"] = _matrix(result["embeddings"])
         return result
 
-    def query(self, collection_id, query_embeddings, n_results, ids, where, where_document, include, tenant, database) -> dict[str, Any]:
-        body = {
-            "query_embeddings": np.asarray(query_embeddings, dtype=np.float32),
-            "n_results": n_results, "ids": ids,
-            "where": _filter_dict(where), "where_document": _filter_dict(where_document),
-            "include": include,
-        }
+    def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
+        body = wire.encode_query(request)
         result = self._request("POST", f"{self._coll(collection_id, tenant, database)}/query", body)
         if result.get("embeddings") is not None:
             result["embeddings"] = [_matrix(rows) for rows in result["embeddings"]]

@@ -236,7 +236,7 @@ def upsert(call: Call) -> Any:
 
 
 def delete(call: Call) -> Any:
-    return {"deleted": call.backend.delete(call.collection_id, **wire.decode_delete(call.body()), **call.scope)}
+    return {"deleted": call.backend.delete(call.collection_id, wire.decode_delete(call.body()), **call.scope)}
 
 
 def count(call: Call) -> Any:
@@ -248,11 +248,11 @@ def indexing_status(call: Call) -> Any:
 
 
 def get(call: Call) -> Any:
-    return call.backend.get(call.collection_id, **wire.decode_get(call.body()), **call.scope)
+    return call.backend.get(call.collection_id, wire.decode_get(call.body()), **call.scope)
 
 
 def query(call: Call) -> Any:
-    return call.backend.query(call.collection_id, **wire.decode_query(call.body()), **call.scope)
+    return call.backend.query(call.collection_id, wire.decode_query(call.body()), **call.scope)
 
 
 # -- small reads ----------------------------------------------------------------------------------

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import binascii
 import itertools
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import orjson
 
 from chromadb.errors import ChromaError, InvalidArgumentError
-from chromadb.model.where import SERVER_MIN_CLAUSES, parse_filters
+from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
+from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
+
+T = TypeVar("T")
 
 __all__ = [
     "INCLUDE_VALUES",
@@ -41,13 +44,16 @@ __all__ = [
     "decode_update",
     "decode_upsert",
     "dumps",
+    "encode_delete",
+    "encode_get",
+    "encode_query",
     "embeddings_from_wire",
     "embeddings_to_base64",
     "float32_matrix",
     "index_schema",
 ]
 
-INCLUDE_VALUES = ("documents", "embeddings", "metadatas", "distances", "uris")
+INCLUDE_VALUES = tuple(v for v in REQUEST_INCLUDE_VALUES if v != "data")  # the client's "data" is not a variant
 U32_MAX = 2**32 - 1
 
 
@@ -216,10 +222,11 @@ def _metadatas(body: dict[str, Any], allow_null_values: bool) -> list[dict[str, 
     return [_metadata(m, "metadatas", allow_null_values) for m in value]
 
 
-def _include(body: dict[str, Any], default: list[str]) -> list[str]:
+def _include(body: dict[str, Any]) -> list[str] | None:
+    """The include list as sent (None: the request type's default)."""
     value = body.get("include")
     if value is None:
-        return list(default)
+        return None
     if not isinstance(value, list):
         raise UnprocessableEntityError(f"include: invalid type: {_kind(value)}, expected a sequence")
     for item in value:
@@ -405,43 +412,84 @@ def decode_update(body: Any) -> dict[str, Any]:
     return _records(body, embeddings_required=False, null_values=True)
 
 
-def _filters(body: dict[str, Any]) -> dict[str, Any]:
-    """ids and the parsed where clauses (the server's grammar: `$and`/`$or` of any length);
-    a bad clause is a 400, not a 422, as upstream's."""
-    ids = _str_list(body, "ids")
+def _read_request(build: Callable[..., T], **fields: Any) -> T:
+    """The request built with the server's rules (`$and`/`$or` of any length); what the
+    builder refuses (a bad where, ids, n_results) is a 400, as upstream's."""
     try:
-        where, where_document = parse_filters(
-            body.get("where"), body.get("where_document"), min_clauses=SERVER_MIN_CLAUSES
-        )
-    except ValueError as e:
+        return build(SERVER, **fields)
+    except (ValueError, TypeError) as e:
         raise InvalidArgumentError(str(e)) from None
-    return {"ids": ids, "where": where, "where_document": where_document}
 
 
-def decode_delete(body: Any) -> dict[str, Any]:
+def decode_delete(body: Any) -> DeleteRequest:
     body = _object(body)
-    return {**_filters(body), "limit": _u32(body, "limit")}
+    return _read_request(
+        DeleteRequest.build,
+        ids=_str_list(body, "ids"),
+        where=body.get("where"),
+        where_document=body.get("where_document"),
+        limit=_u32(body, "limit"),
+    )
 
 
-def decode_get(body: Any) -> dict[str, Any]:
+def decode_get(body: Any) -> GetRequest:
     body = _object(body)
-    return {
-        **_filters(body),
-        "limit": _u32(body, "limit"),
-        "offset": _u32(body, "offset"),
-        "include": _include(body, ["documents", "metadatas"]),
-    }
+    return _read_request(
+        GetRequest.build,
+        ids=_str_list(body, "ids"),
+        where=body.get("where"),
+        where_document=body.get("where_document"),
+        limit=_u32(body, "limit"),
+        offset=_u32(body, "offset"),
+        include=_include(body),
+    )
 
 
-def decode_query(body: Any) -> dict[str, Any]:
+def decode_query(body: Any) -> QueryRequest:
     body = _object(body)
     queries = _required(body, "query_embeddings")
     if not isinstance(queries, list):
         raise UnprocessableEntityError(f"query_embeddings: invalid type: {_kind(queries)}, expected a sequence")
-    n_results = _u32(body, "n_results")
+    return _read_request(
+        QueryRequest.build,
+        embeddings=float32_matrix(queries, "query_embeddings"),
+        n_results=_u32(body, "n_results") if body.get("n_results") is not None else DEFAULT_N_RESULTS,
+        ids=_str_list(body, "ids"),
+        where=body.get("where"),
+        where_document=body.get("where_document"),
+        include=_include(body),
+    )
+
+
+# -- requests out (the HTTP client) ------------------------------------------------------------
+def _filters_body(request: GetRequest | QueryRequest | DeleteRequest) -> dict[str, Any]:
     return {
-        **_filters(body),
-        "query_embeddings": float32_matrix(queries, "query_embeddings"),
-        "n_results": 10 if n_results is None else n_results,
-        "include": _include(body, ["documents", "metadatas", "distances"]),
+        "ids": request.ids,
+        "where": None if request.where is None else request.where.to_dict(),
+        "where_document": None if request.where_document is None else request.where_document.to_dict(),
+    }
+
+
+def encode_delete(request: DeleteRequest) -> dict[str, Any]:
+    body = _filters_body(request)
+    if request.limit is not None:
+        body["limit"] = request.limit
+    return body
+
+
+def encode_get(request: GetRequest) -> dict[str, Any]:
+    return {
+        **_filters_body(request),
+        "limit": request.limit,
+        "offset": request.offset,
+        "include": list(request.include),
+    }
+
+
+def encode_query(request: QueryRequest) -> dict[str, Any]:
+    return {
+        "query_embeddings": request.embeddings,
+        "n_results": request.n_results,
+        **_filters_body(request),
+        "include": list(request.include),
     }
