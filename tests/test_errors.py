@@ -14,6 +14,7 @@ from chromadb.errors import (
     NotFoundError,
     UniqueConstraintError,
 )
+from chromadb.model.records import RecordBatch
 
 BAD_INPUT = (ValueError, TypeError, InvalidArgumentError)
 
@@ -327,39 +328,36 @@ def test_duplicate_collection_name(client):
     assert client.get_collection("once").metadata == {"v": 1}
 
 
-# -- the backend door (what the HTTP server calls) refuses the same input ----------------------------------
-@pytest.fixture
-def door(served):
-    """The backend a server puts in front of the engine: for the in-process client a checking
-    LocalBackend on the same engine (the client's own backend may trust the Collection's
-    checks), over HTTP the client's HttpBackend, i.e. the server."""
-    from chromadb.api.local import LocalBackend
-
-    backend = served._client._backend
-    if not isinstance(backend, LocalBackend):
-        yield backend
-        return
-    checking = LocalBackend(backend.engine.path, check_records=True)
-    yield checking
-    checking.close()
+# -- the server's door refuses the same input ---------------------------------------------------------------
+BAD_BATCHES = [
+    (["", "x"], [[1.0, 1.0, 1.0]] * 2, None),
+    (["x", "x"], [[1.0, 1.0, 1.0]] * 2, None),
+    (["x", "y"], [[1.0, 1.0, 1.0]], None),
+    (["x", "y"], [[1.0, 1.0, 1.0], [1.0, 1.0]], None),
+    (["x"], [[1.0, 1.0, 1.0]], [{"#bad": 1}]),
+    (["x"], [[1.0, 1.0, 1.0]], [{"k": None}]),
+    (["x"], [[1.0, 1.0, 1.0]], [{"k": {"nested": 1}}]),
+]
 
 
-def test_backend_rejects_bad_batches(served, door):
+@pytest.mark.parametrize("case", BAD_BATCHES, ids=repr)
+def test_server_decoder_refuses_bad_batches(case):
+    # what the Collection refuses client-side, the server refuses when it decodes the body
+    from chromadb.server import wire
+
+    ids, embeddings, metadatas = case
+    with pytest.raises(ChromaError) as info:
+        wire.decode_add({"ids": ids, "embeddings": embeddings, "metadatas": metadatas})
+    assert info.value.code() in (400, 422)
+    with pytest.raises((ValueError, TypeError, ChromaError)):
+        RecordBatch.build("add", ids, embeddings, metadatas)
+
+
+def test_backend_refuses_a_batch_of_the_wrong_dimension(served):
+    # the one write rule no door can check alone: the collection's dimension
     coll = served
-    backend = door
-    scope = {"tenant": coll.tenant, "database": coll.database}
     before = state(coll)
-    cid = str(coll.id)
-    cases = [
-        (["", "x"], np.ones((2, 3), np.float32), None),
-        (["x", "x"], np.ones((2, 3), np.float32), None),
-        (["x", "y"], np.array([[1, 2, 3], [np.nan, 0, 0]], np.float32), None),
-        (["x", "y"], np.ones((1, 3), np.float32), None),
-        (["x"], np.ones((1, 3), np.float32), [{"#bad": 1}]),
-        (["x"], np.ones((1, 3), np.float32), [{"k": None}]),
-        (["x"], np.ones((1, 5), np.float32), None),
-    ]
-    for ids, embeddings, metadatas in cases:
-        with pytest.raises(ChromaError):
-            backend.add(cid, ids, embeddings, metadatas, None, None, **scope)
-        assert state(coll) == before, ids
+    batch = RecordBatch.build("add", ["x"], np.ones((1, 5), np.float32))
+    with pytest.raises(ChromaError, match="dimension"):
+        coll._client._backend.add(str(coll.id), batch, tenant=coll.tenant, database=coll.database)
+    assert state(coll) == before

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chromadb.errors import ChromaError, DuplicateIDError, InvalidArgumentError
+from chromadb.model.records import RecordBatch
 
 
 def emb(*rows) -> list[list[float]]:
@@ -142,7 +143,8 @@ def test_update_documents_only_keeps_embedding(coll):
     with pytest.raises(ValueError):
         coll.update(ids=["a"], documents=["needs an embedding function"])
     backend = coll._client._backend
-    backend.update(str(coll.id), ["a"], None, None, ["new a"], None, tenant=coll.tenant, database=coll.database)
+    batch = RecordBatch.build("update", ["a"], documents=["new a"])
+    backend.update(str(coll.id), batch, tenant=coll.tenant, database=coll.database)
     got = snapshot(coll)
     assert got["documents"] == ["new a", "old b"]
     assert got["embeddings"] == [[1.0, 2.0], [3.0, 4.0]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chromadb.errors import DuplicateIDError
+from chromadb.errors import BatchSizeExceededError, DuplicateIDError, InvalidArgumentError
+from chromadb.model.records import RecordBatch, batch_size_message
 from chromadb.model.requests import (
     CLIENT,
     SERVER,
@@ -72,3 +73,57 @@ def test_included_echoes_what_was_asked(client) -> None:
     got = coll.get(include=["data", "documents"])
     assert got["included"] == ["data", "documents"] and got["documents"] == ["doc"]
     assert coll.query(query_embeddings=[[1.0, 0.0]])["included"] == ["metadatas", "documents", "distances"]
+
+
+# -- record batches: one rule, one message, at every door ---------------------------------------
+def test_inconsistent_dimensions_has_one_message_at_every_door(client) -> None:
+    from chromadb.server import wire
+
+    message = "Inconsistent dimensions in provided embeddings"
+    coll = client.create_collection("ragged", embedding_function=None)
+    with pytest.raises(ValueError, match=message):
+        coll.add(ids=["a", "b"], embeddings=[[1.0, 2.0], [1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=message):
+        coll.update(ids=["a", "b", "c"], embeddings=[None, [1.0, 2.0], [1.0, 2.0, 3.0]])
+    for body in (
+        {"ids": ["a", "b"], "embeddings": [[1.0, 2.0], [1.0, 2.0, 3.0]]},
+        {"ids": ["a", "b"], "embeddings": wire.embeddings_to_base64([np.ones(2), np.ones(3)])},
+    ):
+        with pytest.raises(InvalidArgumentError, match=message):
+            wire.decode_add(body)
+    with pytest.raises(InvalidArgumentError, match=message):
+        wire.decode_update({"ids": ["a", "b", "c"], "embeddings": [None, [1.0], [1.0, 2.0]]})
+    with pytest.raises(InvalidArgumentError, match=message):
+        wire.decode_query({"query_embeddings": [[1.0], [1.0, 2.0]]})
+    assert coll.count() == 0
+
+
+def test_batch_cap_has_one_message_at_every_door(client, monkeypatch) -> None:
+    from chromadb.server import wire
+
+    coll = client.create_collection("capped", embedding_function=None)
+    monkeypatch.setattr(coll._client, "get_max_batch_size", lambda: 2)
+    with pytest.raises(ValueError) as by_client:
+        coll.add(ids=["a", "b", "c"], embeddings=[[1.0]] * 3)
+    with pytest.raises(BatchSizeExceededError) as by_server:
+        wire.decode_add({"ids": ["a", "b", "c"], "embeddings": [[1.0]] * 3}, max_batch_size=2)
+    assert str(by_client.value) == batch_size_message(2) == by_server.value.message_text()
+    assert "Cannot submit more than 2 embeddings at once" in batch_size_message(2)
+    assert coll.count() == 0
+
+
+def test_record_batch_rules() -> None:
+    batch = RecordBatch.build("add", ["a", "b"], [[1, 2], [3, 4]], [{"k": 1}, None], ["x", None], None)
+    assert batch.embeddings.dtype == np.float32 and len(batch) == 2
+    with pytest.raises(ValueError, match="got None"):
+        RecordBatch.build("add", ["a"], [[1.0]], [{"k": None}])  # only upsert/update delete keys
+    assert RecordBatch.build("upsert", ["a"], [[1.0]], [{"k": None}]).metadatas == [{"k": None}]
+    with pytest.raises(ValueError, match="You must provide embeddings"):
+        RecordBatch.build("upsert", ["a"])
+    assert RecordBatch.build("update", ["a"], documents=["new"]).embeddings is None
+    with pytest.raises(ValueError, match="Inconsistent number of IDs"):
+        RecordBatch.build("add", ["a", "b"], [[1.0]])
+    with pytest.raises(DuplicateIDError):
+        RecordBatch.build("add", ["a", "a"], [[1.0], [2.0]])
+    with pytest.raises(ValueError, match="finite"):
+        RecordBatch.build("add", ["a"], [[float("inf")]])

@@ -1,14 +1,12 @@
 """The Backend interface: what a `Client` needs from whatever stores the data.
 
 Two implementations: `LocalBackend` (the engine, in this process) and `HttpBackend`
-(a Chroma server, ours or upstream's). Reads and deletes take a request built once at
-the door (`chromadb.model.requests`); other arguments and results are plain values in
+(a Chroma server, ours or upstream's). Writes, reads and deletes take a record batch or
+a request built once at the door (`chromadb.model`); other arguments and results are plain values in
 the shape of the HTTP wire contract, except that embeddings are numpy arrays:
 
 * a collection model is a dict: `id, name, metadata, configuration_json, dimension,
   tenant, database` (see `engine.catalog.collection_model`);
-* write embeddings: a float32 array of shape (n, dim), or for `update` a list whose
-  entries may be None (keep the stored vector);
 * `get` returns `{"ids", "embeddings", "documents", "uris", "metadatas", "include"}`
   where a field is None unless included; embeddings as an (n, dim) float32 array;
 * `query` returns the same keys plus "distances", each a list with one entry per query;
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from chromadb.api import BaseAPI
+from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 
 CollectionModel = dict[str, Any]
@@ -110,43 +109,13 @@ class Backend(BaseAPI):
 
     # -- records -------------------------------------------------------------
     @abc.abstractmethod
-    def add(
-        self,
-        collection_id: str,
-        ids: list[str],
-        embeddings: Embeddings,
-        metadatas: list[dict[str, Any] | None] | None,
-        documents: list[str | None] | None,
-        uris: list[str | None] | None,
-        tenant: str,
-        database: str,
-    ) -> None: ...
+    def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None: ...
 
     @abc.abstractmethod
-    def update(
-        self,
-        collection_id: str,
-        ids: list[str],
-        embeddings: Embeddings | list[np.ndarray | None] | None,
-        metadatas: list[dict[str, Any] | None] | None,
-        documents: list[str | None] | None,
-        uris: list[str | None] | None,
-        tenant: str,
-        database: str,
-    ) -> None: ...
+    def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None: ...
 
     @abc.abstractmethod
-    def upsert(
-        self,
-        collection_id: str,
-        ids: list[str],
-        embeddings: Embeddings,
-        metadatas: list[dict[str, Any] | None] | None,
-        documents: list[str | None] | None,
-        uris: list[str | None] | None,
-        tenant: str,
-        database: str,
-    ) -> None: ...
+    def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None: ...
 
     @abc.abstractmethod
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int: ...

@@ -308,6 +308,4 @@ def backend_for(settings: Settings) -> Backend:
     from chromadb.api.local import LocalBackend
 
     path = settings.persist_directory if settings.is_persistent else None
-    return LocalBackend(
-        path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout, check_records=False
-    )
+    return LocalBackend(path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout)

@@ -12,6 +12,7 @@ import numpy as np
 from chromadb.api import validation as v
 from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
+from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import CLIENT, DEFAULT_N_RESULTS, DeleteRequest, GetRequest, QueryRequest
 
 if TYPE_CHECKING:
@@ -53,9 +54,6 @@ class Collection(CollectionCommon["Client"]):
         return {"tenant": self.tenant, "database": self.database}
 
     # -- embedding -----------------------------------------------------------------------------
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        return v.to_embedding_matrix(self._embedded_rows(texts))
-
     def _embedded_rows(self, texts: list[str], query: bool = False) -> list[np.ndarray]:
         """The embedding function's vectors for `texts`, not yet checked."""
         ef = self._embedding_function
@@ -71,52 +69,40 @@ class Collection(CollectionCommon["Client"]):
         vectors = embed(input=texts) if embed is not None else ef(input=texts)
         return [np.asarray(x, dtype=np.float32) for x in vectors]
 
-    def _record_batch(self, ids, embeddings, metadatas, documents, uris, need_embeddings: bool, none_values: bool = True):
-        ids = v.check_ids(_listify(ids, str))
+    def _record_batch(self, kind: WriteKind, ids, embeddings, metadatas, documents, uris) -> RecordBatch:
+        """The write's records, embedding the documents when no embeddings are given."""
+        ids = v.check_ids(_listify(ids, str))  # first, as upstream: before any embedding is computed
         metadatas = _listify(metadatas, dict)
         documents = _listify(documents, str)
         uris = _listify(uris, str)
-        if embeddings is not None:
-            embeddings = v.to_update_embeddings(embeddings) if not need_embeddings else v.to_embedding_matrix(embeddings)
-        elif documents is not None and (need_embeddings or documents):
+        need_embeddings = kind != "update"
+        if embeddings is None and documents is not None and (need_embeddings or documents):
             if any(d is None for d in documents):
                 if need_embeddings:
                     raise ValueError("Cannot compute embeddings for documents that are None")
             else:
                 v.check_lengths(ids, documents=documents)
-                embeddings = self._embed(v.check_documents(documents))
-        elif need_embeddings:
-            raise ValueError("You must provide embeddings, or documents with an embedding function")
-        if metadatas is not None:
-            v.check_metadatas(metadatas, allow_none_values=none_values)
-        if documents is not None:
-            v.check_documents(documents)
-        v.check_lengths(ids, embeddings=embeddings, metadatas=metadatas, documents=documents, uris=uris)
-        return ids, embeddings, metadatas, documents, uris
+                embeddings = self._embedded_rows(v.check_documents(documents))
+        batch = RecordBatch.build(kind, ids, embeddings, metadatas, documents, uris)
+        limit = self._client.get_max_batch_size()
+        if len(batch) > limit:
+            raise ValueError(batch_size_message(limit))
+        return batch
 
     # -- writes -----------------------------------------------------------------------------------
     def add(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
-        ids, embeddings, metadatas, documents, uris = self._record_batch(
-            ids, embeddings, metadatas, documents, uris, need_embeddings=True, none_values=False
-        )
-        self._check_batch_size(len(ids))
-        self._backend.add(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
-        self._remember_dimension(embeddings)
+        batch = self._record_batch("add", ids, embeddings, metadatas, documents, uris)
+        self._backend.add(self._id_str, batch, **self._scope())
+        self._remember_dimension(batch.embeddings)
 
     def upsert(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
-        ids, embeddings, metadatas, documents, uris = self._record_batch(
-            ids, embeddings, metadatas, documents, uris, need_embeddings=True
-        )
-        self._check_batch_size(len(ids))
-        self._backend.upsert(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
-        self._remember_dimension(embeddings)
+        batch = self._record_batch("upsert", ids, embeddings, metadatas, documents, uris)
+        self._backend.upsert(self._id_str, batch, **self._scope())
+        self._remember_dimension(batch.embeddings)
 
     def update(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
-        ids, embeddings, metadatas, documents, uris = self._record_batch(
-            ids, embeddings, metadatas, documents, uris, need_embeddings=False
-        )
-        self._check_batch_size(len(ids))
-        self._backend.update(self._id_str, ids, embeddings, metadatas, documents, uris, **self._scope())
+        batch = self._record_batch("update", ids, embeddings, metadatas, documents, uris)
+        self._backend.update(self._id_str, batch, **self._scope())
 
     def delete(self, ids=None, where=None, where_document=None, limit: int | None = None) -> dict[str, int]:
         if ids is None and not where and not where_document:
@@ -125,14 +111,6 @@ class Collection(CollectionCommon["Client"]):
         if limit is not None and not request.filtered:
             raise ValueError("limit can only be specified when a where or where_document clause is provided")
         return {"deleted": self._backend.delete(self._id_str, request, **self._scope())}
-
-    def _check_batch_size(self, n: int) -> None:
-        limit = self._client.get_max_batch_size()
-        if n > limit:
-            raise ValueError(
-                f"Cannot submit more than {limit:,} embeddings at once. Please submit your embeddings "
-                f"in batches of size {limit:,} or less."
-            )
 
     def _remember_dimension(self, embeddings: Any) -> None:
         if self._model.get("dimension") is None and isinstance(embeddings, np.ndarray) and embeddings.ndim == 2:

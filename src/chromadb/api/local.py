@@ -1,7 +1,8 @@
-"""LocalBackend: the engine behind the Backend interface, with input checks at the door.
+"""LocalBackend: the engine behind the Backend interface.
 
-Both the in-process clients and the HTTP server go through this class, so whatever
-arrives (from user code or from the wire) is validated the same way. A ValueError or
+Both the in-process clients and the HTTP server go through this class. Records and
+read requests arrive as the types each door built and checked once (`chromadb.model`);
+the catalog calls (names, collection metadata) are checked here. A ValueError or
 TypeError from a check becomes an InvalidArgumentError here.
 
 Engines are shared per data directory inside one process: two `PersistentClient`s on
@@ -23,6 +24,7 @@ from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, InvalidArgumentError
+from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 
 # Client-side cap on records per write, like upstream's SQLite-derived value.
@@ -106,15 +108,14 @@ def _check_tenant(tenant: str) -> None:
         raise ValueError(f"Tenant name must be at least 3 characters long, got {tenant!r}")
 
 
+def _fields(batch: RecordBatch) -> tuple[Any, ...]:
+    return batch.ids, batch.embeddings, batch.metadatas, batch.documents, batch.uris
+
+
 class LocalBackend(Backend):
-    def __init__(
-        self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0, check_records: bool = True
-    ) -> None:
+    def __init__(self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0) -> None:
         self.engine = acquire_engine(path, busy_timeout)
         self.allow_reset = allow_reset
-        # The in-process Collection has already checked every record (client-side, like
-        # upstream); checking 1,000 records twice would cost more than storing them.
-        self.check_records = check_records
         self._closed = False
 
     def close(self) -> None:
@@ -225,51 +226,19 @@ class LocalBackend(Backend):
         return self.engine.fork_collection(collection_id, new_name, tenant, database)
 
     # -- records ---------------------------------------------------------------------------
-    def _check_record_batch(self, ids, embeddings, metadatas, documents, uris, for_update: bool):
-        if not self.check_records:
-            return ids, embeddings, metadatas, documents, uris
-        ids = v.check_ids(ids)
-        if len(ids) > MAX_BATCH_SIZE:
-            from chromadb.errors import BatchSizeExceededError
-
-            raise BatchSizeExceededError(
-                f"Cannot submit more than {MAX_BATCH_SIZE:,} embeddings at once. Please submit your embeddings "
-                f"in batches of size {MAX_BATCH_SIZE:,} or less."
-            )
-        if for_update:
-            embeddings = v.to_update_embeddings(embeddings)
-        else:
-            if embeddings is None:
-                raise ValueError("Embeddings are required: pass embeddings, or documents with an embedding function")
-            embeddings = v.to_embedding_matrix(embeddings)
-        metadatas = None if metadatas is None else v.check_metadatas(metadatas, allow_none_values=True)
-        documents = None if documents is None else v.check_documents(documents)
-        uris = None if uris is None else v.check_documents(uris, "uris")
-        v.check_lengths(ids, embeddings=embeddings, metadatas=metadatas, documents=documents, uris=uris)
-        return ids, embeddings, metadatas, documents, uris
+    # Writes, reads and deletes arrive checked: the door built the batch or request.
+    @_checked
+    def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self.engine.add(collection_id, *_fields(batch), tenant=tenant, database=database)
 
     @_checked
-    def add(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database):
-        ids, embeddings, metadatas, documents, uris = self._check_record_batch(
-            ids, embeddings, metadatas, documents, uris, for_update=False
-        )
-        if metadatas is not None and self.check_records:
-            for m in metadatas:
-                if m is not None and any(val is None for val in m.values()):
-                    raise ValueError("Metadata values cannot be None when adding records")
-        self.engine.add(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
+    def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self.engine.update(collection_id, *_fields(batch), tenant=tenant, database=database)
 
     @_checked
-    def update(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database):
-        args = self._check_record_batch(ids, embeddings, metadatas, documents, uris, for_update=True)
-        self.engine.update(collection_id, *args, tenant=tenant, database=database)
+    def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self.engine.upsert(collection_id, *_fields(batch), tenant=tenant, database=database)
 
-    @_checked
-    def upsert(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database):
-        args = self._check_record_batch(ids, embeddings, metadatas, documents, uris, for_update=False)
-        self.engine.upsert(collection_id, *args, tenant=tenant, database=database)
-
-    # reads and deletes: the request was checked when its door built it
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
         return self.engine.delete(collection_id, request, tenant, database)
 

@@ -17,9 +17,10 @@ import httpx
 import numpy as np
 import orjson
 
-from chromadb.api.backend import Backend, CollectionModel, Embeddings
+from chromadb.api.backend import Backend, CollectionModel
 from chromadb.config import Settings
 from chromadb.errors import error_class_for_name
+from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.server import wire
 
@@ -212,24 +213,24 @@ class HttpBackend(Backend):
         return self._request("POST", f"{self._coll(collection_id, tenant, database)}/fork", {"new_name": new_name})
 
     # -- records ------------------------------------------------------------------------------------
-    def _write(self, op: str, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database) -> None:
+    def _write(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
         body = {
-            "ids": ids,
-            "embeddings": _wire_embeddings(embeddings, self.supports_base64_encoding()),
-            "metadatas": metadatas,
-            "documents": documents,
-            "uris": uris,
+            "ids": batch.ids,
+            "embeddings": _wire_embeddings(batch.embeddings, self.supports_base64_encoding()),
+            "metadatas": batch.metadatas,
+            "documents": batch.documents,
+            "uris": batch.uris,
         }
-        self._request("POST", f"{self._coll(collection_id, tenant, database)}/{op}", body)
+        self._request("POST", f"{self._coll(collection_id, tenant, database)}/{batch.kind}", body)
 
-    def add(self, collection_id, ids, embeddings: Embeddings, metadatas, documents, uris, tenant, database) -> None:
-        self._write("add", collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
+    def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self._write(collection_id, batch, tenant, database)
 
-    def update(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database) -> None:
-        self._write("update", collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
+    def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self._write(collection_id, batch, tenant, database)
 
-    def upsert(self, collection_id, ids, embeddings: Embeddings, metadatas, documents, uris, tenant, database) -> None:
-        self._write("upsert", collection_id, ids, embeddings, metadatas, documents, uris, tenant, database)
+    def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
+        self._write(collection_id, batch, tenant, database)
 
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
         body = wire.encode_delete(request)

@@ -7,13 +7,32 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from chromadb.errors import DuplicateIDError
 
-__all__ = ["check_filter_ids", "check_ids", "to_embedding_matrix", "to_update_embeddings"]
+__all__ = [
+    "SCALAR_TYPES",
+    "WriteKind",
+    "RecordBatch",
+    "batch_size_message",
+    "check_documents",
+    "check_filter_ids",
+    "check_ids",
+    "check_lengths",
+    "check_metadata",
+    "check_metadata_value",
+    "check_metadatas",
+    "to_embedding_matrix",
+    "to_update_embeddings",
+]
+
+SCALAR_TYPES = (str, int, float, bool)
+INCONSISTENT_DIMENSIONS = "Inconsistent dimensions in provided embeddings"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 # -- ids ------------------------------------------------------------------------
@@ -67,7 +86,7 @@ def to_embedding_matrix(embeddings: Any, what: str = "embeddings") -> np.ndarray
             embeddings = [embeddings]  # a single vector
         arr = _numeric_matrix(embeddings, what)
     if arr.ndim != 2:
-        raise ValueError("Inconsistent dimensions in provided embeddings")
+        raise ValueError(INCONSISTENT_DIMENSIONS)
     if arr.dtype.kind not in "fiu" or arr.dtype == np.bool_:
         raise ValueError(f"Expected {what} to contain numbers, got dtype {arr.dtype}")
     if arr.shape[1] == 0:
@@ -101,7 +120,7 @@ def _numeric_matrix(rows: Any, what: str) -> np.ndarray:
             if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
                 raise ValueError(f"Expected each value in the embedding to be a int or float, got {x!r}")
         if dim is not None and len(e) != dim:
-            raise ValueError("Inconsistent dimensions in provided embeddings")
+            raise ValueError(INCONSISTENT_DIMENSIONS)
         dim = len(e)
     raise ValueError(f"Expected {what} to be a list of equally long lists of numbers")
 
@@ -111,5 +130,149 @@ def to_update_embeddings(embeddings: Any) -> np.ndarray | list[np.ndarray | None
     if embeddings is None or isinstance(embeddings, np.ndarray):
         return None if embeddings is None else to_embedding_matrix(embeddings)
     if isinstance(embeddings, (list, tuple)) and any(e is None for e in embeddings):
-        return [None if e is None else to_embedding_matrix([e])[0] for e in embeddings]
+        rows = [None if e is None else to_embedding_matrix([e])[0] for e in embeddings]
+        if len({len(r) for r in rows if r is not None}) > 1:
+            raise ValueError(INCONSISTENT_DIMENSIONS)
+        return rows
     return to_embedding_matrix(embeddings)
+
+
+# -- metadata -----------------------------------------------------------------
+def check_metadata_value(key: str, value: Any, allow_none: bool) -> None:
+    if value is None:
+        if allow_none:
+            return
+        raise ValueError(f"Expected metadata value for key {key!r} to be a str, int, float, bool or list, got None")
+    if isinstance(value, bool) or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not (_INT64_MIN <= value <= _INT64_MAX):
+            raise ValueError(f"Metadata value for key {key!r} does not fit in a 64-bit integer: {value}")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Expected metadata value for key {key!r} to be a finite float, got {value}")
+        return
+    if isinstance(value, list):
+        if not value:
+            raise ValueError(f"Expected metadata list value for key {key!r} to be non-empty")
+        first = type(value[0])
+        if first not in SCALAR_TYPES or any(type(v) is not first for v in value):
+            raise ValueError(
+                f"Expected metadata list value for key {key!r} to contain only values of one type "
+                f"(str, int, float or bool), got {value!r}"
+            )
+        for v in value:
+            check_metadata_value(key, v, False)
+        return
+    if isinstance(value, dict) and value.get("#type") == "sparse_vector":
+        return
+    raise ValueError(
+        f"Expected metadata value for key {key!r} to be a str, int, float, bool or list, "
+        f"got {value!r} which is a {type(value).__name__}"
+    )
+
+
+def check_metadata(metadata: Any, allow_none_values: bool = False, what: str = "metadata") -> dict[str, Any]:
+    if not isinstance(metadata, dict):
+        raise ValueError(f"Expected {what} to be a dict, got {metadata!r} as {what}")
+    if len(metadata) == 0:
+        raise ValueError(f"Expected {what} to be a non-empty dict, got 0 metadata attributes")
+    for key, value in metadata.items():
+        if type(key) is not str or not key or key[0] in "#$" or key == "chroma:document":
+            _bad_metadata_key(key, what)
+        # the common scalar cases inline: this loop runs once per key of every record written
+        t = type(value)
+        if t is str or t is bool or (t is float and math.isfinite(value)) or (t is int and _INT64_MIN <= value <= _INT64_MAX):
+            continue
+        check_metadata_value(key, value, allow_none_values)
+    return metadata
+
+
+def _bad_metadata_key(key: Any, what: str) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"Expected {what} key to be a str, got {key!r} which is a {type(key).__name__}")
+    if key == "chroma:document":
+        raise ValueError(f"Expected {what} to not contain the reserved key chroma:document")
+    raise ValueError(f"Expected {what} key to be a non-empty str not starting with '#' or '$', got {key!r}")
+
+
+def check_metadatas(metadatas: Any, allow_none_values: bool) -> list[dict[str, Any] | None]:
+    if not isinstance(metadatas, (list, tuple)):
+        raise ValueError(f"Expected metadatas to be a list, got {metadatas!r}")
+    return [None if m is None else check_metadata(m, allow_none_values) for m in metadatas]
+
+
+def check_documents(documents: Any, what: str = "documents") -> list[str | None]:
+    if isinstance(documents, str):
+        documents = [documents]
+    if not isinstance(documents, (list, tuple)):
+        raise ValueError(f"Expected {what} to be a list, got {type(documents).__name__}")
+    for d in documents:
+        if d is not None and not isinstance(d, str):
+            raise ValueError(f"Expected {what} to be a list of str, got {d!r}")
+    return list(documents)
+
+
+def check_lengths(ids: Sequence[str], **fields: Sequence[Any] | None) -> None:
+    for name, values in fields.items():
+        if values is not None and len(values) != len(ids):
+            raise ValueError(
+                "Inconsistent number of IDs, embeddings, documents, URIs and metadatas: "
+                f"{len(ids)} ids but {len(values)} {name}"
+            )
+
+
+# -- one write's records ----------------------------------------------------------------------
+WriteKind = Literal["add", "upsert", "update"]
+
+
+def batch_size_message(limit: int) -> str:
+    """What every door says about a write over its cap (its error class is the door's)."""
+    return (
+        f"Cannot submit more than {limit:,} embeddings at once. Please submit your embeddings "
+        f"in batches of size {limit:,} or less."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBatch:
+    """The records of one add / upsert / update, checked once by the door that built it.
+
+    `embeddings`: a finite float32 (n, dim) matrix; for an update also None (keep every
+    stored vector) or a list whose None entries keep that record's vector.
+    """
+
+    kind: WriteKind
+    ids: list[str]
+    embeddings: np.ndarray | list[np.ndarray | None] | None
+    metadatas: list[dict[str, Any] | None] | None
+    documents: list[str | None] | None
+    uris: list[str | None] | None
+
+    @classmethod
+    def build(
+        cls,
+        kind: WriteKind,
+        ids: Any,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        uris: Any = None,
+    ) -> RecordBatch:
+        ids = check_ids(ids)
+        if kind == "update":
+            embeddings = to_update_embeddings(embeddings)
+        elif embeddings is None:
+            raise ValueError("You must provide embeddings, or documents with an embedding function")
+        else:
+            embeddings = to_embedding_matrix(embeddings)
+        # an add stores what it is given; None deletes a key, which only upsert/update can mean
+        metadatas = None if metadatas is None else check_metadatas(metadatas, allow_none_values=kind != "add")
+        documents = None if documents is None else check_documents(documents)
+        uris = None if uris is None else check_documents(uris, "uris")
+        check_lengths(ids, embeddings=embeddings, metadatas=metadatas, documents=documents, uris=uris)
+        return cls(kind, ids, embeddings, metadatas, documents, uris)
+
+    def __len__(self) -> int:
+        return len(self.ids)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from chromadb.api.backend import Backend
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.errors import BatchSizeExceededError, InvalidArgumentError
+from chromadb.errors import InvalidArgumentError
 from chromadb.server import wire
 from chromadb.server.errors import FeatureUnavailableError, ResetDisabledError
 
@@ -210,28 +210,18 @@ def fork_collection(call: Call) -> Any:
 
 
 # -- records ------------------------------------------------------------------------------------------
-def _batch(call: Call, records: dict[str, Any]) -> dict[str, Any]:
-    """The decoded write, refused past the batch size this server advertises in pre-flight."""
-    if len(records["ids"]) > call.max_batch_size:
-        raise BatchSizeExceededError(
-            f"Cannot submit more than {call.max_batch_size:,} embeddings at once. "
-            f"Please submit your embeddings in batches of size {call.max_batch_size:,} or less."
-        )
-    return records
-
-
 def add(call: Call) -> Any:
-    call.backend.add(call.collection_id, **_batch(call, wire.decode_add(call.body())), **call.scope)
+    call.backend.add(call.collection_id, wire.decode_add(call.body(), call.max_batch_size), **call.scope)
     return {}
 
 
 def update(call: Call) -> Any:
-    call.backend.update(call.collection_id, **_batch(call, wire.decode_update(call.body())), **call.scope)
+    call.backend.update(call.collection_id, wire.decode_update(call.body(), call.max_batch_size), **call.scope)
     return {}
 
 
 def upsert(call: Call) -> Any:
-    call.backend.upsert(call.collection_id, **_batch(call, wire.decode_upsert(call.body())), **call.scope)
+    call.backend.upsert(call.collection_id, wire.decode_upsert(call.body(), call.max_batch_size), **call.scope)
     return {}
 
 

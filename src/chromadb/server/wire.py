@@ -21,7 +21,8 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 import orjson
 
-from chromadb.errors import ChromaError, InvalidArgumentError
+from chromadb.errors import BatchSizeExceededError, ChromaError, InvalidArgumentError
+from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
 
@@ -238,8 +239,9 @@ def _include(body: dict[str, Any]) -> list[str] | None:
 
 
 # -- embeddings ------------------------------------------------------------------------------
-def float32_matrix(rows: list[Any], key: str) -> np.ndarray:
-    """Plain JSON number arrays as a float32 (n, dim) array (ragged rows: the backend says so)."""
+def float32_matrix(rows: list[Any], key: str) -> np.ndarray | list[np.ndarray]:
+    """Plain JSON number arrays as a float32 (n, dim) array; ragged rows as a list of
+    float32 rows, which the record batch or request refuses with its one message."""
     for row in rows:
         if not isinstance(row, list):
             raise UnprocessableEntityError(f"{key}: invalid type: {_kind(row)}, expected a sequence of numbers")
@@ -248,11 +250,19 @@ def float32_matrix(rows: list[Any], key: str) -> np.ndarray:
         bad = next(k for k in kinds if k not in (int, float))
         raise UnprocessableEntityError(f"{key}: invalid type: {bad.__name__}, expected f32")
     if len({len(r) for r in rows}) > 1:
-        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
+        return [_float32_row(r, key) for r in rows]  # ragged: the request type says so
     with np.errstate(over="ignore"):  # out-of-range values become inf; the backend refuses them
         try:
             return np.array(rows, dtype=np.float32).reshape(len(rows), -1 if rows and rows[0] else 0)
         except OverflowError:  # an int beyond float range
+            raise InvalidArgumentError(f"{key}: a value is out of the float32 range") from None
+
+
+def _float32_row(row: list[Any], key: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        try:
+            return np.array(row, dtype=np.float32)
+        except OverflowError:
             raise InvalidArgumentError(f"{key}: a value is out of the float32 range") from None
 
 
@@ -295,7 +305,7 @@ def embeddings_from_wire(value: Any, key: str, nullable_items: bool = False) -> 
         it = iter(vectors)
         return [None if item is None else next(it) for item in value]
     if len({len(v) for v in vectors}) > 1:
-        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
+        return vectors  # ragged: the record batch says so
     return np.stack(vectors) if vectors[0].size else np.zeros((len(vectors), 0), dtype=np.float32)
 
 
@@ -383,33 +393,39 @@ def decode_fork_collection(body: Any) -> dict[str, Any]:
     return {"new_name": _str(_object(body), "new_name", required=True)}
 
 
-def _records(body: Any, embeddings_required: bool, null_values: bool) -> dict[str, Any]:
+def _records(body: Any, kind: WriteKind, max_batch_size: int | None) -> RecordBatch:
+    """The write's records: its shape checked as a typed deserialiser would (422), the cap
+    this server advertises in pre-flight, then RecordBatch's rules (400)."""
     body = _object(body)
+    update = kind == "update"
     embeddings = body.get("embeddings")
     if embeddings is None:
-        if embeddings_required:
+        if not update:
             raise UnprocessableEntityError("missing field `embeddings`")
     else:
-        embeddings = embeddings_from_wire(embeddings, "embeddings", nullable_items=not embeddings_required)
-    return {
-        "ids": _str_list(body, "ids", required=True),
-        "embeddings": embeddings,
-        "metadatas": _metadatas(body, allow_null_values=null_values),
-        "documents": _str_list(body, "documents", nullable_items=True),
-        "uris": _str_list(body, "uris", nullable_items=True),
-    }
+        embeddings = embeddings_from_wire(embeddings, "embeddings", nullable_items=update)
+    ids = _str_list(body, "ids", required=True)
+    metadatas = _metadatas(body, allow_null_values=kind != "add")
+    documents = _str_list(body, "documents", nullable_items=True)
+    uris = _str_list(body, "uris", nullable_items=True)
+    if max_batch_size is not None and ids is not None and len(ids) > max_batch_size:
+        raise BatchSizeExceededError(batch_size_message(max_batch_size))
+    try:
+        return RecordBatch.build(kind, ids, embeddings, metadatas, documents, uris)
+    except (ValueError, TypeError) as e:
+        raise InvalidArgumentError(str(e)) from None
 
 
-def decode_add(body: Any) -> dict[str, Any]:
-    return _records(body, embeddings_required=True, null_values=False)
+def decode_add(body: Any, max_batch_size: int | None = None) -> RecordBatch:
+    return _records(body, "add", max_batch_size)
 
 
-def decode_upsert(body: Any) -> dict[str, Any]:
-    return _records(body, embeddings_required=True, null_values=True)
+def decode_upsert(body: Any, max_batch_size: int | None = None) -> RecordBatch:
+    return _records(body, "upsert", max_batch_size)
 
 
-def decode_update(body: Any) -> dict[str, Any]:
-    return _records(body, embeddings_required=False, null_values=True)
+def decode_update(body: Any, max_batch_size: int | None = None) -> RecordBatch:
+    return _records(body, "update", max_batch_size)
 
 
 def _read_request(build: Callable[..., T], **fields: Any) -> T:
