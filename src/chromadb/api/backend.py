@@ -17,15 +17,11 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-import numpy as np
-
 from chromadb.api import BaseAPI
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 
 CollectionModel = dict[str, Any]
-Embeddings = np.ndarray
-Where = dict[str, Any]
 
 
 class Backend(BaseAPI):

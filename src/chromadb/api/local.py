@@ -19,7 +19,6 @@ import threading
 import time
 from typing import Any, Callable, TypeVar
 
-
 from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine

@@ -27,7 +27,6 @@ __all__ = [
     "DocumentContains",
     "DocumentRegex",
     "Membership",
-    "NODE_TYPES",
     "Or",
     "Where",
     "WhereDocument",
@@ -156,7 +155,6 @@ class DocumentRegex:
 
 Where = Union[And, Or, Comparison, Membership, ArrayContains, DocumentContains, DocumentRegex]
 WhereDocument = Union[And, Or, DocumentContains, DocumentRegex]
-NODE_TYPES = (And, Or, Comparison, Membership, ArrayContains, DocumentContains, DocumentRegex)
 
 
 # -- parsing ------------------------------------------------------------------------------------

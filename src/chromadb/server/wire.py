@@ -23,8 +23,8 @@ import orjson
 
 from chromadb.errors import BatchSizeExceededError, ChromaError, InvalidArgumentError
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
-from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
 
 T = TypeVar("T")
 
