@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chromadb.server.testing import GARBAGE_REQUESTS, GarbageRequest, start_server_in_thread
+from chromadb.server.testing import start_server_in_thread
+from garbage_requests import GARBAGE_REQUESTS, GarbageRequest
 
 DB = "/api/v2/tenants/default_tenant/databases/default_database"
 

@@ -33,13 +33,12 @@ from chromadb.api.types import (
     Where,
     WhereDocument,
 )
+from chromadb._version import __version__
 from chromadb.auth.token_authn import TokenTransportHeader
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
 if TYPE_CHECKING:
     from pathlib import Path  # pathlib costs ~50 ms at import: annotations only
-
-__version__ = "1.5.9"
 
 __all__ = [
     "Collection",

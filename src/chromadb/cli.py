@@ -146,7 +146,7 @@ def _port(value: Any) -> int:
 
 def _listen_sockets(host: str, port: int) -> list[socket.socket]:
     """Listening sockets; `localhost` gets both 127.0.0.1 and ::1 (Node may resolve it to ::1)."""
-    from chromadb.server.testing import bind_socket
+    from chromadb.server.sockets import bind_socket
 
     def taken(e: OSError) -> CLIError:
         return CLIError(f"Address {host}:{port} is not available ({e.strerror or e}). Is another server running?")

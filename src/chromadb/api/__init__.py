@@ -11,26 +11,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Optional, Sequence
 
+from chromadb.api._base import BaseAPI
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
-
-
-class BaseAPI(ABC):
-    """What clients and servers both answer: system calls and collection counts."""
-
-    @abstractmethod
-    def heartbeat(self) -> int:
-        """The server's time in nanoseconds since the epoch."""
-
-    @abstractmethod
-    def get_version(self) -> str: ...
-
-    @abstractmethod
-    def reset(self) -> bool:
-        """Delete everything; refused unless `allow_reset` is set."""
-
-    @abstractmethod
-    def get_max_batch_size(self) -> int:
-        """The most records one add/upsert/update may carry."""
 
 
 class ClientAPI(BaseAPI):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from chromadb.api import BaseAPI
+from chromadb.api._base import BaseAPI
 
 CollectionModel = dict[str, Any]
 Embeddings = np.ndarray

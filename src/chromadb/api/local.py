@@ -20,6 +20,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
+from chromadb._version import __version__
 from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine
@@ -152,8 +153,6 @@ class LocalBackend(Backend):
         return time.time_ns()
 
     def get_version(self) -> str:
-        from chromadb import __version__
-
         return __version__
 
     def reset(self) -> bool:

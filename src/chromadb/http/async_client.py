@@ -16,7 +16,7 @@ from chromadb.api.collection import Collection
 from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
-__all__ = ["AsyncAdminClient", "AsyncClient", "AsyncCollection", "create_async_client"]
+__all__ = ["AsyncAdminClient", "AsyncClient", "AsyncCollection"]
 
 
 async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -185,18 +185,3 @@ class AsyncAdminClient(AsyncAdminAPI):
     async def list_databases(self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT) -> Any:
         return await _call(self._admin.list_databases, limit, offset, tenant)
 
-
-async def create_async_client(
-    host: str = "localhost",
-    port: int = 8000,
-    ssl: bool = False,
-    headers: dict[str, str] | None = None,
-    settings: Settings | None = None,
-    tenant: str = DEFAULT_TENANT,
-    database: str = DEFAULT_DATABASE,
-) -> AsyncClient:
-    """Connect to the server at host:port, like `HttpClient`, and return an `AsyncClient`."""
-    from chromadb import HttpClient
-
-    client = await _call(HttpClient, host, port, ssl, headers, settings, tenant, database)
-    return AsyncClient(client)
