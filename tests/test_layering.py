@@ -13,6 +13,8 @@ counts: module level, inside functions (lazy) and under `if TYPE_CHECKING:`.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +202,15 @@ def test_nothing_inside_the_package_imports_its_root():
 def test_production_code_does_not_import_the_test_server():
     testing = "chromadb.server.testing"
     assert _where(_violations(lambda i: i.imported == testing and i.importer != testing)) == []
+
+
+def test_importing_the_package_loads_no_server_client_or_model_code():
+    """`import chromadb` (which the engine's import runs first) stays light: the server, the
+    HTTP client and the embedding model load only when used."""
+    heavy = ["starlette", "uvicorn", "httpx", "onnxruntime", "tokenizers", "chromadb.server.app", "chromadb.http.backend"]
+    code = f"import sys, chromadb, chromadb.engine.engine; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("edge", sorted(ALLOWED_UNTIL_MERGE))
