@@ -64,7 +64,7 @@ def ids_to_rows(ids):
 def du_bytes(path: str) -> int:
     """Disk usage (allocated blocks) of a directory tree, like `du -s`."""
     tot = 0
-    for root, dirs, files in os.walk(path):
+    for root, _dirs, files in os.walk(path):
         for f in files:
             try:
                 st = os.lstat(os.path.join(root, f))
@@ -367,7 +367,7 @@ class Driver:
         import numpy as np
         rng = np.random.default_rng(7)
         lat, lat_emb, bad = [], [], 0
-        for rep in range(self.a.get_reps):
+        for _ in range(self.a.get_reps):
             rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
             ids = [self.ids[int(i)] for i in rows]
             t0 = now()
@@ -375,7 +375,7 @@ class Driver:
             lat.append((now() - t0) * 1000.0)
             if len(r["ids"]) != len(ids):
                 bad += 1
-        for rep in range(self.a.get_reps):
+        for _ in range(self.a.get_reps):
             rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
             ids = [self.ids[int(i)] for i in rows]
             t0 = now()
@@ -390,7 +390,7 @@ class Driver:
         lat = []
         want = int(self.wl.masks["cat10"].sum())
         got = None
-        for rep in range(max(1, self.a.get_reps // 2)):
+        for _ in range(max(1, self.a.get_reps // 2)):
             t0 = now()
             r = self.coll.get(where={"category": "c3"})
             lat.append((now() - t0) * 1000.0)

@@ -208,7 +208,7 @@ class QdrantEdgeDriver(D.Driver):
         rng = np.random.default_rng(7)
         lat, lat_emb, bad = [], [], 0
         for with_vec, acc in ((False, lat), (True, lat_emb)):
-            for rep in range(self.a.get_reps):
+            for _ in range(self.a.get_reps):
                 ids = [int(i) for i in rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)]
                 t0 = D.now()
                 r = self.coll.retrieve(ids, with_payload=not with_vec, with_vector=with_vec)
@@ -223,7 +223,7 @@ class QdrantEdgeDriver(D.Driver):
         q = self.q
         flt = to_filter({"category": "c3"}, None)
         lat, got = [], None
-        for rep in range(max(1, self.a.get_reps // 2)):
+        for _ in range(max(1, self.a.get_reps // 2)):
             t0 = D.now()
             recs, off = [], None
             while True:

@@ -350,7 +350,7 @@ def lookup(res: dict | None, path: str, sync_index: bool):
     steps = res.get("steps", {})
     errors = res.get("errors", {})
     cur = steps
-    for i, p in enumerate(parts):
+    for p in parts:
         if not isinstance(cur, dict) or p not in cur:
             # error for the step (or sub-step), else simply not measured
             for j in range(len(parts), 0, -1):

@@ -16,6 +16,7 @@ import numpy as np
 
 import chromadb
 from chromadb.config import Settings
+from chromadb.errors import ChromaError
 
 
 class TinyEmbedding(chromadb.EmbeddingFunction):
@@ -122,7 +123,7 @@ def main(path: str) -> None:
     )
     try:
         collection.add(embeddings=[[1.0, 2.0]], ids=["wrong"])
-    except Exception as e:  # a dimension mismatch is refused
+    except (ValueError, ChromaError) as e:  # a dimension mismatch is refused
         show("add() with the wrong dimension", f"{type(e).__name__}: {e}")
 
     # -- Querying by embeddings (cosine distances)

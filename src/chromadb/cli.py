@@ -231,7 +231,7 @@ def serve(config: RunConfig) -> int:
             cors_allow_origins=config.cors_allow_origins or None,
             auth_token=config.auth_token,
         )
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any failure to open the data becomes a one-line CLI error
         for s in sockets:
             s.close()
         if isinstance(e, ForeignDataError):

@@ -9,7 +9,8 @@ talk to (our `Backend`: the engine in this process, or a server over HTTP).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chromadb.api._base import BaseAPI
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
@@ -25,7 +26,7 @@ class ClientAPI(BaseAPI):
     def get_settings(self) -> Settings: ...
 
     @abstractmethod
-    def list_collections(self, limit: Optional[int] = None, offset: Optional[int] = None) -> Sequence[Any]: ...
+    def list_collections(self, limit: int | None = None, offset: int | None = None) -> Sequence[Any]: ...
 
     @abstractmethod
     def count_collections(self) -> int: ...
@@ -73,7 +74,7 @@ class AdminAPI(ABC):
 
     @abstractmethod
     def list_databases(
-        self, limit: Optional[int] = None, offset: Optional[int] = None, tenant: str = DEFAULT_TENANT
+        self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
     ) -> Sequence[Any]: ...
 
     @abstractmethod
@@ -113,6 +114,8 @@ from chromadb.api.types import (  # noqa: E402
 )
 
 __all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
     "AdminAPI",
     "AsyncAdminAPI",
     "AsyncBaseAPI",
@@ -123,8 +126,6 @@ __all__ = [
     "Collection",
     "CollectionMetadata",
     "CreateCollectionConfiguration",
-    "DEFAULT_DATABASE",
-    "DEFAULT_TENANT",
     "DataLoader",
     "DeleteResult",
     "Documents",

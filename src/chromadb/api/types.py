@@ -450,7 +450,6 @@ from chromadb.api.schema import (  # noqa: E402
     IntInvertedIndexType,
     IntValueType,
     Schema,
-    Space,
     SparseVectorIndexConfig,
     SparseVectorIndexType,
     SparseVectorValueType,

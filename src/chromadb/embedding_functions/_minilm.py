@@ -309,7 +309,7 @@ def _session_from_safetensors(files: ModelFiles, session: Callable[[str | bytes]
     if path.is_file():
         try:
             return session(str(path))
-        except Exception as exc:  # a damaged cache file is rebuilt, never fatal
+        except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
             logger.warning("rebuilding the cached ONNX model %s: %s", path, exc)
     try:
         import onnx  # noqa: F401
