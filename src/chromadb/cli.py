@@ -378,7 +378,7 @@ def _reexec_with_huge_pages(argv: list[str]) -> None:
     if "glibc.malloc.hugetlb" in tunables:
         return  # set already: by the user, or we are the re-executed process
     try:
-        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()  # e.g. "glibc 2.36"
+        name, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()  # e.g. "glibc 2.36"
         recent = name == "glibc" and tuple(int(p) for p in version.split(".")[:2]) >= (2, 35)
     except (ValueError, OSError, AttributeError):
         recent = False

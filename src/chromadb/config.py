@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = [
     "APIVersion",
@@ -275,7 +275,7 @@ class System(Component):
         from chromadb.api import ServerAPI
 
         if issubclass(ServerAPI, kind):  # ServerAPI itself, or one of its bases: one backend
-            kind = ServerAPI
+            kind = cast("type[C]", ServerAPI)
         if kind not in self._instances:
             self._instances[kind] = self._build(kind)
         return self._instances[kind]

@@ -120,10 +120,10 @@ def _index_search(
     Graph hits keep the distances hnswlib computed; None when a scan should answer instead.
     """
     index = view.index
-    filtered = allowed is not None
     cand_mask = None if allowed is None else allowed.mask
+    filtered = cand_mask is not None
     uncovered = view.pending_slots()
-    if filtered:
+    if cand_mask is not None:
         uncovered = uncovered[cand_mask[uncovered]]
     n_covered = n_candidates - len(uncovered)
     if n_covered == 0:
@@ -141,7 +141,7 @@ def _index_search(
     tail = exact_search(view, queries, uncovered, k) if len(uncovered) else None
     labels, distances = found
     slots_all, valid_all = view.slots_of_hits(labels)
-    if filtered:
+    if cand_mask is not None:
         valid_all &= cand_mask[slots_all]
     elif tail is None and kk == k and valid_all.all():
         return list(zip(slots_all, distances))  # the usual case: every hit stands as it is

@@ -249,7 +249,7 @@ class VectorIndex:
         self.dirty = 0
 
     @classmethod
-    def load(cls, directory: str, space: str, dimension: int, params: dict[str, Any]) -> tuple[VectorIndex, dict] | None:
+    def load(cls, directory: str, space: str, dimension: int, params: dict[str, Any]) -> tuple[VectorIndex, dict[str, Any]] | None:
         """The saved index and its meta, or None when absent, unreadable or of another shape."""
         try:
             with open(os.path.join(directory, META_FILE)) as f:
