@@ -25,7 +25,6 @@ from chromadb.errors import ChromaError, ForeignDataError
 __all__ = ["RunConfig", "load_run_config", "main"]
 
 # `chroma run` re-executes itself with this glibc tunable (see _reexec_with_huge_pages)
-_HUGE_PAGES_ENV = "CHROMA_HUGE_PAGES"
 _HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
 
 DEFAULT_PATH = "./chroma"
@@ -372,7 +371,9 @@ def _reexec_with_huge_pages(argv: list[str]) -> None:
     start-up only: so the server re-executes itself once, with it set. Same pid, same
     arguments; CHROMA_HUGE_PAGES=0 turns this off.
     """
-    if os.environ.get(_HUGE_PAGES_ENV, "1") == "0" or not sys.platform.startswith("linux"):
+    from chromadb.engine.options import EngineOptions
+
+    if not EngineOptions.from_env().huge_pages or not sys.platform.startswith("linux"):
         return
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if "glibc.malloc.hugetlb" in tunables:

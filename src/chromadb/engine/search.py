@@ -13,10 +13,12 @@ import math
 
 import numpy as np
 
+from chromadb.engine.options import EngineOptions
 from chromadb.engine.view import CandidateSet, CollectionView
 
-# Candidate sets up to this size are searched exactly (fast, and recall 1.0).
-EXACT_SEARCH_MAX = 20_000
+# Candidate sets up to this size are searched exactly (fast, and recall 1.0): the default of
+# EngineOptions.exact_search_max, which the engine passes in.
+EXACT_SEARCH_MAX = EngineOptions.exact_search_max
 # A filtered HNSW search asks for k / selectivity * OVERSAMPLE (+ slack) neighbours and keeps
 # those that pass the filter; when that would exceed MAX_OVERSAMPLED, exact search is cheaper.
 OVERSAMPLE = 4.0
@@ -83,9 +85,15 @@ def exact_search(
 
 
 def search(
-    view: CollectionView, queries: np.ndarray, k: int, allowed: CandidateSet | None
+    view: CollectionView,
+    queries: np.ndarray,
+    k: int,
+    allowed: CandidateSet | None,
+    exact_search_max: int = EXACT_SEARCH_MAX,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(slots, distances) per query, nearest first, at most k each; `allowed` None: all live slots."""
+    """(slots, distances) per query, nearest first, at most k each; `allowed` None: all live slots.
+
+    A filter leaving at most `exact_search_max` candidates is answered by an exact scan."""
     # unfiltered: the count is known, so no O(N) candidate mask is built
     cand_mask = None if allowed is None else allowed.mask
     n_candidates = view.live_count if allowed is None else allowed.count
@@ -101,7 +109,7 @@ def search(
         use_index = k * 4 <= n_candidates
     else:
         # a selective filter is answered exactly; a broad one by oversampling the graph
-        use_index = n_candidates > EXACT_SEARCH_MAX and (
+        use_index = n_candidates > exact_search_max and (
             _oversampled_k(k, n_candidates, n_indexed) <= MAX_OVERSAMPLED
         )
     found = _index_search(view, queries, k, allowed, n_candidates, n_indexed) if use_index else None

@@ -104,7 +104,13 @@ def chunks(values: Sequence[Any], size: int = MAX_VARS) -> Iterator[Sequence[Any
 class Store:
     """One SQLite connection (WAL), shared by the threads of one engine under a lock."""
 
-    def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        busy_timeout: float = 30.0,
+        *,
+        wal_watch: bool = True,
+    ) -> None:
         self.path = path
         self.lock = threading.RLock()
         self.commits = 0  # write transactions committed through this connection
@@ -127,7 +133,7 @@ class Store:
         self._migrate()
         # skips data_version while nobody committed (see wal_watch.py); None in memory.
         # Made after the first transaction, which creates the -shm file.
-        self._wal_watch = WalWatch(path) if path is not None else None
+        self._wal_watch = WalWatch(path) if path is not None and wal_watch else None
         self._seen_header: bytes | None = None
         self._seen_data_version = 0
 
@@ -208,11 +214,12 @@ class Store:
     def version(self) -> tuple[int, int]:
         """Changes whenever anyone commits: another connection, or this one."""
         with self.lock:
-            if self._wal_watch is None:
+            if self.path is None:
                 return 0, self.commits  # an in-memory database has no other connection
             # The header first: a commit between the two reads shows in data_version, and
-            # changes the header again, so the next call asks SQLite again.
-            head = self._wal_watch.header()
+            # changes the header again, so the next call asks SQLite again. Without a watch
+            # (switched off), SQLite is asked every time.
+            head = None if self._wal_watch is None else self._wal_watch.header()
             if head is None or head != self._seen_header:
                 self._seen_data_version = self.data_version()
                 self._seen_header = head

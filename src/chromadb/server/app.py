@@ -183,8 +183,11 @@ class _LoopReads:
     _MAX_KEYS = 4096
 
     def __init__(self, backend: Backend) -> None:
-        # LocalBackend's engine lock (an RLock: the read takes it again, in the same thread)
-        self.lock = getattr(getattr(backend, "engine", None), "lock", None)
+        # LocalBackend's engine lock (an RLock: the read takes it again, in the same thread);
+        # None, so every read goes to a worker, without one or with EngineOptions.loop_reads off
+        engine: Any = getattr(backend, "engine", None)
+        enabled = engine is not None and engine.options.loop_reads
+        self.lock = engine.lock if enabled else None
         self.threaded = 0  # engine calls running in worker threads
         self.fast: set[tuple[str, str]] = set()
 
