@@ -90,6 +90,9 @@ class Indexer:
             if view.dimension is None or view.live_count < INDEX_MIN:
                 return
             view.index = self._new_index(view)
+            # from here on a large write leaves a backlog that search scans through the
+            # sketch; fitting it now, on a few thousand vectors, is cheap
+            view.sketch()
         elif len(index.deleted) > max(INDEX_MIN, REBUILD_DEAD_FRACTION * index.element_count):
             # deleted elements still cost memory, disk and search time: index the live ones afresh
             view.index = self._new_index(view)
