@@ -15,22 +15,10 @@ import pytest
 FIXTURE = Path(__file__).parent / "fixtures" / "chromadb_1_5_9_public_names.json"
 PUBLIC_NAMES: dict[str, list[str]] = json.loads(FIXTURE.read_text())["modules"]
 
-_LOCAL_EMBEDDING_FUNCTIONS = [
-    "ChromaCloudSpladeEmbeddingFunction",  # a remote (Chroma Cloud) sparse function, not built yet
-]
-
-# Names other branches build at the same time ("expr": the Search API expressions,
-# SparseVector and the Schema/index-config classes; "efs"/"localefs": the embedding
-# functions, the remote and local ones are merged). Emptied when those branches are merged: from then on they are checked too.
-PROVIDED_BY_PARALLEL_WORK: set[tuple[str, str]] = {
-    ("chromadb.utils.embedding_functions", n) for n in _LOCAL_EMBEDDING_FUNCTIONS
-}
-
 CASES = [
     (module, name)
     for module, names in sorted(PUBLIC_NAMES.items())
     for name in names
-    if (module, name) not in PROVIDED_BY_PARALLEL_WORK
 ]
 
 

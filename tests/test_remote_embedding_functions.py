@@ -28,6 +28,7 @@ from chromadb.utils.embedding_functions import (
     AwsEnvironmentSession,
     BasetenEmbeddingFunction,
     ChromaCloudQwenEmbeddingFunction,
+    ChromaCloudSpladeEmbeddingFunction,
     CloudflareWorkersAIEmbeddingFunction,
     CohereEmbeddingFunction,
     EmbeddingServiceError,
@@ -61,6 +62,8 @@ from chromadb.utils.embedding_functions import (
 )
 from chromadb.utils.embedding_functions._sigv4 import sign_request
 from chromadb.utils.embedding_functions.chroma_cloud_qwen_embedding_function import ChromaCloudQwenEmbeddingModel
+from chromadb.utils.embedding_functions.chroma_cloud_splade_embedding_function import ChromaCloudSpladeEmbeddingModel
+from chromadb.embedding_functions.sparse import SparseVector, sparse_ef_from_config, sparse_known_embedding_functions
 from fake_http_service import FakeService, Request
 
 UPSTREAM_CONFIGS = json.loads(
@@ -533,6 +536,135 @@ def test_chroma_cloud_qwen_instructions_per_target(fake: FakeService, monkeypatc
     fake.answer(lambda r: (200, {"error": "quota exceeded"}))
     with pytest.raises(EmbeddingServiceError, match="quota exceeded"):
         ef(["x"])
+
+
+def test_chroma_cloud_qwen_falls_back_to_a_cloud_clients_key(fake: FakeService, monkeypatch) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    monkeypatch.setenv("CHROMA_EMBED_URL", fake.url)
+    monkeypatch.setattr(SharedSystemClient, "get_chroma_cloud_api_key_from_clients", staticmethod(lambda: "ck-client"))
+    fake.answer(lambda r: (200, {"embeddings": vectors_for(r.json["texts"])}))
+    ChromaCloudQwenEmbeddingFunction(model=ChromaCloudQwenEmbeddingModel.QWEN3_EMBEDDING_0p6B, task=None)(["x"])
+    assert fake.requests[-1].headers["x-chroma-token"] == "ck-client"
+
+
+# --- Chroma Cloud Splade (sparse) -------------------------------------------------------
+
+
+def splade_answer(request: Request) -> tuple[int, Any]:
+    """Text i gets unsorted indices [10 * i + 7, 3] with labels, as the service may send them."""
+    rows = [
+        {"indices": [10 * i + 7, 3], "values": [0.5 + i, 0.25], "labels": [f"w{i}", "the"]}
+        for i, _ in enumerate(request.json["texts"])
+    ]
+    return 200, {"embeddings": rows}
+
+
+def test_chroma_cloud_splade_posts_texts_and_returns_sorted_sparse_vectors(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_EMBED_URL", f"{fake.url}/")
+    monkeypatch.setenv("CHROMA_API_KEY", "ck-key")
+    fake.answer(splade_answer)
+    ef = ChromaCloudSpladeEmbeddingFunction()
+    vectors = ef(["first text", "second text"])
+    request = fake.requests[-1]
+    assert request.path == "/embed_sparse"
+    assert request.headers["x-chroma-token"] == "ck-key"
+    assert request.headers["x-chroma-embedding-model"] == "prithivida/Splade_PP_en_v1"
+    assert request.json == {"texts": ["first text", "second text"], "task": "", "target": "", "fetch_tokens": "false"}
+    # Sorted by index, values follow; labels the service sent are dropped unless asked for.
+    assert vectors == [SparseVector([3, 7], [0.25, 0.5]), SparseVector([3, 17], [0.25, 1.5])]
+    assert ef.embed_query(["q"]) == [SparseVector([3, 7], [0.25, 0.5])]
+    with pytest.raises(ValueError, match="non-empty"):  # as upstream: the sparse protocol refuses an empty batch
+        ef([])
+    assert len(fake.requests) == 2
+    ef.close()
+
+
+def test_chroma_cloud_splade_include_tokens_asks_for_and_keeps_labels(fake: FakeService, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_EMBED_URL", fake.url)
+    monkeypatch.setenv("MY_CHROMA_KEY", "ck-other")
+    fake.answer(splade_answer)
+    ef = ChromaCloudSpladeEmbeddingFunction(api_key_env_var="MY_CHROMA_KEY", include_tokens=True)
+    [vector] = ef(["a"])
+    assert fake.requests[-1].json["fetch_tokens"] == "true"
+    assert fake.requests[-1].headers["x-chroma-token"] == "ck-other"
+    assert (vector.indices, vector.values, vector.labels) == ([3, 7], [0.25, 0.5], ["the", "w0"])
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "message"),
+    [
+        (401, {"error": "invalid token"}, "HTTP 401: invalid token"),
+        (200, {"error": "quota exceeded"}, "quota exceeded"),
+        (200, {"embeddings": [{"indices": [1], "values": [0.5]}]}, "answered 1 embeddings for 2 inputs"),
+        (200, {"embeddings": [{"indices": [1]}, {"indices": [2]}]}, "without indices and values"),
+        (200, {"embeddings": [{"indices": [1, 2], "values": [0.5]}] * 2}, "differ in length"),
+    ],
+)
+def test_chroma_cloud_splade_bad_answers_are_clear_errors(
+    status: int, answer: Any, message: str, fake: FakeService, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHROMA_EMBED_URL", fake.url)
+    monkeypatch.setenv("CHROMA_API_KEY", "ck-secret")
+    fake.answer(lambda r: (status, answer))
+    with pytest.raises(EmbeddingServiceError, match=message) as info:
+        ChromaCloudSpladeEmbeddingFunction()(["a", "b"])
+    assert "ck-secret" not in str(info.value)
+
+
+def test_chroma_cloud_splade_key_from_env_or_a_cloud_client(monkeypatch) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with pytest.raises(ValueError, match="API key not found in environment variable CHROMA_API_KEY"):
+        ChromaCloudSpladeEmbeddingFunction()
+    with pytest.raises(ValueError, match="environment variable OTHER_KEY"):
+        ChromaCloudSpladeEmbeddingFunction(api_key_env_var="OTHER_KEY")
+    monkeypatch.setattr(SharedSystemClient, "get_chroma_cloud_api_key_from_clients", staticmethod(lambda: "ck-client"))
+    assert ChromaCloudSpladeEmbeddingFunction().api_key == "ck-client"
+
+
+def test_chroma_cloud_splade_config_and_registry(monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_API_KEY", "ck-key")
+    ef = ChromaCloudSpladeEmbeddingFunction(include_tokens=True)
+    config = ef.get_config()
+    assert config == {"api_key_env_var": "CHROMA_API_KEY", "model": "prithivida/Splade_PP_en_v1", "include_tokens": True}
+    ef.validate_config(config)
+    rebuilt = ChromaCloudSpladeEmbeddingFunction.build_from_config(config)
+    assert rebuilt.get_config() == config and rebuilt.model is ChromaCloudSpladeEmbeddingModel.SPLADE_PP_EN_V1
+    assert ef.name() == "chroma-cloud-splade"
+    assert sparse_known_embedding_functions["chroma-cloud-splade"] is ChromaCloudSpladeEmbeddingFunction
+    assert "chroma-cloud-splade" not in known_embedding_functions  # sparse, as upstream
+    with pytest.raises(ValueError, match="unknown field"):
+        ef.validate_config({**config, "task": "x"})
+    with pytest.raises(ValueError, match="missing required field.*model"):
+        ef.validate_config({"api_key_env_var": "CHROMA_API_KEY"})
+    with pytest.raises(ValueError, match="must be one of"):
+        ef.validate_config({**config, "model": "naver/splade-v3"})
+    with pytest.raises(ValueError, match="must be a boolean"):
+        ef.validate_config({**config, "include_tokens": "yes"})
+    with pytest.raises(ValueError, match="api_key_env_var must be provided"):
+        ChromaCloudSpladeEmbeddingFunction.build_from_config({"model": "prithivida/Splade_PP_en_v1"})
+    with pytest.raises(ValueError, match="Updating 'include_tokens' is not supported"):
+        ef.validate_config_update(config, {"include_tokens": False})
+    ef.validate_config_update(config, {"include_tokens": True, "api_key_env_var": "OTHER"})
+
+
+def test_chroma_cloud_splade_config_persisted_by_upstream_resolves_to_our_class(fake: FakeService, monkeypatch) -> None:
+    from chromadb import Schema
+
+    upstream = UPSTREAM_CONFIGS["chroma-cloud-splade"]
+    monkeypatch.setenv(upstream["config"]["api_key_env_var"], "ck-key")
+    monkeypatch.setenv("CHROMA_EMBED_URL", fake.url)
+    ef = sparse_ef_from_config({"type": "known", "name": upstream["name"], "config": upstream["config"]})
+    assert type(ef) is ChromaCloudSpladeEmbeddingFunction and type(ef).__name__ == upstream["class"]
+    assert ef.get_config() == upstream["config"]
+    # The same config inside a collection schema, as a server stores it, rebuilds a working function.
+    wire = {"keys": {"sv": {"sparse_vector": {"sparse_vector_index": {"enabled": True, "config": {
+        "embedding_function": {"type": "known", "name": upstream["name"], "config": upstream["config"]},
+        "source_key": "#document"}}}}}}
+    rebuilt = Schema.deserialize_from_json(wire).keys["sv"].sparse_vector.sparse_vector_index.config.embedding_function
+    fake.answer(splade_answer)
+    assert rebuilt(["x"]) == [SparseVector([3, 7], [0.25, 0.5])]
 
 
 # --- Google -----------------------------------------------------------------------------

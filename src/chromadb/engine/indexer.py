@@ -88,6 +88,9 @@ class Indexer:
             if view.dimension is None or view.live_count < options.index_min:
                 return
             view.index = self._new_index(view)
+            # from here on a large write leaves a backlog that search scans through the
+            # sketch; fitting it now, on a few thousand vectors, is cheap
+            view.sketch()
         elif len(index.deleted) > max(options.index_min, options.rebuild_dead_fraction * index.element_count):
             # deleted elements still cost memory, disk and search time: index the live ones afresh
             view.index = self._new_index(view)

@@ -25,6 +25,9 @@ from chromadb.utils.embedding_functions.amazon_bedrock_embedding_function import
 )
 from chromadb.utils.embedding_functions.baseten_embedding_function import BasetenEmbeddingFunction
 from chromadb.utils.embedding_functions.chroma_cloud_qwen_embedding_function import ChromaCloudQwenEmbeddingFunction
+from chromadb.utils.embedding_functions.chroma_cloud_splade_embedding_function import (
+    ChromaCloudSpladeEmbeddingFunction,
+)
 from chromadb.utils.embedding_functions.cloudflare_workers_ai_embedding_function import (
     CloudflareWorkersAIEmbeddingFunction,
 )
@@ -56,6 +59,7 @@ _REMOTE = [
     "AwsEnvironmentSession",
     "BasetenEmbeddingFunction",
     "ChromaCloudQwenEmbeddingFunction",
+    "ChromaCloudSpladeEmbeddingFunction",
     "CloudflareWorkersAIEmbeddingFunction",
     "CohereEmbeddingFunction",
     "EmbeddingServiceError",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Protocol, Union
 
 from chromadb.utils.embedding_functions._optional import import_optional
 
 __all__ = [
-    "DEFAULT_ENGLISH_STOPWORDS", "Bm25Tokenizer", "english_stemmer", "murmur3_abs_hash", "murmur3_abs_hasher",
+    "DEFAULT_ENGLISH_STOPWORDS", "Bm25Tokenizer", "Murmur3AbsHasher", "SnowballStemmer", "english_stemmer",
+    "get_english_stemmer", "murmur3_abs_hash", "murmur3_abs_hasher",
 ]
 
 DEFAULT_ENGLISH_STOPWORDS: List[str] = [
@@ -64,15 +65,39 @@ def english_stemmer() -> Callable[[str], str]:
     return stem
 
 
-def murmur3_abs_hasher() -> Callable[[str], int]:
-    """abs() of the signed 32-bit MurmurHash3 of a UTF-8 token, seed 0 (0 .. 2**31)."""
+class SnowballStemmer(Protocol):
+    """Upstream's stemmer interface: `stem(token)` gives the token's stem."""
+
+    def stem(self, token: str) -> str: ...
+
+
+class _Stemmer:
+    def __init__(self, stem: Callable[[str], str]) -> None:
+        self.stem = stem
+
+
+def get_english_stemmer() -> SnowballStemmer:
+    """`english_stemmer()` behind upstream's interface (an object with a `stem` method)."""
+    return _Stemmer(english_stemmer())
+
+
+def murmur3_abs_hasher(seed: int = 0) -> Callable[[str], int]:
+    """abs() of the signed 32-bit MurmurHash3 of a UTF-8 token (0 .. 2**31); Chroma's BM25 uses seed 0."""
     mmh3: Any = import_optional("mmh3", "mmh3", "mmh3")
     murmur3 = mmh3.hash
 
     def hash_token(token: str) -> int:
-        return abs(murmur3(token, seed=0))  # type: ignore[no-any-return]
+        return abs(murmur3(token, seed=seed))  # type: ignore[no-any-return]
 
     return hash_token
+
+
+class Murmur3AbsHasher:
+    """`murmur3_abs_hasher(seed)` behind upstream's interface: `Murmur3AbsHasher().hash(token)`."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.hash = murmur3_abs_hasher(seed)
 
 
 def murmur3_abs_hash(token: str) -> int:
@@ -81,10 +106,16 @@ def murmur3_abs_hash(token: str) -> int:
 
 
 class Bm25Tokenizer:
-    """Splits text into stemmed tokens for BM25."""
+    """Splits text into stemmed tokens for BM25.
 
-    def __init__(self, stem: Callable[[str], str], stopwords: Iterable[str], token_max_length: int) -> None:
-        self._stem = stem
+    `stemmer` is a function from word to stem, or (upstream's form) an object with a
+    `stem(word)` method such as `get_english_stemmer()`.
+    """
+
+    def __init__(
+        self, stemmer: Union[SnowballStemmer, Callable[[str], str]], stopwords: Iterable[str], token_max_length: int
+    ) -> None:
+        self._stem: Callable[[str], str] = getattr(stemmer, "stem", stemmer)  # type: ignore[arg-type]
         self._stopwords = {word.lower() for word in stopwords}
         self._token_max_length = token_max_length
 

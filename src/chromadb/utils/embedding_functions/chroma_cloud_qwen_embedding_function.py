@@ -2,13 +2,12 @@
 
     ef = ChromaCloudQwenEmbeddingFunction(model=ChromaCloudQwenEmbeddingModel.QWEN3_EMBEDDING_0p6B, task="nl_to_code")
 
-The key (CHROMA_API_KEY) goes in x-chroma-token, the model in x-chroma-embedding-model.
+The key (CHROMA_API_KEY, or a live CloudClient's) goes in x-chroma-token, the model in x-chroma-embedding-model.
 Documents and queries get different instructions for the task, from `instructions`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 
 from chromadb.embedding_functions.base import EmbeddingFunction
 from chromadb.embedding_functions.registry import register_embedding_function
+from chromadb.utils.embedding_functions._chroma_cloud import chroma_cloud_api_key, get_chroma_embed_url
 from chromadb.utils.embedding_functions._config import DICT, STR, check_config
 from chromadb.utils.embedding_functions._http import EmbeddingServiceError, JsonService, as_vectors
 
@@ -28,14 +28,6 @@ __all__ = [
     "ChromaCloudQwenEmbeddingTarget",
     "get_chroma_embed_url",
 ]
-
-DEFAULT_CHROMA_EMBED_URL = "https://embed.trychroma.com"
-
-
-def get_chroma_embed_url() -> str:
-    """The embedding service root: $CHROMA_EMBED_URL, or Chroma Cloud's."""
-    return (os.environ.get("CHROMA_EMBED_URL") or DEFAULT_CHROMA_EMBED_URL).rstrip("/")
-
 
 class ChromaCloudQwenEmbeddingModel(Enum):
     QWEN3_EMBEDDING_0p6B = "Qwen/Qwen3-Embedding-0.6B"
@@ -70,9 +62,7 @@ class ChromaCloudQwenEmbeddingFunction(EmbeddingFunction[Sequence[str]]):
         api_key_env_var: str = "CHROMA_API_KEY",
     ) -> None:
         self.api_key_env_var = api_key_env_var
-        self.api_key = os.getenv(api_key_env_var)
-        if not self.api_key:
-            raise ValueError(f"API key not found in environment variable {api_key_env_var}")
+        self.api_key = chroma_cloud_api_key(api_key_env_var)
         self.model = ChromaCloudQwenEmbeddingModel(model)
         self.task = task
         self.instructions = instructions
