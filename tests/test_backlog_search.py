@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_search import K, distances, truth
 
 import chromadb
 from chromadb.engine import search, sketch
 from chromadb.engine.indexer import Indexer
-
-from test_search import K, distances, truth
 
 DIM = 96
 N = 20_000

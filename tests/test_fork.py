@@ -19,7 +19,6 @@ from chromadb.engine import maintenance
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
-
 N = indexer_module.INDEX_MIN + 1000  # big enough to get an HNSW index
 DIM = 8
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import chromadb
-from chromadb.engine import engine as engine_module
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:

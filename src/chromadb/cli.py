@@ -9,15 +9,15 @@ add new ones there. The server and its dependencies are imported only by `run`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
 import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from chromadb.config import parse_origins
 from chromadb.errors import ChromaError, ForeignDataError

@@ -16,9 +16,8 @@ import functools
 import os
 import threading
 import time
-from typing import Any, Callable, TypeVar
-
-import numpy as np
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chromadb._version import __version__
 from chromadb.api import validation as v

@@ -25,7 +25,7 @@ import numpy as np
 from chromadb.embedding_functions import _model_files
 from chromadb.embedding_functions._model_files import ModelFiles, cache_dir, locate_model
 
-__all__ = ["MiniLM", "get_model", "MAX_TOKENS", "BATCH_SIZE"]
+__all__ = ["BATCH_SIZE", "MAX_TOKENS", "MiniLM", "get_model"]
 
 logger = logging.getLogger("chromadb.embedding_functions")
 

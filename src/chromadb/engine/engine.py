@@ -22,9 +22,9 @@ import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog, identify, index_folders
+from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
-from chromadb.engine.filters import document_mask, where_mask
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
@@ -642,7 +642,7 @@ class Engine:
                 allowed = view.candidates(key, lambda: self._filter_mask(view, ids, where, where_document))
             found = search(view, query_embeddings, n_results, allowed, self.options.exact_search_max)
             per_query = [_rows(view, slots, include) for slots, _ in found]
-        result: dict[str, Any] = {key: None for key in ("embeddings", "documents", "uris", "metadatas", "distances")}
+        result: dict[str, Any] = dict.fromkeys(("embeddings", "documents", "uris", "metadatas", "distances"))
         result["ids"] = [r["ids"] for r in per_query]
         for key in ("embeddings", "documents", "uris", "metadatas"):
             if key in include:

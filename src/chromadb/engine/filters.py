@@ -5,7 +5,8 @@ their positive form, so they match records that lack the key, as upstream does.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

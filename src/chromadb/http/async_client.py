@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chromadb.api.async_api import AsyncAdminAPI, AsyncClientAPI
 from chromadb.api.client import AdminClient, Client
@@ -91,7 +92,7 @@ class AsyncClient(AsyncClientAPI):
     @classmethod
     async def create(
         cls, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE, settings: Settings | None = None
-    ) -> "AsyncClient":
+    ) -> AsyncClient:
         settings = settings if settings is not None else Settings()
         return cls(await _call(Client, tenant=tenant, database=database, settings=settings))
 
@@ -163,7 +164,7 @@ class AsyncAdminClient(AsyncAdminAPI):
         self._admin = admin
 
     @classmethod
-    async def create(cls, settings: Settings | None = None) -> "AsyncAdminClient":
+    async def create(cls, settings: Settings | None = None) -> AsyncAdminClient:
         settings = settings if settings is not None else Settings()
         return cls(await _call(AdminClient, settings))
 

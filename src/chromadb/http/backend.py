@@ -22,7 +22,7 @@ from chromadb.config import Settings
 from chromadb.errors import error_class_for_name
 from chromadb.server import wire
 
-__all__ = ["HttpBackend", "base_url", "auth_headers"]
+__all__ = ["HttpBackend", "auth_headers", "base_url"]
 
 _USER_AGENT = "quarrydb Python client (Chroma API v2)"
 _API_PATH = "/api/v2"

@@ -48,7 +48,7 @@ from chromadb.server.errors import (
 from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import COLL, ROUTES, Call, RouteSpec
 
-__all__ = ["DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "BYTES_PER_RECORD", "create_app"]
+__all__ = ["BYTES_PER_RECORD", "DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 
 DEFAULT_MAX_BODY_BYTES = 40 * 1024 * 1024
 DEFAULT_BODY_IDLE_TIMEOUT = 60.0
