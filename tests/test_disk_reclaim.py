@@ -190,3 +190,30 @@ def test_processes_that_write_and_reclaim_at_once_lose_nothing(tmp_path):
     client.close()
     report = maintenance.check(path)
     assert report["ok"], report
+
+
+def _index_file_size(path: str, collection_id) -> int:
+    folder = os.path.join(path, str(collection_id))
+    return sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder) if f.endswith(".bin"))
+
+
+def test_an_index_rebuilt_after_deletes_replaces_its_file_while_open(tmp_path):
+    path = str(tmp_path / "db")
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("shrunk", embedding_function=None)
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((10_000, 32)).astype(np.float32)
+    for lo in range(0, 10_000, BATCH):
+        col.add(ids=[f"a{i}" for i in range(lo, lo + BATCH)], embeddings=vectors[lo : lo + BATCH])
+    _settled_size(client, path, quiet=0.2)
+    full = _index_file_size(path, col.id)
+
+    col.delete(ids=[f"a{i}" for i in range(9_000)])
+    _settled_size(client, path, quiet=0.2)
+    assert _index_file_size(path, col.id) < 0.2 * full  # the rebuilt index holds the live tenth only
+    found = col.query(query_embeddings=vectors[9_500:9_501], n_results=1)["ids"]
+    assert found == [["a9500"]]
+    client.close()
+    reopened = chromadb.PersistentClient(path=path).get_collection("shrunk", embedding_function=None)
+    assert reopened.count() == 1_000
+    assert reopened.query(query_embeddings=vectors[9_999:], n_results=1)["ids"] == [["a9999"]]

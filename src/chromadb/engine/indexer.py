@@ -92,8 +92,10 @@ class Indexer:
             # sketch; fitting it now, on a few thousand vectors, is cheap
             view.sketch()
         elif len(index.deleted) > max(options.index_min, options.rebuild_dead_fraction * index.element_count):
-            # deleted elements still cost memory, disk and search time: index the live ones afresh
+            # deleted elements still cost memory, disk and search time: index the live ones
+            # afresh, and save that as soon as it is done, so the file shrinks too
             view.index = self._new_index(view)
+            view.index.compacted = True
         elif not changed:
             return
         self.wake()
@@ -117,10 +119,11 @@ class Indexer:
         with engine.lock:
             index = view.index
             directory = engine._index_dir(view.collection_id)
-            if index is None or directory is None or index.dirty == 0:
+            if index is None or directory is None or (index.dirty == 0 and not index.compacted):
                 return
             options = engine.options
-            if not force and index.dirty < max(options.save_min_changes, options.save_fraction * index.element_count):
+            limit = max(options.save_min_changes, options.save_fraction * index.element_count)
+            if not (force or index.compacted or index.dirty >= limit):
                 return
             seq = view.seq
         try:

@@ -105,6 +105,7 @@ class VectorIndex:
         self.to_delete: list[int] = []  # labels to mark deleted once the graph is free
         self._to_delete_lock = threading.Lock()
         self.dirty = 0  # changes since the last save
+        self.compacted = False  # rebuilt without the deleted elements of a larger saved file
 
     @property
     def element_count(self) -> int:
@@ -250,6 +251,7 @@ class VectorIndex:
                 except OSError:
                     pass
         self.dirty = 0
+        self.compacted = False
 
     @classmethod
     def load(
@@ -275,6 +277,7 @@ class VectorIndex:
             index.to_delete = []
             index._to_delete_lock = threading.Lock()
             index.dirty = 0
+            index.compacted = False
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
