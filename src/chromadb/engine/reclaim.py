@@ -7,7 +7,8 @@ file. So once writes pause for IDLE_SECONDS, a background thread (one per file s
 * moves pages from the end of the file into freed ones and cuts the end off
   (`incremental_vacuum`, needs `auto_vacuum = INCREMENTAL`), when at least
   VACUUM_MIN_FREE_PAGES are free, in chunks that are each one short write transaction;
-* copies the WAL into the database and truncates it to zero (`wal_checkpoint(TRUNCATE)`).
+* copies the WAL into the database and truncates it to zero (`wal_checkpoint`, PASSIVE
+  then TRUNCATE).
 
 Nothing of this runs while writes keep coming, so it costs no write speed. It uses its
 own connection with a short busy timeout: when another connection (this process or
@@ -160,6 +161,11 @@ class Reclaimer:
                     free, before = conn.execute("PRAGMA freelist_count").fetchone()[0], free
                     if free >= before:
                         break  # nothing moved: leave the rest to the next round
+            if written_since():
+                return
+            # PASSIVE copies the WAL without blocking writers; TRUNCATE, which does block
+            # them, is then left with next to nothing to copy before it cuts the file
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if written_since():
                 return
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
