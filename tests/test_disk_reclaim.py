@@ -110,6 +110,32 @@ def test_a_reader_in_another_connection_delays_the_truncation_and_fails_nothing(
     client.close()
 
 
+def test_a_writer_in_another_connection_makes_the_vacuum_wait_not_fail(tmp_path):
+    path = str(tmp_path / "db")
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("freed", embedding_function=None)
+    _fill(col, "a", np.random.default_rng(3), n=4_000)
+    _settled_size(client, path, quiet=0.2)
+    db = os.path.join(path, "chroma.sqlite3")
+
+    writer = sqlite3.connect(db, isolation_level=None)
+    col.delete(ids=[f"a{i}" for i in range(4_000)])
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock the vacuum needs
+    time.sleep(reclaim.IDLE_SECONDS * 3)
+    free = writer.execute("PRAGMA freelist_count").fetchone()[0]
+    assert free >= reclaim.VACUUM_MIN_FREE_PAGES  # nothing could move meanwhile
+    writer.execute("COMMIT")
+    writer.close()
+
+    assert client._backend.engine.store._reclaimer.wait_idle(60)
+    check = sqlite3.connect(db)
+    assert check.execute("PRAGMA freelist_count").fetchone()[0] < reclaim.VACUUM_MIN_FREE_PAGES
+    check.close()
+    assert _wal_size(path) == 0
+    assert col.count() == 0
+    client.close()
+
+
 def test_a_file_made_without_auto_vacuum_gets_it_once(tmp_path):
     path = str(tmp_path / "db")
     client = chromadb.PersistentClient(path=path)

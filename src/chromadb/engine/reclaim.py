@@ -56,7 +56,6 @@ class Reclaimer:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
-        self.runs = 0  # completed reclaims (for tests)
 
     def note_commit(self) -> None:
         """A transaction that changed the database committed: reclaim once writes pause."""
@@ -109,23 +108,21 @@ class Reclaimer:
                 if self._stopped:
                     return
                 generation = self._generation
+            busy = False
             try:
                 self._reclaim(generation)
-                outcome = "done"
             except Busy:
-                outcome = "busy"
-            except Exception:  # space comes back at the next attempt, or at close
+                busy = True
+            except Exception:  # space comes back at the next write's round, or at close
                 logger.warning("reclaiming disk space of %s failed", self.db_path, exc_info=True)
-                outcome = "failed"
             with self._cond:
                 if self._generation != generation:
                     continue  # written meanwhile: note_commit has scheduled the next round
-                if outcome == "busy" and self._attempts < RETRY_ATTEMPTS:
+                if busy and self._attempts < RETRY_ATTEMPTS:
                     self._attempts += 1
                     delay = min(IDLE_SECONDS * 2**self._attempts, RETRY_MAX_DELAY)
                     self._due = time.monotonic() + delay
                 else:
-                    self.runs += outcome == "done"
                     self._due = None
                 self._cond.notify_all()
 
