@@ -37,9 +37,9 @@ def run_once(n: int, dim: int, path: str) -> dict:
     sys.path.insert(0, HERE)
     os.environ.setdefault("BENCH_DATA", os.path.join(HERE, ".data"))
     import numpy as np
+    import workload
 
     import chromadb
-    import workload
 
     wl = workload.load(n=n, d=dim, q=10, verbose=False)
     ids, metas, docs = wl.ids, wl.metadatas(), wl.docs
