@@ -22,7 +22,7 @@ from chromadb.errors import ChromaError
 class TinyEmbedding(chromadb.EmbeddingFunction):
     """Embeds text as a normalised 8-dimensional histogram of its characters."""
 
-    def __call__(self, input):  # noqa: A002 (the protocol's parameter name)
+    def __call__(self, input):
         vectors = []
         for text in input:
             v = np.zeros(8, dtype=np.float32)
