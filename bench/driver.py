@@ -64,7 +64,7 @@ def ids_to_rows(ids):
 def du_bytes(path: str) -> int:
     """Disk usage (allocated blocks) of a directory tree, like `du -s`."""
     tot = 0
-    for root, dirs, files in os.walk(path):
+    for root, _dirs, files in os.walk(path):
         for f in files:
             try:
                 st = os.lstat(os.path.join(root, f))
@@ -236,7 +236,7 @@ class Driver:
         status = getattr(coll, "get_indexing_status", None)
         try:
             status()
-        except Exception:  # noqa: BLE001 - not implemented by that server
+        except Exception:
             return None, None
 
         def wait(timeout: float = 900.0) -> bool:
@@ -277,7 +277,7 @@ class Driver:
                     box["t"] = now()
                     if ok is False:
                         box["err"] = "drain hook returned False (timed out?)"
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     box["err"] = f"{type(e).__name__}: {e}"
             th = threading.Thread(target=run_hook, daemon=True)
             th.start()
@@ -286,7 +286,7 @@ class Driver:
             try:
                 out["backlog"] = self._single_queries(coll, min(self.a.backlog_queries, self.nq),
                                                       None, None, self.wl.gt["l2"])
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 out["backlog"] = {"error": f"{type(e).__name__}: {e}"}
         if th is not None:
             th.join()
@@ -329,7 +329,7 @@ class Driver:
         out = self._add_and_drain(COLL_VEC, False, False)
         try:
             self.client.delete_collection(COLL_VEC)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             out["delete_error"] = str(e)
         return out
 
@@ -358,7 +358,7 @@ class Driver:
                 out[name] = self._single_queries(self.coll, nq, f["where"], f["where_document"],
                                                  self.wl.gt[f"l2_{name}"])
                 out[name]["selectivity"] = float(self.wl.masks[name].mean())
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 out[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
                 self.res["errors"][f"filtered.{name}"] = out[name]["error"]
         return out
@@ -367,7 +367,7 @@ class Driver:
         import numpy as np
         rng = np.random.default_rng(7)
         lat, lat_emb, bad = [], [], 0
-        for rep in range(self.a.get_reps):
+        for _ in range(self.a.get_reps):
             rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
             ids = [self.ids[int(i)] for i in rows]
             t0 = now()
@@ -375,7 +375,7 @@ class Driver:
             lat.append((now() - t0) * 1000.0)
             if len(r["ids"]) != len(ids):
                 bad += 1
-        for rep in range(self.a.get_reps):
+        for _ in range(self.a.get_reps):
             rows = rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)
             ids = [self.ids[int(i)] for i in rows]
             t0 = now()
@@ -390,7 +390,7 @@ class Driver:
         lat = []
         want = int(self.wl.masks["cat10"].sum())
         got = None
-        for rep in range(max(1, self.a.get_reps // 2)):
+        for _ in range(max(1, self.a.get_reps // 2)):
             t0 = now()
             r = self.coll.get(where={"category": "c3"})
             lat.append((now() - t0) * 1000.0)

@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -77,6 +76,7 @@ class QdrantEdgeDriver(D.Driver):
         q = qe()
         t_imp = D.now() - t0
         from importlib import metadata
+
         import numpy
         self.res["impl"] = {"chromadb_version": None, "python": platform.python_version(),
                             "numpy": numpy.__version__,
@@ -144,7 +144,7 @@ class QdrantEdgeDriver(D.Driver):
             try:
                 shard.optimize()
                 box["t"] = D.now()
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 box["err"] = f"{type(e).__name__}: {e}"
         th = threading.Thread(target=run, daemon=True)
         th.start()
@@ -152,7 +152,7 @@ class QdrantEdgeDriver(D.Driver):
             try:
                 out["backlog"] = self._single_queries(shard, min(self.a.backlog_queries, self.nq),
                                                       None, None, self.wl.gt["l2"])
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 out["backlog"] = {"error": f"{type(e).__name__}: {e}"}
         th.join()
         if "t" in box:
@@ -208,7 +208,7 @@ class QdrantEdgeDriver(D.Driver):
         rng = np.random.default_rng(7)
         lat, lat_emb, bad = [], [], 0
         for with_vec, acc in ((False, lat), (True, lat_emb)):
-            for rep in range(self.a.get_reps):
+            for _ in range(self.a.get_reps):
                 ids = [int(i) for i in rng.choice(self.a.n, size=min(1000, self.a.n), replace=False)]
                 t0 = D.now()
                 r = self.coll.retrieve(ids, with_payload=not with_vec, with_vector=with_vec)
@@ -223,7 +223,7 @@ class QdrantEdgeDriver(D.Driver):
         q = self.q
         flt = to_filter({"category": "c3"}, None)
         lat, got = [], None
-        for rep in range(max(1, self.a.get_reps // 2)):
+        for _ in range(max(1, self.a.get_reps // 2)):
             t0 = D.now()
             recs, off = [], None
             while True:

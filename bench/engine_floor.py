@@ -105,8 +105,8 @@ def main(argv=None):
             med = {k: statistics.median(r[k] for r in fresh) for k in ("import_s", "open_query_s", "total_s")}
             d.res["steps"]["fresh"] = med
             check("fresh process: import + open + first query", med["total_s"], "<=", 1.0, " s", "{:.3f}")
-            lines.append((None, f"  (import {med['import_s']:.3f} s, open + first query {med['open_query_s']:.3f} s; "
-                                f"median of {len(fresh)} after a warm-up run)"))
+            lines.append((None, (f"  (import {med['import_s']:.3f} s, open + first query {med['open_query_s']:.3f} s; "
+                                 f"median of {len(fresh)} after a warm-up run)")))
         else:
             lines.append((False, f"fresh process: import + open + first query: error {err or '(no collection)'}"))
     finally:

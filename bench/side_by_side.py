@@ -219,7 +219,7 @@ def run_inproc(t: Target, n: int, a) -> dict:
                         raise RuntimeError(p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}")
                     if i > 0:
                         runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     res["errors"]["fresh"] = f"{type(e).__name__}: {str(e)[:300]}"
                     break
             if runs:
@@ -350,7 +350,7 @@ def lookup(res: dict | None, path: str, sync_index: bool):
     steps = res.get("steps", {})
     errors = res.get("errors", {})
     cur = steps
-    for i, p in enumerate(parts):
+    for p in parts:
         if not isinstance(cur, dict) or p not in cur:
             # error for the step (or sub-step), else simply not measured
             for j in range(len(parts), 0, -1):
@@ -634,7 +634,7 @@ def main(argv=None):
                     results[t.key][mode] = run_inproc(t, a.n, a)
                 else:
                     results[t.key][mode] = run_http(t, a.http_n, a)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 results[t.key][mode] = {"unavailable": f"harness error {type(e).__name__}: {e}"}
             r = results[t.key][mode]
             if r.get("unavailable"):

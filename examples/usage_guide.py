@@ -16,12 +16,13 @@ import numpy as np
 
 import chromadb
 from chromadb.config import Settings
+from chromadb.errors import ChromaError
 
 
 class TinyEmbedding(chromadb.EmbeddingFunction):
     """Embeds text as a normalised 8-dimensional histogram of its characters."""
 
-    def __call__(self, input):  # noqa: A002 (the protocol's parameter name)
+    def __call__(self, input):
         vectors = []
         for text in input:
             v = np.zeros(8, dtype=np.float32)
@@ -122,7 +123,7 @@ def main(path: str) -> None:
     )
     try:
         collection.add(embeddings=[[1.0, 2.0]], ids=["wrong"])
-    except Exception as e:  # a dimension mismatch is refused
+    except (ValueError, ChromaError) as e:  # a dimension mismatch is refused
         show("add() with the wrong dimension", f"{type(e).__name__}: {e}")
 
     # -- Querying by embeddings (cosine distances)

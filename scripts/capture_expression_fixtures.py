@@ -381,7 +381,7 @@ def evaluate(expr: str, namespace: dict[str, Any]) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return {"value": jsonable(eval(expr, namespace))}  # noqa: S307 - our own table
+            return {"value": jsonable(eval(expr, namespace))}
     except Exception as exc:  # noqa: BLE001 - recording what it raises is the point
         out = {"error": builtin_error(exc)}
         # pydantic wraps messages in its own report; only plain exceptions keep theirs.
@@ -397,8 +397,8 @@ def main() -> None:
     if getattr(chromadb, "__version__", None) != "1.5.9" or chromadb.api.types.Schema.__module__ != "chromadb.api.types":
         sys.exit("run this with real chromadb 1.5.9 (not this project's package) installed")
     namespace: dict[str, Any] = {}
-    exec(IMPORTS, namespace)  # noqa: S102
-    exec(PRELUDE, namespace)  # noqa: S102
+    exec(IMPORTS, namespace)
+    exec(PRELUDE, namespace)
     cases = {name: {"expr": expr, **evaluate(expr, namespace)} for name, expr in CASES}
     FIXTURE.write_text(
         json.dumps({"chromadb": chromadb.__version__, "prelude": PRELUDE, "cases": cases}, indent=1) + "\n"

@@ -252,7 +252,7 @@ def child(path: str, kind: str, seed: int, fd: int, digest: str) -> None:
 
     original_save = vector_index.VectorIndex.save
 
-    def save(self, directory, seq):  # noqa: ANN001, ANN202
+    def save(self, directory, seq):
         report(f"save-start {self.element_count} {self.dimension}")
         t = time.perf_counter()
         original_save(self, directory, seq)
@@ -262,7 +262,7 @@ def child(path: str, kind: str, seed: int, fd: int, digest: str) -> None:
     rebuilt = threading.Event()
     original_after_write = indexer_module.Indexer.after_write
 
-    def after_write(self, view, changed):  # noqa: ANN001, ANN202
+    def after_write(self, view, changed):
         before = view.index
         original_after_write(self, view, changed)
         if view.index is not before:
@@ -274,7 +274,7 @@ def child(path: str, kind: str, seed: int, fd: int, digest: str) -> None:
     original_write = store_module.Store.write
 
     @contextlib.contextmanager
-    def write(self):  # noqa: ANN001, ANN202
+    def write(self):
         with original_write(self) as conn:
             yield conn
         report("commit")

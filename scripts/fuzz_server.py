@@ -25,7 +25,11 @@ from typing import Any
 
 import httpx
 
-from chromadb.server.testing import GARBAGE_REQUESTS, start_server_in_thread
+from chromadb.server.testing import start_server_in_thread
+
+# the hand-written garbage list is test data: it lives beside the tests that send it too
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from garbage_requests import GARBAGE_REQUESTS
 
 DB = "/api/v2/tenants/default_tenant/databases/default_database"
 TOKEN = "fuzz-token"

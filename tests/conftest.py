@@ -22,7 +22,7 @@ class TinyEF(chromadb.EmbeddingFunction if hasattr(chromadb, "EmbeddingFunction"
     def __init__(self) -> None:
         pass
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         out = []
         for text in input:
             v = np.zeros(8, dtype=np.float32)

@@ -131,7 +131,7 @@ def test_sparse_protocol_checks_what_call_returns() -> None:
             return {}
 
         @staticmethod
-        def build_from_config(config: dict[str, Any]) -> "Broken":
+        def build_from_config(config: dict[str, Any]) -> Broken:
             return Broken([])
 
     try:

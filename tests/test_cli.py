@@ -98,7 +98,7 @@ def test_port_taken(tmp_path):
         s.listen()
         port = s.getsockname()[1]
         proc = chroma("run", "--path", str(tmp_path / "data"), "--host", "127.0.0.1", "--port", str(port))
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode != 0
     assert f"Address 127.0.0.1:{port} is not available" in err
 

@@ -22,7 +22,7 @@ class CollTestKnownA(EmbeddingFunction):
     def __init__(self, dim: int = 4) -> None:
         self.dim = dim
 
-    def __call__(self, input):  # noqa: A002
+    def __call__(self, input):
         return [np.arange(1, self.dim + 1, dtype=np.float32) * (len(t) + 1) for t in input]
 
     @staticmethod

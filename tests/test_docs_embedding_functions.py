@@ -7,8 +7,9 @@ import io
 import re
 from pathlib import Path
 
-from chromadb.utils import embedding_functions
 from fake_http_service import FakeService, Request
+
+from chromadb.utils import embedding_functions
 
 DOC = (Path(__file__).parent.parent / "docs" / "embedding-functions.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -45,14 +45,14 @@ DUMMY = {"string": "dummy", "integer": 0, "number": 0.5, "boolean": False, "obje
 STRICTER = {"nomic": {"model", "api_key_env_var", "task_type"}}
 
 
-def dummy(spec: Dict[str, Any]) -> Any:
+def dummy(spec: dict[str, Any]) -> Any:
     if "enum" in spec:
         return spec["enum"][0]
     kind = spec["type"][0] if isinstance(spec["type"], list) else spec["type"]
     return DUMMY[kind]
 
 
-def minimal_config(name: str) -> Dict[str, Any]:
+def minimal_config(name: str) -> dict[str, Any]:
     schema = load_schema(name)
     required = set(schema.get("required", [])) | STRICTER.get(name, set())
     return {field: dummy(schema["properties"][field]) for field in sorted(required)}
@@ -120,15 +120,15 @@ def test_a_custom_function_in_upstreams_style_uses_it() -> None:
         def name() -> str:
             return "test_shouting_openai"
 
-        def get_config(self) -> Dict[str, Any]:
+        def get_config(self) -> dict[str, Any]:
             return {"api_key_env_var": "K", "model_name": "m"}
 
         @staticmethod
-        def build_from_config(config: Dict[str, Any]) -> "ShoutingOpenAI":
+        def build_from_config(config: dict[str, Any]) -> ShoutingOpenAI:
             return ShoutingOpenAI()
 
         @staticmethod
-        def validate_config(config: Dict[str, Any]) -> None:
+        def validate_config(config: dict[str, Any]) -> None:
             validate_config_schema(config, "openai")
 
     try:

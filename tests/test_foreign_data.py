@@ -366,7 +366,7 @@ def strangers_state(path: str, strangers: set[str]) -> dict[str, str]:
 
 
 def test_repair_removes_our_index_files_only(tmp_path, capsys):
-    path, keep_id, gone_id, strangers = our_directory_with_strangers(tmp_path)
+    path, keep_id, _gone_id, strangers = our_directory_with_strangers(tmp_path)
     theirs = strangers_state(path, strangers)
     assert main(["repair", "--path", path]) == 0
     printed = capsys.readouterr().out

@@ -19,7 +19,6 @@ from chromadb.engine import maintenance
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 
-
 N = indexer_module.INDEX_MIN + 1000  # big enough to get an HNSW index
 DIM = 8
 
@@ -313,7 +312,7 @@ def test_shift_labels_relabels_a_saved_graph(tmp_path):
         moved.mark_deleted(int(labels[7] + 1_000_000))
 
     (tmp_path / "junk.bin").write_bytes(b"\x00" * 64)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="not an hnswlib index file"):
         fork_module.shift_labels(str(tmp_path / "junk.bin"), 1)
 
 

@@ -44,9 +44,8 @@ def test_advised_finds_the_allocation_made_inside_it():
     del block
 
 
-def test_disabled_by_the_environment(monkeypatch):
-    monkeypatch.setattr(hugepages, "ENABLED", False)
-    with hugepages.Advised() as advised:
+def test_advised_does_nothing_when_turned_off():
+    with hugepages.Advised(enabled=False) as advised:
         block = np.ones(16 << 20, dtype=np.uint8)
     assert advised.ranges == []
     del block
@@ -76,8 +75,8 @@ def test_a_loaded_index_answers_the_same_once_settled(tmp_path):
     np.testing.assert_array_equal(before[0], built.knn(queries, 10)[0])
 
 
-def test_chroma_huge_pages_0_turns_it_off():
-    code = "from chromadb.engine import hugepages; print(hugepages.ENABLED)"
+def test_chroma_huge_pages_0_turns_it_off_for_engines():
+    code = "import chromadb; c = chromadb.EphemeralClient(); print(c._backend.engine.options.huge_pages)"
     env = dict(os.environ, CHROMA_HUGE_PAGES="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -124,21 +123,23 @@ FRESH_GRAPHS = """
 import sys, numpy as np
 from chromadb.engine.vector_index import VectorIndex
 rng = np.random.default_rng(4)
-grown = VectorIndex("l2", 384, {"ef_construction": 10, "max_neighbors": 4}, capacity=1_024)
+huge_pages = sys.argv[2] == "on"
+grown = VectorIndex("l2", 384, {"ef_construction": 10, "max_neighbors": 4}, capacity=1_024, huge_pages=huge_pages)
 grown.add(rng.standard_normal((1_000, 384)).astype(np.float32), np.arange(1_000))
 grown.add(rng.standard_normal((24_000, 384)).astype(np.float32), np.arange(1_000, 25_000))
 grown.save(sys.argv[1], seq=1)
-loaded = VectorIndex.load(sys.argv[1], "l2", 384, {})[0]
+loaded = VectorIndex.load(sys.argv[1], "l2", 384, {}, huge_pages=huge_pages)[0]
 print(bool(grown.unsettled), bool(loaded.unsettled))
 """
 
 
 @linux_only
-@pytest.mark.skipif(not hugepages.ENABLED, reason="CHROMA_HUGE_PAGES=0")
-def test_graphs_grown_or_read_from_disk_are_reported_for_settling(tmp_path):
+@pytest.mark.parametrize("switch", ["on", "off"])
+def test_graphs_grown_or_read_from_disk_are_reported_for_settling(tmp_path, switch):
     # In a fresh process, as in a fresh server or script: a ~40 MB allocation is a new
     # mapping. (In a long-lived process malloc may carve it out of heap memory it already
     # has; /proc/self/maps then shows nothing new and the graph keeps small pages.)
-    out = subprocess.run([sys.executable, "-c", FRESH_GRAPHS, str(tmp_path)], capture_output=True, text=True,
-                         check=True, timeout=300)
-    assert out.stdout.split() == ["True", "True"]
+    # Turned off (EngineOptions.huge_pages), nothing is advised, so nothing waits to settle.
+    out = subprocess.run([sys.executable, "-c", FRESH_GRAPHS, str(tmp_path), switch], capture_output=True,
+                         text=True, check=True, timeout=300)
+    assert out.stdout.split() == (["True", "True"] if switch == "on" else ["False", "False"])

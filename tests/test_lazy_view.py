@@ -189,7 +189,7 @@ def test_close_stops_a_warm_up_in_progress(saved, monkeypatch):
         ).fetchall()
 
     monkeypatch.setattr(store_module.SideReader, "record_fields", endless)
-    client, col, engine = _open(path, warm_up=True)
+    client, col, _engine = _open(path, warm_up=True)
     col.count()
     deadline = time.monotonic() + 20
     while not started:

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import types
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -171,23 +172,23 @@ class FakeTensor:
     def __init__(self, array: np.ndarray) -> None:
         self.array = np.asarray(array, dtype=np.float64)
 
-    def norm(self, dim: int, keepdim: bool) -> "FakeTensor":
+    def norm(self, dim: int, keepdim: bool) -> FakeTensor:
         return FakeTensor(np.linalg.norm(self.array, axis=dim, keepdims=keepdim))
 
-    def __itruediv__(self, other: "FakeTensor") -> "FakeTensor":
+    def __itruediv__(self, other: FakeTensor) -> FakeTensor:
         self.array = self.array / other.array
         return self
 
-    def squeeze(self) -> "FakeTensor":
+    def squeeze(self) -> FakeTensor:
         return FakeTensor(self.array.squeeze())
 
-    def unsqueeze(self, dim: int) -> "FakeTensor":
+    def unsqueeze(self, dim: int) -> FakeTensor:
         return FakeTensor(np.expand_dims(self.array, dim))
 
-    def to(self, device: Any) -> "FakeTensor":
+    def to(self, device: Any) -> FakeTensor:
         return self
 
-    def cpu(self) -> "FakeTensor":
+    def cpu(self) -> FakeTensor:
         return self
 
     def numpy(self) -> np.ndarray:

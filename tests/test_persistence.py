@@ -1,6 +1,7 @@
 """Durability: data outlives the process, survives SIGKILL, and is shared by processes."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import signal
@@ -13,7 +14,6 @@ import numpy as np
 import pytest
 
 import chromadb
-from chromadb.engine import engine as engine_module
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -86,7 +86,7 @@ def test_another_process_writes_are_seen_at_once(tmp_path):
     assert col.query(query_embeddings=[[0.0, 0.0]], n_results=5)["ids"] == [["theirs"]]
 
 
-def test_saved_index_is_caught_up_from_sqlite(tmp_path, monkeypatch):
+def test_saved_index_is_caught_up_from_sqlite(tmp_path):
     """A saved HNSW index older than the database is replayed, not trusted blindly."""
     path = str(tmp_path / "db")
     rng = np.random.default_rng(7)
@@ -111,8 +111,9 @@ def test_saved_index_is_caught_up_from_sqlite(tmp_path, monkeypatch):
         """,
         path,
     )
-    monkeypatch.setattr("chromadb.engine.search.EXACT_SEARCH_MAX", 100)  # force the HNSW path
     client = chromadb.PersistentClient(path=path)
+    engine = client._backend.engine
+    engine.options = dataclasses.replace(engine.options, exact_search_max=100)  # force the HNSW path
     col = client.get_collection("idx", embedding_function=None)
     assert col.count() == n - 2 + 1
     for q, expected in ((vectors[0], None), (np.full(16, 9.0), "id2"), (np.full(16, -9.0), "new")):
@@ -139,9 +140,10 @@ def test_reads_and_writes_go_on_while_the_index_is_saved(tmp_path, monkeypatch):
         original_save(self, directory, seq)
 
     monkeypatch.setattr(VectorIndex, "save", slow_save)
-    monkeypatch.setattr(indexer_module, "SAVE_MIN_CHANGES", 1)
     path = str(tmp_path / "db")
     client = chromadb.PersistentClient(path=path)
+    engine = client._backend.engine
+    engine.options = dataclasses.replace(engine.options, save_min_changes=1)
     col = client.create_collection("saving", embedding_function=None)
     x = np.random.default_rng(8).standard_normal((indexer_module.INDEX_MIN + 500, 8)).astype(np.float32)
     col.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)

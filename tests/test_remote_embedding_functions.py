@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
 import struct
 import zlib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fake_http_service import FakeService, Request
 
 from chromadb.embedding_functions import ef_from_config, known_embedding_functions
+from chromadb.embedding_functions.sparse import SparseVector, sparse_ef_from_config, sparse_known_embedding_functions
 from chromadb.utils import embedding_functions as efs
 from chromadb.utils.embedding_functions import (
     AmazonBedrockEmbeddingFunction,
@@ -63,8 +65,6 @@ from chromadb.utils.embedding_functions import (
 from chromadb.utils.embedding_functions._sigv4 import sign_request
 from chromadb.utils.embedding_functions.chroma_cloud_qwen_embedding_function import ChromaCloudQwenEmbeddingModel
 from chromadb.utils.embedding_functions.chroma_cloud_splade_embedding_function import ChromaCloudSpladeEmbeddingModel
-from chromadb.embedding_functions.sparse import SparseVector, sparse_ef_from_config, sparse_known_embedding_functions
-from fake_http_service import FakeService, Request
 
 UPSTREAM_CONFIGS = json.loads(
     (Path(__file__).parent / "fixtures" / "upstream_remote_ef_configs.json").read_text(encoding="utf-8")

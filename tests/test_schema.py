@@ -21,8 +21,8 @@ from chromadb.api.schema import (
     HnswIndexConfig,
     IntInvertedIndexConfig,
     Schema,
-    SparseVectorIndexConfig,
     SpannIndexConfig,
+    SparseVectorIndexConfig,
     StringInvertedIndexConfig,
     VectorIndexConfig,
 )
@@ -37,7 +37,7 @@ class ScaledEF(EmbeddingFunction):
     def __init__(self, scale: float = 1.0) -> None:
         self.scale = scale
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         return [np.full(3, self.scale, dtype=np.float32) for _ in input]
 
     @staticmethod
@@ -61,7 +61,7 @@ class ScaledEF(EmbeddingFunction):
 class LengthSparseEF:
     """A sparse embedding function: one dimension per text, its length."""
 
-    def __call__(self, input: list[str]) -> list[SparseVector]:  # noqa: A002
+    def __call__(self, input: list[str]) -> list[SparseVector]:
         return [SparseVector(indices=[len(t)], values=[1.0]) for t in input]
 
     @staticmethod
@@ -170,7 +170,7 @@ def test_space_outside_the_functions_supported_spaces_warns(registered_ef: type[
 
 def test_a_function_that_cannot_describe_itself_is_legacy() -> None:
     class Bare:
-        def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002
+        def __call__(self, input: list[str]) -> list[list[float]]:
             return [[1.0] for _ in input]
 
     config = Schema().create_index(VectorIndexConfig(embedding_function=Bare())).serialize_to_json()

@@ -282,7 +282,7 @@ def test_deleted_never_returned(mirror):
 
 
 def test_interleaved_writes_and_queries(mirror):
-    for step in range(6):
+    for _ in range(6):
         fresh = mirror.points(400)
         mirror.add(fresh)
         live = np.flatnonzero(mirror.live)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from garbage_requests import GARBAGE_REQUESTS, GarbageRequest
 
-from chromadb.server.testing import GARBAGE_REQUESTS, GarbageRequest, start_server_in_thread
+from chromadb.server.testing import start_server_in_thread
 
 DB = "/api/v2/tenants/default_tenant/databases/default_database"
 

@@ -382,7 +382,7 @@ def test_listening_sockets_disable_nagle():
     # keep-alive response waits ~40 ms for a delayed ACK
     import socket
 
-    from chromadb.server.testing import bind_socket
+    from chromadb.server.sockets import bind_socket
 
     sock = bind_socket("127.0.0.1", 0)
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
+from test_filters import INVALID_WHERE_CASES, INVALID_WHERE_DOCUMENT_CASES, where_document_st, where_st
 
 from chromadb.model import where as w
-from test_filters import INVALID_WHERE_CASES, INVALID_WHERE_DOCUMENT_CASES, where_document_st, where_st
 
 
 @settings(max_examples=200, deadline=None)

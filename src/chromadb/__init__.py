@@ -7,14 +7,16 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 import chromadb.config
+from chromadb._version import __version__
 from chromadb.api import AdminAPI, AsyncClientAPI, ClientAPI
 from chromadb.api.client import AdminClient as AdminClientCreator
 from chromadb.api.client import Client as ClientCreator
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import (
+    URI,
     CollectionMetadata,
     Documents,
     Embeddings,
@@ -28,7 +30,6 @@ from chromadb.api.types import (
     SparseEmbeddingFunction,
     UpdateCollectionMetadata,
     UpdateMetadata,
-    URI,
     URIs,
     Where,
     WhereDocument,
@@ -39,32 +40,30 @@ from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 if TYPE_CHECKING:
     from pathlib import Path  # pathlib costs ~50 ms at import: annotations only
 
-__version__ = "1.5.9"
-
 __all__ = [
+    "URI",
     "Collection",
+    "CollectionMetadata",
+    "Documents",
+    "EmbeddingFunction",
+    "Embeddings",
+    "GetResult",
+    "IDs",
+    "Include",
     "Metadata",
     "Metadatas",
+    "QueryResult",
+    "SparseEmbeddingFunction",
+    "TokenTransportHeader",
+    "URIs",
+    "UpdateCollectionMetadata",
+    "UpdateMetadata",
     "Where",
     "WhereDocument",
-    "Documents",
-    "IDs",
-    "URI",
-    "URIs",
-    "Embeddings",
-    "EmbeddingFunction",
-    "Include",
-    "CollectionMetadata",
-    "UpdateMetadata",
-    "UpdateCollectionMetadata",
-    "QueryResult",
-    "GetResult",
-    "TokenTransportHeader",
-    "SparseEmbeddingFunction",
 ]
 
 # The Search API and the Schema builders, as chromadb 1.5.9 exports them.
-from chromadb.api.schema import (  # noqa: E402
+from chromadb.api.schema import (
     BoolInvertedIndexConfig,
     Cmek,
     FloatInvertedIndexConfig,
@@ -72,13 +71,13 @@ from chromadb.api.schema import (  # noqa: E402
     HnswIndexConfig,
     IntInvertedIndexConfig,
     Schema,
-    SparseVectorIndexConfig,
     SpannIndexConfig,
+    SparseVectorIndexConfig,
     StringInvertedIndexConfig,
     VectorIndexConfig,
 )
-from chromadb.base_types import SparseVector, SparseVectors  # noqa: E402
-from chromadb.execution.expression import K, Key, Knn, Rrf, Search  # noqa: E402
+from chromadb.base_types import SparseVector, SparseVectors
+from chromadb.execution.expression import K, Key, Knn, Rrf, Search
 
 __all__ += [
     "BoolInvertedIndexConfig",
@@ -93,10 +92,10 @@ __all__ += [
     "Rrf",
     "Schema",
     "Search",
+    "SpannIndexConfig",
     "SparseVector",
     "SparseVectorIndexConfig",
     "SparseVectors",
-    "SpannIndexConfig",
     "StringInvertedIndexConfig",
     "VectorIndexConfig",
 ]
@@ -115,7 +114,7 @@ def get_settings() -> Settings:
 
 
 def Client(  # noqa: N802
-    settings: Optional[Settings] = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    settings: Settings | None = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
 ) -> ClientAPI:
     """A client as `settings` describe it (in-memory by default, persistent with `is_persistent=True`)."""
     settings = settings if settings is not None else _settings
@@ -123,7 +122,7 @@ def Client(  # noqa: N802
 
 
 def EphemeralClient(  # noqa: N802
-    settings: Optional[Settings] = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    settings: Settings | None = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
 ) -> ClientAPI:
     """An in-memory client; its data lives as long as the process (or until
     `SharedSystemClient.clear_system_cache()`)."""
@@ -133,8 +132,8 @@ def EphemeralClient(  # noqa: N802
 
 
 def PersistentClient(  # noqa: N802
-    path: Union[str, Path] = "./chroma",
-    settings: Optional[Settings] = None,
+    path: str | Path = "./chroma",
+    settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> ClientAPI:
@@ -146,8 +145,8 @@ def PersistentClient(  # noqa: N802
 
 
 def RustClient(  # noqa: N802
-    path: Optional[str] = None,
-    settings: Optional[Settings] = None,
+    path: str | None = None,
+    settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> ClientAPI:
@@ -159,7 +158,7 @@ def RustClient(  # noqa: N802
     return ClientCreator(tenant=str(tenant), database=str(database), settings=settings)
 
 
-def _http_settings(settings: Optional[Settings], api_impl: str, host: str, port: int, ssl: bool, headers: Any) -> Settings:
+def _http_settings(settings: Settings | None, api_impl: str, host: str, port: int, ssl: bool, headers: Any) -> Settings:
     settings = settings if settings is not None else Settings()
     host, port = str(host), int(port)
     if settings.chroma_server_host and settings.chroma_server_host != host:
@@ -184,8 +183,8 @@ def HttpClient(  # noqa: N802
     host: str = "localhost",
     port: int = 8000,
     ssl: bool = False,
-    headers: Optional[Dict[str, str]] = None,
-    settings: Optional[Settings] = None,
+    headers: dict[str, str] | None = None,
+    settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> ClientAPI:
@@ -198,8 +197,8 @@ async def AsyncHttpClient(  # noqa: N802
     host: str = "localhost",
     port: int = 8000,
     ssl: bool = False,
-    headers: Optional[Dict[str, str]] = None,
-    settings: Optional[Settings] = None,
+    headers: dict[str, str] | None = None,
+    settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> AsyncClientAPI:
@@ -211,10 +210,10 @@ async def AsyncHttpClient(  # noqa: N802
 
 
 def CloudClient(  # noqa: N802
-    tenant: Optional[str] = None,
-    database: Optional[str] = None,
-    api_key: Optional[str] = None,
-    settings: Optional[Settings] = None,
+    tenant: str | None = None,
+    database: str | None = None,
+    api_key: str | None = None,
+    settings: Settings | None = None,
     *,
     cloud_host: str = "api.trychroma.com",
     cloud_port: int = 443,
@@ -249,7 +248,7 @@ def CloudClient(  # noqa: N802
     )
 
 
-def AdminClient(settings: Optional[Settings] = None) -> AdminAPI:  # noqa: N802
+def AdminClient(settings: Settings | None = None) -> AdminAPI:  # noqa: N802
     """A client for tenants and databases."""
     return AdminClientCreator(settings=settings if settings is not None else Settings())
 

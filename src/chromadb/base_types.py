@@ -13,7 +13,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, List, Literal, Optional, Union
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -57,9 +57,9 @@ class SparseVector:
             or out of order, or a value is not a number.
     """
 
-    indices: List[int]
-    values: List[float]
-    labels: Optional[List[str]] = None
+    indices: list[int]
+    values: list[float]
+    labels: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.indices = _as_list(self.indices, "indices")
@@ -144,25 +144,25 @@ def _value_at(val: Any, position: int) -> float:
     return val.item() if isinstance(val, np.generic) else val  # type: ignore[return-value]
 
 
-SparseVectors = List[SparseVector]
+SparseVectors = list[SparseVector]
 
-MetadataListValue = List[Union[str, int, float, bool]]
-Metadata = Mapping[str, Optional[Union[str, int, float, bool, SparseVector, MetadataListValue]]]
-UpdateMetadata = Mapping[str, Union[int, float, str, bool, SparseVector, MetadataListValue, None]]
-PyVector = Union[Sequence[float], Sequence[int]]
+MetadataListValue = list[str | int | float | bool]
+Metadata = Mapping[str, str | int | float | bool | SparseVector | MetadataListValue | None]
+UpdateMetadata = Mapping[str, int | float | str | bool | SparseVector | MetadataListValue | None]
+PyVector = Sequence[float] | Sequence[int]
 Vector = np.ndarray  # at run time plain np.ndarray (numpy.typing costs ~25 ms at import)
 
 # The classic filter grammar (`where` / `where_document`), as upstream names its parts.
-LiteralValue = Union[str, int, float, bool]
+LiteralValue = str | int | float | bool
 LogicalOperator = Literal["$and", "$or"]
 WhereOperator = Literal["$gt", "$gte", "$lt", "$lte", "$ne", "$eq"]
 InclusionExclusionOperator = Literal["$in", "$nin"]
 ArrayContainsOperator = Literal["$contains", "$not_contains"]
-OperatorExpression = Union[
-    dict[Union[WhereOperator, LogicalOperator], LiteralValue],
-    dict[InclusionExclusionOperator, List[LiteralValue]],
-    dict[ArrayContainsOperator, LiteralValue],
-]
-Where = dict[Union[str, LogicalOperator], Union[LiteralValue, OperatorExpression, List["Where"]]]
-WhereDocumentOperator = Union[Literal["$contains", "$not_contains", "$regex", "$not_regex"], LogicalOperator]
-WhereDocument = dict[WhereDocumentOperator, Union[str, List["WhereDocument"]]]
+OperatorExpression = (
+    dict[WhereOperator | LogicalOperator, LiteralValue]
+    | dict[InclusionExclusionOperator, list[LiteralValue]]
+    | dict[ArrayContainsOperator, LiteralValue]
+)
+Where = dict[str | LogicalOperator, LiteralValue | OperatorExpression | list["Where"]]
+WhereDocumentOperator = Literal["$contains", "$not_contains", "$regex", "$not_regex"] | LogicalOperator
+WhereDocument = dict[WhereDocumentOperator, str | list["WhereDocument"]]

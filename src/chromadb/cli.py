@@ -9,15 +9,15 @@ add new ones there. The server and its dependencies are imported only by `run`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
 import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from chromadb.config import parse_origins
 from chromadb.errors import ChromaError, ForeignDataError
@@ -25,7 +25,6 @@ from chromadb.errors import ChromaError, ForeignDataError
 __all__ = ["RunConfig", "load_run_config", "main"]
 
 # `chroma run` re-executes itself with this glibc tunable (see _reexec_with_huge_pages)
-_HUGE_PAGES_ENV = "CHROMA_HUGE_PAGES"
 _HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
 
 DEFAULT_PATH = "./chroma"
@@ -146,7 +145,7 @@ def _port(value: Any) -> int:
 
 def _listen_sockets(host: str, port: int) -> list[socket.socket]:
     """Listening sockets; `localhost` gets both 127.0.0.1 and ::1 (Node may resolve it to ::1)."""
-    from chromadb.server.testing import bind_socket
+    from chromadb.server.sockets import bind_socket
 
     def taken(e: OSError) -> CLIError:
         return CLIError(f"Address {host}:{port} is not available ({e.strerror or e}). Is another server running?")
@@ -231,7 +230,7 @@ def serve(config: RunConfig) -> int:
             cors_allow_origins=config.cors_allow_origins or None,
             auth_token=config.auth_token,
         )
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any failure to open the data becomes a one-line CLI error
         for s in sockets:
             s.close()
         if isinstance(e, ForeignDataError):
@@ -372,13 +371,15 @@ def _reexec_with_huge_pages(argv: list[str]) -> None:
     start-up only: so the server re-executes itself once, with it set. Same pid, same
     arguments; CHROMA_HUGE_PAGES=0 turns this off.
     """
-    if os.environ.get(_HUGE_PAGES_ENV, "1") == "0" or not sys.platform.startswith("linux"):
+    from chromadb.engine.options import EngineOptions
+
+    if not EngineOptions.from_env().huge_pages or not sys.platform.startswith("linux"):
         return
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if "glibc.malloc.hugetlb" in tunables:
         return  # set already: by the user, or we are the re-executed process
     try:
-        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()  # e.g. "glibc 2.36"
+        name, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()  # e.g. "glibc 2.36"
         recent = name == "glibc" and tuple(int(p) for p in version.split(".")[:2]) >= (2, 35)
     except (ValueError, OSError, AttributeError):
         recent = False

@@ -12,13 +12,13 @@ import json
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = [
-    "APIVersion",
-    "Component",
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
+    "APIVersion",
+    "Component",
     "RoutingMode",
     "Settings",
     "System",
@@ -229,7 +229,7 @@ def get_fqn(cls: type) -> str:
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def get_class(fqn: str, type: type[C]) -> type[C]:  # noqa: A002 - upstream's parameter name
+def get_class(fqn: str, type: type[C]) -> type[C]:
     """The class a fully qualified name `package.module.ClassName` names."""
     module_name, _, class_name = fqn.rpartition(".")
     if not module_name:
@@ -240,7 +240,7 @@ def get_class(fqn: str, type: type[C]) -> type[C]:  # noqa: A002 - upstream's pa
 class Component:
     """A part of a System with a start/stop life cycle (upstream's base class)."""
 
-    def __init__(self, system: "System") -> None:
+    def __init__(self, system: System) -> None:
         self._system = system
         self._running = False
 
@@ -275,7 +275,7 @@ class System(Component):
         from chromadb.api import ServerAPI
 
         if issubclass(ServerAPI, kind):  # ServerAPI itself, or one of its bases: one backend
-            kind = ServerAPI
+            kind = cast("type[C]", ServerAPI)
         if kind not in self._instances:
             self._instances[kind] = self._build(kind)
         return self._instances[kind]

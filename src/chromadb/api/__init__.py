@@ -9,28 +9,11 @@ talk to (our `Backend`: the engine in this process, or a server over HTTP).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from chromadb.api._base import BaseAPI
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
-
-
-class BaseAPI(ABC):
-    """What clients and servers both answer: system calls and collection counts."""
-
-    @abstractmethod
-    def heartbeat(self) -> int:
-        """The server's time in nanoseconds since the epoch."""
-
-    @abstractmethod
-    def get_version(self) -> str: ...
-
-    @abstractmethod
-    def reset(self) -> bool:
-        """Delete everything; refused unless `allow_reset` is set."""
-
-    @abstractmethod
-    def get_max_batch_size(self) -> int:
-        """The most records one add/upsert/update may carry."""
 
 
 class ClientAPI(BaseAPI):
@@ -43,7 +26,7 @@ class ClientAPI(BaseAPI):
     def get_settings(self) -> Settings: ...
 
     @abstractmethod
-    def list_collections(self, limit: Optional[int] = None, offset: Optional[int] = None) -> Sequence[Any]: ...
+    def list_collections(self, limit: int | None = None, offset: int | None = None) -> Sequence[Any]: ...
 
     @abstractmethod
     def count_collections(self) -> int: ...
@@ -91,7 +74,7 @@ class AdminAPI(ABC):
 
     @abstractmethod
     def list_databases(
-        self, limit: Optional[int] = None, offset: Optional[int] = None, tenant: str = DEFAULT_TENANT
+        self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
     ) -> Sequence[Any]: ...
 
     @abstractmethod
@@ -131,6 +114,8 @@ from chromadb.api.types import (  # noqa: E402
 )
 
 __all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
     "AdminAPI",
     "AsyncAdminAPI",
     "AsyncBaseAPI",
@@ -141,8 +126,6 @@ __all__ = [
     "Collection",
     "CollectionMetadata",
     "CreateCollectionConfiguration",
-    "DEFAULT_DATABASE",
-    "DEFAULT_TENANT",
     "DataLoader",
     "DeleteResult",
     "Documents",

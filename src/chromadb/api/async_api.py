@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
@@ -29,7 +30,7 @@ class AsyncClientAPI(AsyncBaseAPI):
     def get_settings(self) -> Settings: ...
 
     @abstractmethod
-    async def list_collections(self, limit: Optional[int] = None, offset: Optional[int] = None) -> Sequence[Any]: ...
+    async def list_collections(self, limit: int | None = None, offset: int | None = None) -> Sequence[Any]: ...
 
     @abstractmethod
     async def count_collections(self) -> int: ...
@@ -65,7 +66,7 @@ class AsyncAdminAPI(ABC):
 
     @abstractmethod
     async def list_databases(
-        self, limit: Optional[int] = None, offset: Optional[int] = None, tenant: str = DEFAULT_TENANT
+        self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
     ) -> Sequence[Any]: ...
 
     @abstractmethod

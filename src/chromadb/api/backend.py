@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from chromadb.api import BaseAPI
+from chromadb.api._base import BaseAPI
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 

@@ -9,7 +9,7 @@ and `EphemeralClient`, an HTTP connection for `HttpClient`. All of them return t
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Optional
+from typing import Any
 
 from chromadb.api import AdminAPI, ClientAPI, ServerAPI
 from chromadb.api import validation as v
@@ -31,7 +31,7 @@ class _DefaultEmbeddingFunction:
 DEFAULT_EF: Any = _DefaultEmbeddingFunction()
 
 
-def _registry():  # noqa: ANN202
+def _registry():
     from chromadb.embedding_functions import registry
 
     return registry
@@ -67,9 +67,9 @@ class Client(SharedSystemClient, ClientAPI):
 
     def __init__(
         self,
-        tenant: Optional[str] = DEFAULT_TENANT,
-        database: Optional[str] = DEFAULT_DATABASE,
-        settings: Optional[Settings] = None,
+        tenant: str | None = DEFAULT_TENANT,
+        database: str | None = DEFAULT_DATABASE,
+        settings: Settings | None = None,
     ) -> None:
         settings = settings if settings is not None else Settings()
         super().__init__(settings=settings)
@@ -88,7 +88,7 @@ class Client(SharedSystemClient, ClientAPI):
             raise
 
     @classmethod
-    def from_system(cls, system: System, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> "Client":
+    def from_system(cls, system: System, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE) -> Client:
         SharedSystemClient._populate_data_from_system(system)
         return cls(tenant=tenant, database=database, settings=system.settings)
 
@@ -96,7 +96,7 @@ class Client(SharedSystemClient, ClientAPI):
     def _backend(self) -> Backend:
         return self._server
 
-    def _tenant_database_from_identity(self, tenant: Optional[str], database: Optional[str]) -> tuple[str, str]:
+    def _tenant_database_from_identity(self, tenant: str | None, database: str | None) -> tuple[str, str]:
         identity = self.get_user_identity()
         if tenant is None:
             tenant = identity.tenant
@@ -159,14 +159,14 @@ class Client(SharedSystemClient, ClientAPI):
         self._closed = True
         SharedSystemClient._release_system(self._identifier, self._own_system)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc_val: Optional[BaseException],
-        exc_tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -236,7 +236,7 @@ class Client(SharedSystemClient, ClientAPI):
             name, schema, configuration, metadata, embedding_function, data_loader, get_or_create=True
         )
 
-    def get_collection_by_id(self, id: Any, embedding_function: Any = DEFAULT_EF, data_loader: Any = None) -> Collection:  # noqa: A002
+    def get_collection_by_id(self, id: Any, embedding_function: Any = DEFAULT_EF, data_loader: Any = None) -> Collection:
         model = self._backend.get_collection_by_id(str(id), self.tenant, self.database)
         return self._collection(model, embedding_function)
 
@@ -256,14 +256,14 @@ class AdminClient(SharedSystemClient, AdminAPI):
 
     _closed: bool = False
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         settings = settings if settings is not None else Settings()
         super().__init__(settings=settings)
         self._settings = settings
         self._server: Backend = self._system.instance(ServerAPI)
 
     @classmethod
-    def from_system(cls, system: System) -> "AdminClient":
+    def from_system(cls, system: System) -> AdminClient:
         SharedSystemClient._populate_data_from_system(system)
         return cls(system.settings)
 

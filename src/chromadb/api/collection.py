@@ -47,7 +47,7 @@ class Collection(CollectionCommon["Client"]):
         return hash(self._model["id"])
 
     @property
-    def _backend(self):  # noqa: ANN202
+    def _backend(self):
         return self._client._backend
 
     def _scope(self) -> dict[str, str]:

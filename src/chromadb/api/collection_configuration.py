@@ -7,7 +7,7 @@ modify call does with them (validation, defaults, persistence) is the engine's j
 """
 from __future__ import annotations
 
-from typing import Any, Optional, TypedDict
+from typing import Any, TypedDict
 
 from chromadb.api.types import Space
 
@@ -36,9 +36,9 @@ class SpannConfiguration(TypedDict, total=False):
 
 
 class CollectionConfiguration(TypedDict, total=True):
-    hnsw: Optional[HNSWConfiguration]
-    spann: Optional[SpannConfiguration]
-    embedding_function: Optional[Any]
+    hnsw: HNSWConfiguration | None
+    spann: SpannConfiguration | None
+    embedding_function: Any | None
 
 
 class CreateHNSWConfiguration(HNSWConfiguration, total=False):
@@ -50,9 +50,9 @@ class CreateSpannConfiguration(SpannConfiguration, total=False):
 
 
 class CreateCollectionConfiguration(TypedDict, total=False):
-    hnsw: Optional[CreateHNSWConfiguration]
-    spann: Optional[CreateSpannConfiguration]
-    embedding_function: Optional[Any]
+    hnsw: CreateHNSWConfiguration | None
+    spann: CreateSpannConfiguration | None
+    embedding_function: Any | None
 
 
 class UpdateHNSWConfiguration(TypedDict, total=False):
@@ -71,9 +71,9 @@ class UpdateSpannConfiguration(TypedDict, total=False):
 
 
 class UpdateCollectionConfiguration(TypedDict, total=False):
-    hnsw: Optional[UpdateHNSWConfiguration]
-    spann: Optional[UpdateSpannConfiguration]
-    embedding_function: Optional[Any]
+    hnsw: UpdateHNSWConfiguration | None
+    spann: UpdateSpannConfiguration | None
+    embedding_function: Any | None
 
 
 __all__ = [

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from inspect import signature
-from typing import Any, ClassVar, Dict, Literal, Optional, Union
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "BoolInvertedIndexConfig",
@@ -26,8 +26,8 @@ __all__ = [
     "IndexConfig",
     "IntInvertedIndexConfig",
     "Space",
-    "SparseVectorIndexConfig",
     "SpannIndexConfig",
+    "SparseVectorIndexConfig",
     "StringInvertedIndexConfig",
     "VectorIndexConfig",
 ]
@@ -42,7 +42,7 @@ _UNSET: Any = object()
 class _ConfigModel:
     """Keyword-only fields, checked on construction; `_IGNORED` names are accepted and dropped."""
 
-    _FIELDS: ClassVar[Dict[str, Any]] = {}  # name -> default
+    _FIELDS: ClassVar[dict[str, Any]] = {}  # name -> default
     _IGNORED: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **data: Any) -> None:
@@ -63,9 +63,9 @@ class _ConfigModel:
     def _check(self, name: str, value: Any) -> Any:
         return value
 
-    def model_dump(self, exclude_none: bool = False) -> Dict[str, Any]:
+    def model_dump(self, exclude_none: bool = False) -> dict[str, Any]:
         """The fields as a dict, nested configs included (pydantic's method of the same name)."""
-        out: Dict[str, Any] = {}
+        out: dict[str, Any] = {}
         for name in self._FIELDS:
             value = getattr(self, name)
             if isinstance(value, _ConfigModel):
@@ -89,7 +89,7 @@ class _ConfigModel:
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._FIELDS)})"
 
 
-def _optional_int(owner: str, name: str, value: Any) -> Optional[int]:
+def _optional_int(owner: str, name: str, value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -99,7 +99,7 @@ def _optional_int(owner: str, name: str, value: Any) -> Optional[int]:
     return value
 
 
-def _optional_float(owner: str, name: str, value: Any) -> Optional[float]:
+def _optional_float(owner: str, name: str, value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -116,7 +116,7 @@ def _nested(owner: str, name: str, kind: type[_ConfigModel], value: Any) -> Any:
     raise ValueError(f"{owner}.{name} must be a {kind.__name__} or a dict, got {type(value).__name__}")
 
 
-def _source_key(value: Any) -> Optional[str]:
+def _source_key(value: Any) -> str | None:
     from chromadb.execution.expression._where import Key
 
     if value is None:
@@ -175,7 +175,7 @@ class BoolInvertedIndexConfig(_EmptyConfig):
 class HnswIndexConfig(_ConfigModel):
     """HNSW parameters of the vector index (None: the server's default)."""
 
-    _FIELDS: ClassVar[Dict[str, Any]] = {
+    _FIELDS: ClassVar[dict[str, Any]] = {
         "ef_construction": None,
         "max_neighbors": None,
         "ef_search": None,
@@ -185,13 +185,13 @@ class HnswIndexConfig(_ConfigModel):
         "resize_factor": None,
     }
 
-    ef_construction: Optional[int]
-    max_neighbors: Optional[int]
-    ef_search: Optional[int]
-    num_threads: Optional[int]
-    batch_size: Optional[int]
-    sync_threshold: Optional[int]
-    resize_factor: Optional[float]
+    ef_construction: int | None
+    max_neighbors: int | None
+    ef_search: int | None
+    num_threads: int | None
+    batch_size: int | None
+    sync_threshold: int | None
+    resize_factor: float | None
 
     def _check(self, name: str, value: Any) -> Any:
         if name == "resize_factor":
@@ -202,7 +202,7 @@ class HnswIndexConfig(_ConfigModel):
 class SpannIndexConfig(_ConfigModel):
     """SPANN parameters of the vector index (Chroma Cloud's index; None: the default)."""
 
-    _FIELDS: ClassVar[Dict[str, Any]] = {
+    _FIELDS: ClassVar[dict[str, Any]] = {
         "search_nprobe": None,
         "write_nprobe": None,
         "ef_construction": None,
@@ -226,14 +226,14 @@ class SpannIndexConfig(_ConfigModel):
         "quantize",
     )
 
-    search_nprobe: Optional[int]
-    write_nprobe: Optional[int]
-    ef_construction: Optional[int]
-    ef_search: Optional[int]
-    max_neighbors: Optional[int]
-    reassign_neighbor_count: Optional[int]
-    split_threshold: Optional[int]
-    merge_threshold: Optional[int]
+    search_nprobe: int | None
+    write_nprobe: int | None
+    ef_construction: int | None
+    ef_search: int | None
+    max_neighbors: int | None
+    reassign_neighbor_count: int | None
+    split_threshold: int | None
+    merge_threshold: int | None
 
     def _check(self, name: str, value: Any) -> Any:
         return _optional_int("SpannIndexConfig", name, value)
@@ -258,7 +258,7 @@ class VectorIndexConfig(_ConfigModel):
         spann: SpannIndexConfig (or its dict form).
     """
 
-    _FIELDS: ClassVar[Dict[str, Any]] = {
+    _FIELDS: ClassVar[dict[str, Any]] = {
         "space": None,
         "embedding_function": _default_embedding_function,
         "source_key": None,
@@ -266,11 +266,11 @@ class VectorIndexConfig(_ConfigModel):
         "spann": None,
     }
 
-    space: Optional[Space]
-    embedding_function: Optional[Any]
-    source_key: Optional[str]
-    hnsw: Optional[HnswIndexConfig]
-    spann: Optional[SpannIndexConfig]
+    space: Space | None
+    embedding_function: Any | None
+    source_key: str | None
+    hnsw: HnswIndexConfig | None
+    spann: SpannIndexConfig | None
 
     def _check(self, name: str, value: Any) -> Any:
         if name == "space":
@@ -295,12 +295,12 @@ class SparseVectorIndexConfig(_ConfigModel):
         bm25: weight the query by inverse document frequency (use with a BM25 function).
     """
 
-    _FIELDS: ClassVar[Dict[str, Any]] = {"embedding_function": None, "source_key": None, "bm25": None}
+    _FIELDS: ClassVar[dict[str, Any]] = {"embedding_function": None, "source_key": None, "bm25": None}
     _IGNORED: ClassVar[tuple[str, ...]] = ("algorithm",)
 
-    embedding_function: Optional[Any]
-    source_key: Optional[str]
-    bm25: Optional[bool]
+    embedding_function: Any | None
+    source_key: str | None
+    bm25: bool | None
 
     def _check(self, name: str, value: Any) -> Any:
         if name == "embedding_function":
@@ -312,15 +312,15 @@ class SparseVectorIndexConfig(_ConfigModel):
         return value
 
 
-IndexConfig = Union[
-    FtsIndexConfig,
-    VectorIndexConfig,
-    SparseVectorIndexConfig,
-    StringInvertedIndexConfig,
-    IntInvertedIndexConfig,
-    FloatInvertedIndexConfig,
-    BoolInvertedIndexConfig,
-]
+IndexConfig = (
+    FtsIndexConfig
+    | VectorIndexConfig
+    | SparseVectorIndexConfig
+    | StringInvertedIndexConfig
+    | IntInvertedIndexConfig
+    | FloatInvertedIndexConfig
+    | BoolInvertedIndexConfig
+)
 
 
 class CmekProvider(str, Enum):
@@ -354,12 +354,12 @@ class Cmek:
             return _CMEK_GCP_PATTERN.match(self.resource) is not None
         return False
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The wire form, `{"gcp": resource}`."""
         return {CmekProvider(self.provider).value: self.resource}
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> Cmek:
+    def from_dict(cls, data: dict[str, Any]) -> Cmek:
         """Read the wire form."""
         if "gcp" in data:
             resource = data["gcp"]

@@ -17,8 +17,10 @@ import functools
 import os
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from chromadb._version import __version__
 from chromadb.api import validation as v
 from chromadb.api.backend import Backend
 from chromadb.engine.engine import Engine
@@ -107,10 +109,6 @@ def _check_tenant(tenant: str) -> None:
         raise ValueError(f"Tenant name must be at least 3 characters long, got {tenant!r}")
 
 
-def _fields(batch: RecordBatch) -> tuple[Any, ...]:
-    return batch.ids, batch.embeddings, batch.metadatas, batch.documents, batch.uris
-
-
 class LocalBackend(Backend):
     def __init__(self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0) -> None:
         self.engine = acquire_engine(path, busy_timeout)
@@ -140,8 +138,6 @@ class LocalBackend(Backend):
         return time.time_ns()
 
     def get_version(self) -> str:
-        from chromadb import __version__
-
         return __version__
 
     def reset(self) -> bool:
@@ -228,15 +224,18 @@ class LocalBackend(Backend):
     # Writes, reads and deletes arrive checked: the door built the batch or request.
     @_checked
     def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        self.engine.add(collection_id, *_fields(batch), tenant=tenant, database=database)
+        b = batch
+        self.engine.add(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
 
     @_checked
     def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        self.engine.update(collection_id, *_fields(batch), tenant=tenant, database=database)
+        b = batch
+        self.engine.update(collection_id, b.ids, b.embeddings, b.metadatas, b.documents, b.uris, tenant, database)
 
     @_checked
     def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        self.engine.upsert(collection_id, *_fields(batch), tenant=tenant, database=database)
+        b = batch
+        self.engine.upsert(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
 
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
         return self.engine.delete(collection_id, request, tenant, database)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from copy import deepcopy
 from dataclasses import dataclass, fields
-from typing import Any, Dict, Final, Optional, Union
+from typing import Any, Final
 
 from chromadb.api.index_config import (
     BoolInvertedIndexConfig,
@@ -29,8 +29,8 @@ from chromadb.api.index_config import (
     IndexConfig,
     IntInvertedIndexConfig,
     Space,
-    SparseVectorIndexConfig,
     SpannIndexConfig,
+    SparseVectorIndexConfig,
     StringInvertedIndexConfig,
     VectorIndexConfig,
 )
@@ -75,10 +75,10 @@ __all__ = [
     "IntValueType",
     "Schema",
     "Space",
+    "SpannIndexConfig",
     "SparseVectorIndexConfig",
     "SparseVectorIndexType",
     "SparseVectorValueType",
-    "SpannIndexConfig",
     "StringInvertedIndexConfig",
     "StringInvertedIndexType",
     "StringValueType",
@@ -158,45 +158,45 @@ class BoolInvertedIndexType:
 
 @dataclass
 class StringValueType:
-    fts_index: Optional[FtsIndexType] = None
-    string_inverted_index: Optional[StringInvertedIndexType] = None
+    fts_index: FtsIndexType | None = None
+    string_inverted_index: StringInvertedIndexType | None = None
 
 
 @dataclass
 class FloatListValueType:
-    vector_index: Optional[VectorIndexType] = None
+    vector_index: VectorIndexType | None = None
 
 
 @dataclass
 class SparseVectorValueType:
-    sparse_vector_index: Optional[SparseVectorIndexType] = None
+    sparse_vector_index: SparseVectorIndexType | None = None
 
 
 @dataclass
 class IntValueType:
-    int_inverted_index: Optional[IntInvertedIndexType] = None
+    int_inverted_index: IntInvertedIndexType | None = None
 
 
 @dataclass
 class FloatValueType:
-    float_inverted_index: Optional[FloatInvertedIndexType] = None
+    float_inverted_index: FloatInvertedIndexType | None = None
 
 
 @dataclass
 class BoolValueType:
-    bool_inverted_index: Optional[BoolInvertedIndexType] = None
+    bool_inverted_index: BoolInvertedIndexType | None = None
 
 
 @dataclass
 class ValueTypes:
     """Index settings per value type, for the defaults or for one key."""
 
-    string: Optional[StringValueType] = None
-    float_list: Optional[FloatListValueType] = None
-    sparse_vector: Optional[SparseVectorValueType] = None
-    int_value: Optional[IntValueType] = None
-    float_value: Optional[FloatValueType] = None
-    boolean: Optional[BoolValueType] = None
+    string: StringValueType | None = None
+    float_list: FloatListValueType | None = None
+    sparse_vector: SparseVectorValueType | None = None
+    int_value: IntValueType | None = None
+    float_value: FloatValueType | None = None
+    boolean: BoolValueType | None = None
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class _Slot:
     index_cls: type
 
 
-_SLOTS: Dict[type, _Slot] = {
+_SLOTS: dict[type, _Slot] = {
     FtsIndexConfig: _Slot("string", StringValueType, FTS_INDEX_NAME, FtsIndexType),
     StringInvertedIndexConfig: _Slot("string", StringValueType, STRING_INVERTED_INDEX_NAME, StringInvertedIndexType),
     VectorIndexConfig: _Slot("float_list", FloatListValueType, VECTOR_INDEX_NAME, VectorIndexType),
@@ -220,7 +220,7 @@ _SLOTS: Dict[type, _Slot] = {
 }
 
 # ValueTypes attribute -> JSON name, in the order the JSON lists them.
-_VALUE_NAMES: Dict[str, str] = {
+_VALUE_NAMES: dict[str, str] = {
     "string": STRING_VALUE_NAME,
     "float_list": FLOAT_LIST_VALUE_NAME,
     "sparse_vector": SPARSE_VECTOR_VALUE_NAME,
@@ -229,9 +229,9 @@ _VALUE_NAMES: Dict[str, str] = {
     "boolean": BOOL_VALUE_NAME,
 }
 
-_VALUE_CLASSES: Dict[str, type] = {s.value_attr: s.value_cls for s in _SLOTS.values()}
-_CONFIG_CLASSES: Dict[str, type] = {s.index_attr: cfg for cfg, s in _SLOTS.items()}
-_INDEX_CLASSES: Dict[str, type] = {s.index_attr: s.index_cls for s in _SLOTS.values()}
+_VALUE_CLASSES: dict[str, type] = {s.value_attr: s.value_cls for s in _SLOTS.values()}
+_CONFIG_CLASSES: dict[str, type] = {s.index_attr: cfg for cfg, s in _SLOTS.items()}
+_INDEX_CLASSES: dict[str, type] = {s.index_attr: s.index_cls for s in _SLOTS.values()}
 
 
 def _slot(config: Any) -> _Slot:
@@ -241,7 +241,7 @@ def _slot(config: Any) -> _Slot:
     raise TypeError(f"config must be one of the index configs (e.g. FtsIndexConfig()), got {type(config).__name__}")
 
 
-def _key_name(key: Union[str, Key, None]) -> Optional[str]:
+def _key_name(key: str | Key | None) -> str | None:
     if key is None or isinstance(key, str):
         return key
     if isinstance(key, Key):
@@ -260,8 +260,8 @@ class Schema:
     """
 
     defaults: ValueTypes
-    keys: Dict[str, ValueTypes]
-    cmek: Optional[Cmek] = None
+    keys: dict[str, ValueTypes]
+    cmek: Cmek | None = None
 
     def __init__(self) -> None:
         self.defaults = ValueTypes(
@@ -294,7 +294,7 @@ class Schema:
 
     # -- builders ------------------------------------------------------------------------
 
-    def create_index(self, config: Optional[IndexConfig] = None, key: Union[str, Key, None] = None) -> Schema:
+    def create_index(self, config: IndexConfig | None = None, key: str | Key | None = None) -> Schema:
         """Turn an index on: `config` alone in the defaults, with `key` for that key only.
 
         `VectorIndexConfig` goes without a key (it configures the one vector index),
@@ -339,7 +339,7 @@ class Schema:
         self._set_index(key, config, enabled=True)
         return self
 
-    def delete_index(self, config: Optional[IndexConfig] = None, key: Union[str, Key, None] = None) -> Schema:
+    def delete_index(self, config: IndexConfig | None = None, key: str | Key | None = None) -> Schema:
         """Turn an index off: `config` alone in the defaults, with `key` for that key only.
 
         The vector and sparse vector indexes cannot be turned off; full-text search only
@@ -369,7 +369,7 @@ class Schema:
         self._set_index(key, config, enabled=False)
         return self
 
-    def set_cmek(self, cmek: Optional[Cmek]) -> Schema:
+    def set_cmek(self, cmek: Cmek | None) -> Schema:
         """Encrypt the collection with `cmek` (None removes it)."""
         if cmek is not None and not isinstance(cmek, Cmek):
             raise TypeError(f"cmek must be a Cmek or None, got {type(cmek).__name__}")
@@ -395,7 +395,7 @@ class Schema:
         )
         embedding.vector_index = VectorIndexType(current.enabled if current else True, embedding_config)
 
-    def _set_index(self, key: Optional[str], config: IndexConfig, enabled: bool) -> None:
+    def _set_index(self, key: str | None, config: IndexConfig, enabled: bool) -> None:
         slot = _slot(config)
         if key is None:
             value_types = self.defaults
@@ -425,9 +425,9 @@ class Schema:
 
     # -- JSON ----------------------------------------------------------------------------
 
-    def serialize_to_json(self) -> Dict[str, Any]:
+    def serialize_to_json(self) -> dict[str, Any]:
         """The schema as the server stores and echoes it."""
-        out: Dict[str, Any] = {
+        out: dict[str, Any] = {
             "defaults": _value_types_to_json(self.defaults),
             "keys": {key: _value_types_to_json(vt) for key, vt in self.keys.items()},
         }
@@ -436,7 +436,7 @@ class Schema:
         return out
 
     @classmethod
-    def deserialize_from_json(cls, json_data: Dict[str, Any]) -> Schema:
+    def deserialize_from_json(cls, json_data: dict[str, Any]) -> Schema:
         """Read a schema's JSON; embedding functions are rebuilt from the registry by name
         (one that cannot be rebuilt becomes None, with a warning)."""
         schema = cls.__new__(cls)
@@ -447,18 +447,18 @@ class Schema:
         return schema
 
 
-def _refuse_reserved_key(key: Optional[str]) -> None:
+def _refuse_reserved_key(key: str | None) -> None:
     if key is not None and key.startswith("#") and key != DOCUMENT_KEY:
         raise ValueError("key cannot begin with '#'. Keys starting with '#' are reserved for system use.")
 
 
-def _value_types_to_json(value_types: ValueTypes) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
+def _value_types_to_json(value_types: ValueTypes) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for attr, json_name in _VALUE_NAMES.items():
         value_type = getattr(value_types, attr)
         if value_type is None:
             continue
-        indexes: Dict[str, Any] = {}
+        indexes: dict[str, Any] = {}
         for f in fields(value_type):
             index = getattr(value_type, f.name)
             if index is not None:
@@ -467,7 +467,7 @@ def _value_types_to_json(value_types: ValueTypes) -> Dict[str, Any]:
     return out
 
 
-def _config_to_json(config: Any) -> Dict[str, Any]:
+def _config_to_json(config: Any) -> dict[str, Any]:
     out = config.model_dump(exclude_none=True)
     if isinstance(config, VectorIndexConfig):
         _vector_ef_to_json(config, out)
@@ -482,7 +482,7 @@ def _config_to_json(config: Any) -> Dict[str, Any]:
     return out
 
 
-def _vector_ef_to_json(config: VectorIndexConfig, out: Dict[str, Any]) -> None:
+def _vector_ef_to_json(config: VectorIndexConfig, out: dict[str, Any]) -> None:
     ef = config.embedding_function
     if ef is None:
         out["embedding_function"] = {"type": "legacy"}
@@ -508,7 +508,7 @@ def _vector_ef_to_json(config: VectorIndexConfig, out: Dict[str, Any]) -> None:
         out["embedding_function"] = {"type": "legacy"}
 
 
-def _value_types_from_json(data: Dict[str, Any]) -> ValueTypes:
+def _value_types_from_json(data: dict[str, Any]) -> ValueTypes:
     value_types = ValueTypes()
     for attr, json_name in _VALUE_NAMES.items():
         if json_name not in data:
@@ -524,7 +524,7 @@ def _value_types_from_json(data: Dict[str, Any]) -> ValueTypes:
     return value_types
 
 
-def _config_from_json(index_name: str, data: Dict[str, Any]) -> Any:
+def _config_from_json(index_name: str, data: dict[str, Any]) -> Any:
     if index_name == VECTOR_INDEX_NAME and "embedding_function" in data:
         _vector_ef_from_json(data)
     elif index_name == SPARSE_VECTOR_INDEX_NAME and "embedding_function" in data:
@@ -532,7 +532,7 @@ def _config_from_json(index_name: str, data: Dict[str, Any]) -> Any:
     return _CONFIG_CLASSES[index_name](**data)
 
 
-def _vector_ef_from_json(data: Dict[str, Any]) -> None:
+def _vector_ef_from_json(data: dict[str, Any]) -> None:
     ef_json = data["embedding_function"]
     if ef_json.get("type") == "legacy":
         data["embedding_function"] = None
@@ -553,7 +553,7 @@ def _vector_ef_from_json(data: Dict[str, Any]) -> None:
         data["embedding_function"] = None
 
 
-def _sparse_ef_from_json(data: Dict[str, Any]) -> None:
+def _sparse_ef_from_json(data: dict[str, Any]) -> None:
     ef_json = data["embedding_function"]
     if ef_json.get("type") in ("unknown", "legacy"):
         data["embedding_function"] = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 from chromadb.config import Settings, System
 
@@ -29,7 +29,7 @@ class SharedSystemClient:
     _refcount_lock: ClassVar[threading.Lock] = threading.Lock()
     _identifier: str
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         settings = settings if settings is not None else Settings()
         self._identifier = SharedSystemClient._get_identifier_from_settings(settings)
         SharedSystemClient._create_system_if_not_exists(self._identifier, settings)
@@ -68,7 +68,7 @@ class SharedSystemClient:
         return identifier
 
     @classmethod
-    def from_system(cls, system: System) -> "SharedSystemClient":
+    def from_system(cls, system: System) -> SharedSystemClient:
         """A client of an existing System (tests and debugging)."""
         SharedSystemClient._populate_data_from_system(system)
         return cls(system.settings)
@@ -94,7 +94,7 @@ class SharedSystemClient:
             return count
 
     @classmethod
-    def _release_system(cls, identifier: str, system: Optional[System] = None) -> None:
+    def _release_system(cls, identifier: str, system: System | None = None) -> None:
         """One reference fewer; the last one stops the System.
 
         The count that decides is the System's own: a System forgotten by
@@ -139,7 +139,7 @@ class SharedSystemClient:
         """Upstream sends a telemetry event here; we send no telemetry."""
 
     @staticmethod
-    def get_chroma_cloud_api_key_from_clients() -> Optional[str]:
+    def get_chroma_cloud_api_key_from_clients() -> str | None:
         """The `x-chroma-token` of the first live client of Chroma Cloud, if any."""
         for system in list(SharedSystemClient._identifier_to_system.values()):
             settings = system.settings

@@ -11,10 +11,21 @@ refuses later anyway: here they fail at once.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from inspect import signature
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, TypedDict, TypeVar, Union, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Optional,
+    Protocol,
+    TypedDict,
+    TypeVar,
+    Union,
+    runtime_checkable,
+)
 
 import numpy as np
 
@@ -44,34 +55,34 @@ T = TypeVar("T")
 D = TypeVar("D", contravariant=True)
 L = TypeVar("L", covariant=True)
 
-OneOrMany = Union[T, List[T]]
+OneOrMany = Union[T, list[T]]  # noqa: UP007 (mypy reads a generic alias only in this form)
 
 # -- records ---------------------------------------------------------------------------
 ID = str
-IDs = List[ID]
+IDs = list[ID]
 Document = str
-Documents = List[Document]
+Documents = list[Document]
 URI = str
-URIs = List[URI]
+URIs = list[URI]
 # numpy arrays; at run time plain np.ndarray (numpy.typing costs ~25 ms at import)
 Image = np.ndarray
-Images = List[Image]
-Embeddable = Union[Documents, Images]
-Loadable = List[Optional[Image]]
+Images = list[Image]
+Embeddable = Documents | Images
+Loadable = list[Image | None]
 Embedding = np.ndarray
-Embeddings = List[Embedding]
-PyEmbedding = Union[Sequence[float], Sequence[int]]
-PyEmbeddings = List[PyEmbedding]
+Embeddings = list[Embedding]
+PyEmbedding = Sequence[float] | Sequence[int]
+PyEmbeddings = list[PyEmbedding]
 Space = Literal["cosine", "l2", "ip"]
 
 # Metadata, UpdateMetadata and the filter grammar come from chromadb.base_types, as upstream's
-Metadatas = List[Metadata]
-UpdateMetadatas = List[UpdateMetadata]
-CollectionMetadata = Dict[str, Any]
+Metadatas = list[Metadata]
+UpdateMetadatas = list[UpdateMetadata]
+CollectionMetadata = dict[str, Any]
 UpdateCollectionMetadata = UpdateMetadata
 
 # -- include ------------------------------------------------------------------------------
-Include = List[Literal["documents", "embeddings", "metadatas", "distances", "uris", "data"]]
+Include = list[Literal["documents", "embeddings", "metadatas", "distances", "uris", "data"]]
 IncludeMetadataDocuments: Include = ["metadatas", "documents"]
 IncludeMetadataDocumentsDistances: Include = ["metadatas", "documents", "distances"]
 IncludeMetadataDocumentsEmbeddings: Include = ["metadatas", "documents", "embeddings"]
@@ -107,22 +118,22 @@ class IndexingStatus:
 
 class GetResult(TypedDict):
     ids: list[str]
-    embeddings: Optional[np.ndarray]
-    documents: Optional[list[Optional[str]]]
-    uris: Optional[list[Optional[str]]]
+    embeddings: np.ndarray | None
+    documents: list[str | None] | None
+    uris: list[str | None] | None
     data: None
-    metadatas: Optional[list[Optional[Metadata]]]
+    metadatas: list[Metadata | None] | None
     included: Include
 
 
 class QueryResult(TypedDict):
     ids: list[list[str]]
-    embeddings: Optional[list[np.ndarray]]
-    documents: Optional[list[list[Optional[str]]]]
-    uris: Optional[list[list[Optional[str]]]]
+    embeddings: list[np.ndarray] | None
+    documents: list[list[str | None]] | None
+    uris: list[list[str | None]] | None
     data: None
-    metadatas: Optional[list[list[Optional[Metadata]]]]
-    distances: Optional[list[list[float]]]
+    metadatas: list[list[Metadata | None]] | None
+    distances: list[list[float]] | None
     included: Include
 
 
@@ -161,23 +172,23 @@ def _float32_list(values: Any) -> list[float]:
 
 class SearchResultRow(TypedDict, total=False):
     id: str
-    document: Optional[str]
-    embedding: Optional[List[float]]
-    metadata: Optional[Dict[str, Any]]
-    score: Optional[float]
+    document: str | None
+    embedding: list[float] | None
+    metadata: dict[str, Any] | None
+    score: float | None
 
 
 class SearchResult(dict):  # type: ignore[type-arg]
     """The answer to `Collection.search`: one list per search in each field (column-major)."""
 
-    def rows(self) -> List[List[SearchResultRow]]:
+    def rows(self) -> list[list[SearchResultRow]]:
         """The same records row by row: per search, one dict per record with the fields it has."""
         ids = self.get("ids") or []
         fields = {name: self.get(key) or [None] * len(ids) for name, key in _ROW_FIELDS}
-        out: List[List[SearchResultRow]] = []
+        out: list[list[SearchResultRow]] = []
         for i, payload_ids in enumerate(ids):
             columns = {name: values[i] or [None] * len(payload_ids) for name, values in fields.items()}
-            rows: List[SearchResultRow] = []
+            rows: list[SearchResultRow] = []
             for j, id_ in enumerate(payload_ids):
                 row: SearchResultRow = {"id": id_}
                 for name, column in columns.items():
@@ -218,7 +229,7 @@ class SparseEmbeddingFunction(Protocol[D]):
         if own_call is None:
             return
 
-        def checked_call(self: Any, input: Any) -> SparseVectors:  # noqa: A002
+        def checked_call(self: Any, input: Any) -> SparseVectors:
             return validate_sparse_vectors(own_call(self, input))
 
         checked_call.__wrapped__ = own_call  # type: ignore[attr-defined]
@@ -227,16 +238,16 @@ class SparseEmbeddingFunction(Protocol[D]):
     @staticmethod
     def name() -> str: ...
 
-    def get_config(self) -> Dict[str, Any]: ...
+    def get_config(self) -> dict[str, Any]: ...
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "SparseEmbeddingFunction[D]": ...
+    def build_from_config(config: dict[str, Any]) -> SparseEmbeddingFunction[D]: ...
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         return None
 
 
@@ -251,7 +262,7 @@ def __getattr__(name: str) -> Any:
 
 
 # -- validators -------------------------------------------------------------------------------
-def maybe_cast_one_to_many(target: Optional[OneOrMany[T]]) -> Optional[List[T]]:
+def maybe_cast_one_to_many(target: OneOrMany[T] | None) -> list[T] | None:
     """A single value as a one-item list; lists and None unchanged."""
     if target is None:
         return None
@@ -294,7 +305,7 @@ def validate_embeddings(embeddings: Embeddings) -> Embeddings:
     return embeddings
 
 
-def normalize_embeddings(target: Any) -> Optional[Embeddings]:
+def normalize_embeddings(target: Any) -> Embeddings | None:
     """One vector, a list of vectors or a 2-D array, as a list of 1-D numpy arrays."""
     if target is None:
         return None
@@ -364,7 +375,7 @@ def validate_where_document(where_document: WhereDocument) -> None:
     parse_where_document(where_document, min_clauses=CLIENT_MIN_CLAUSES, compile_regex=False)
 
 
-def validate_include(include: Include, dissalowed: Optional[Include] = None) -> None:  # upstream's spelling
+def validate_include(include: Include, dissalowed: Include | None = None) -> None:  # upstream's spelling
     if not isinstance(include, list):
         raise ValueError(f"Expected include to be a list, got {include}")
     for item in include:
@@ -451,11 +462,10 @@ from chromadb.api.schema import (  # noqa: E402
     IntInvertedIndexType,
     IntValueType,
     Schema,
-    Space,
+    SpannIndexConfig,
     SparseVectorIndexConfig,
     SparseVectorIndexType,
     SparseVectorValueType,
-    SpannIndexConfig,
     StringInvertedIndexConfig,
     StringInvertedIndexType,
     StringValueType,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from chromadb.config import Component, System
 
 __all__ = ["AuthError", "ClientAuthHeaders", "ClientAuthProvider", "ServerAuthenticationProvider", "UserIdentity"]
 
-ClientAuthHeaders = Dict[str, str]
+ClientAuthHeaders = dict[str, str]
 
 
 class AuthError(Exception):
@@ -22,9 +22,9 @@ class UserIdentity:
     """Who a request is from; the fields a provider does not know stay None."""
 
     user_id: str
-    tenant: Optional[str] = None
-    databases: Optional[List[str]] = None
-    attributes: Optional[Dict[str, Any]] = None
+    tenant: str | None = None
+    databases: list[str] | None = None
+    attributes: dict[str, Any] | None = None
 
 
 class ClientAuthProvider(Component):
@@ -44,4 +44,4 @@ class ServerAuthenticationProvider(Component):
         super().__init__(system)
 
     @abstractmethod
-    def authenticate_or_raise(self, headers: Dict[str, str]) -> UserIdentity: ...
+    def authenticate_or_raise(self, headers: dict[str, str]) -> UserIdentity: ...

@@ -25,7 +25,7 @@ import numpy as np
 from chromadb.embedding_functions import _model_files
 from chromadb.embedding_functions._model_files import ModelFiles, cache_dir, locate_model
 
-__all__ = ["MiniLM", "get_model", "MAX_TOKENS", "BATCH_SIZE"]
+__all__ = ["BATCH_SIZE", "MAX_TOKENS", "MiniLM", "get_model"]
 
 logger = logging.getLogger("chromadb.embedding_functions")
 
@@ -309,7 +309,7 @@ def _session_from_safetensors(files: ModelFiles, session: Callable[[str | bytes]
     if path.is_file():
         try:
             return session(str(path))
-        except Exception as exc:  # a damaged cache file is rebuilt, never fatal
+        except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
             logger.warning("rebuilding the cached ONNX model %s: %s", path, exc)
     try:
         import onnx  # noqa: F401

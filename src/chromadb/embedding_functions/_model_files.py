@@ -21,12 +21,12 @@ from pathlib import Path
 from chromadb.errors import ChromaError
 
 __all__ = [
-    "EmbeddingModelNotFoundError",
     "EmbeddingModelIntegrityError",
+    "EmbeddingModelNotFoundError",
     "ModelFiles",
+    "atomic_write_bytes",
     "cache_dir",
     "locate_model",
-    "atomic_write_bytes",
 ]
 
 logger = logging.getLogger("chromadb.embedding_functions")

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from chromadb.embedding_functions.base import EmbeddingFunction
 
 __all__ = [
-    "known_embedding_functions",
-    "register_embedding_function",
+    "check_ef_matches",
     "config_for",
     "ef_from_config",
-    "check_ef_matches",
+    "known_embedding_functions",
+    "register_embedding_function",
 ]
 
 logger = logging.getLogger("chromadb.embedding_functions")
@@ -96,5 +96,5 @@ def check_ef_matches(ef: EmbeddingFunction[Any] | None, persisted_cfg: dict[str,
 
 def _load_builtins() -> None:
     # The built-in functions register themselves when their module is imported.
-    import chromadb.embedding_functions.default  # noqa: F401
+    import chromadb.embedding_functions.default
     import chromadb.utils.embedding_functions  # noqa: F401  (the remote and local ones upstream ships)

@@ -11,7 +11,7 @@ A sparse embedding function (BM25, SPLADE, ...) turns each input into a `SparseV
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, TypeVar
+from typing import Any, TypeVar
 
 from chromadb.api.types import SparseEmbeddingFunction, SparseVectors, validate_sparse_vectors
 from chromadb.base_types import SparseVector
@@ -29,7 +29,7 @@ __all__ = [
 
 
 def normalize_sparse_vector(
-    indices: List[int], values: List[float], labels: Optional[List[str]] = None
+    indices: list[int], values: list[float], labels: list[str] | None = None
 ) -> SparseVector:
     """A SparseVector from unsorted indices (values and labels follow their index)."""
     if not indices:
@@ -42,12 +42,12 @@ def normalize_sparse_vector(
     )
 
 
-sparse_known_embedding_functions: Dict[str, type] = {}
+sparse_known_embedding_functions: dict[str, type] = {}
 
 _S = TypeVar("_S", bound=type)
 
 
-def register_sparse_embedding_function(ef_class: Optional[_S] = None) -> Any:
+def register_sparse_embedding_function(ef_class: _S | None = None) -> Any:
     """Register a sparse embedding function class by its `name()`; usable as a decorator."""
 
     def register(cls: _S) -> _S:
@@ -61,7 +61,7 @@ def register_sparse_embedding_function(ef_class: Optional[_S] = None) -> Any:
     return register(ef_class) if ef_class is not None else register
 
 
-def sparse_ef_from_config(cfg: Optional[Dict[str, Any]]) -> Optional[SparseEmbeddingFunction[Any]]:
+def sparse_ef_from_config(cfg: dict[str, Any] | None) -> SparseEmbeddingFunction[Any] | None:
     """Rebuild a registered sparse function from `{"type": "known", "name", "config"}`; None otherwise."""
     if not cfg or cfg.get("type") != "known":
         return None

@@ -21,9 +21,10 @@ import numpy as np
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.engine import catalog, identify, index_folders
+from chromadb.engine.filters import filter_mask
 from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
-from chromadb.engine.filters import filter_mask
+from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
 from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
 from chromadb.engine.vector_index import VectorIndex
@@ -42,18 +43,24 @@ WARM_RETRY_DELAY = 0.5
 
 
 class Engine:
-    def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: str | None, busy_timeout: float = 30.0, options: EngineOptions | None = None) -> None:
         self.path = path
+        self.options = EngineOptions.from_env() if options is None else options
         if path is not None:
             identify.check_directory(path)
             os.makedirs(path, exist_ok=True)
-        self.store = Store(None if path is None else os.path.join(path, "chroma.sqlite3"), busy_timeout)
+        self.store = Store(
+            None if path is None else os.path.join(path, "chroma.sqlite3"),
+            busy_timeout,
+            wal_watch=self.options.wal_watch,
+        )
         self.lock = self.store.lock
         self.views: dict[str, CollectionView] = {}
         self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
         self._rows_version: tuple[int, int] | None = None
         self.indexer = Indexer(self)
-        self.warm_up = path is not None  # load lazily opened views in the background (_warm)
+        # load lazily opened views in the background (_warm)
+        self.warm_up = path is not None and self.options.warm_up
         self.closed = False
         with self.store.write():
             self._ensure_defaults()
@@ -254,7 +261,8 @@ class Engine:
                     stack.enter_context(FileLock(os.path.join(directory, "index.lock")))
                 if not write_shifted_index(index, directory, row["seq"], shift, changed_since_inserted):
                     return None
-                return VectorIndex.load(directory, index.space, index.dimension, row["configuration"]["hnsw"])
+                hnsw = row["configuration"]["hnsw"]
+                return VectorIndex.load(directory, index.space, index.dimension, hnsw, huge_pages=self.options.huge_pages)
         except Exception:  # the index is a cache: the fork builds its own
             logger.warning("could not copy the vector index into fork %s", row["id"], exc_info=True)
             return None
@@ -617,9 +625,9 @@ class Engine:
                 # keyed on the parsed trees themselves (frozen, hashable)
                 key = None if ids is not None else (where, where_document)
                 allowed = view.candidates(key, lambda: self._filter_mask(view, ids, where, where_document))
-            found = search(view, query_embeddings, n_results, allowed)
+            found = search(view, query_embeddings, n_results, allowed, self.options.exact_search_max)
             per_query = [_rows(view, slots, include) for slots, _ in found]
-        result: dict[str, Any] = {key: None for key in ("embeddings", "documents", "uris", "metadatas", "distances")}
+        result: dict[str, Any] = dict.fromkeys(("embeddings", "documents", "uris", "metadatas", "distances"))
         result["ids"] = [r["ids"] for r in per_query]
         for key in ("embeddings", "documents", "uris", "metadatas"):
             if key in include:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,7 +33,10 @@ _LABEL = np.dtype("<u8")
 def shift_labels(path: str, shift: int) -> None:
     """Add `shift` to every label in the hnswlib index file at `path`, in place."""
     with open(path, "rb") as f:
-        header = _HEADER.unpack(f.read(_HEADER.size))
+        raw = f.read(_HEADER.size)
+    if len(raw) < _HEADER.size:
+        raise ValueError(f"{path} is not an hnswlib index file this code understands (too short)")
+    header = _HEADER.unpack(raw)
     count, per_element, label_offset = header[2], header[3], header[4]
     if count == 0:
         return

@@ -16,9 +16,9 @@ ignored, and the memory works the same either way.
 """
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _MADV_HUGEPAGE = 14
 _MADV_COLLAPSE = 25
@@ -28,7 +28,9 @@ MIN_BYTES = 8 << 20
 # MADV_COLLAPSE copies this much per call, so a reader of those pages waits little.
 COLLAPSE_STEP = 32 << 20
 
-ENABLED = sys.platform.startswith("linux") and os.environ.get("CHROMA_HUGE_PAGES", "1") != "0"
+# Where madvise and /proc/self/maps exist; whether to use them is the caller's (an engine's
+# EngineOptions.huge_pages, off with CHROMA_HUGE_PAGES=0).
+SUPPORTED = sys.platform.startswith("linux")
 
 Range = tuple[int, int]
 _madvise: Any = None
@@ -122,19 +124,21 @@ class Advised:
     """`with Advised() as a: <hnswlib call>`: huge pages for what the call allocated.
 
     `a.ranges` keeps those ranges, for a later `collapse` when the call also filled them.
+    `Advised(enabled=False)` (or a platform without them) does nothing and keeps no ranges.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and SUPPORTED
         self.ranges: list[Range] = []
         self._before: list[Range] = []
 
     def __enter__(self) -> Advised:
-        if ENABLED:
+        if self.enabled:
             self._before = anonymous_ranges()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not ENABLED or exc[0] is not None:
+        if not self.enabled or exc[0] is not None:
             return
         try:
             self.ranges = _aligned(new_ranges(self._before, anonymous_ranges()))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chromadb.engine import catalog, index_folders
+from chromadb.engine.options import EngineOptions
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView, split_labels
 
@@ -24,15 +25,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("chromadb.engine")
 
-# Collections get an HNSW index from this many records on (smaller ones are searched exactly).
-INDEX_MIN = 4096
+# When a collection gets an HNSW index, when it is saved and rebuilt: the engine's options
+# (engine/options.py). The defaults, for readers and tests that size their data by them:
+INDEX_MIN = EngineOptions.index_min
+SAVE_MIN_CHANGES = EngineOptions.save_min_changes
 # Records inserted per step (the index is locked meanwhile, so steps stay short).
 INDEX_CHUNK = 512
-# Save the index when this share of it changed since the last save (and on close).
-SAVE_FRACTION = 0.25
-SAVE_MIN_CHANGES = 10_000
-# Start a fresh index when more than this share of its elements are deleted.
-REBUILD_DEAD_FRACTION = 0.5
 
 
 class Indexer:
@@ -54,7 +52,7 @@ class Indexer:
         # No lock: a save replaces index.json atomically, then drops the older file; a
         # reader that lost that race finds its file gone and reads the new pair.
         for _ in range(3):
-            loaded = VectorIndex.load(directory, space, row["dimension"], params)
+            loaded = VectorIndex.load(directory, space, row["dimension"], params, huge_pages=self.engine.options.huge_pages)
             if loaded is not None or not os.path.exists(os.path.join(directory, "index.json")):
                 return loaded
         return None
@@ -85,14 +83,19 @@ class Indexer:
             self.after_write(view, True)
 
     def after_write(self, view: CollectionView, changed: bool) -> None:
-        index = view.index
+        index, options = view.index, self.engine.options
         if index is None:
-            if view.dimension is None or view.live_count < INDEX_MIN:
+            if view.dimension is None or view.live_count < options.index_min:
                 return
             view.index = self._new_index(view)
-        elif len(index.deleted) > max(INDEX_MIN, REBUILD_DEAD_FRACTION * index.element_count):
-            # deleted elements still cost memory, disk and search time: index the live ones afresh
+            # from here on a large write leaves a backlog that search scans through the
+            # sketch; fitting it now, on a few thousand vectors, is cheap
+            view.sketch()
+        elif len(index.deleted) > max(options.index_min, options.rebuild_dead_fraction * index.element_count):
+            # deleted elements still cost memory, disk and search time: index the live ones
+            # afresh, and save that as soon as it is done, so the file shrinks too
             view.index = self._new_index(view)
+            view.index.compacted = True
         elif not changed:
             return
         self.wake()
@@ -101,7 +104,8 @@ class Indexer:
         view.set_indexed(slice(None), False)
         row = self.engine.store.get_collection_by_id(view.collection_id)
         params = (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
-        return VectorIndex(view.space, view.dimension, params, capacity=view.live_count)  # type: ignore[arg-type]
+        huge_pages = self.engine.options.huge_pages
+        return VectorIndex(view.space, view.dimension, params, capacity=view.live_count, huge_pages=huge_pages)  # type: ignore[arg-type]
 
     def save_all(self, force: bool = False) -> None:
         for view in list(self.engine.views.values()):
@@ -115,9 +119,11 @@ class Indexer:
         with engine.lock:
             index = view.index
             directory = engine._index_dir(view.collection_id)
-            if index is None or directory is None or index.dirty == 0:
+            if index is None or directory is None or (index.dirty == 0 and not index.compacted):
                 return
-            if not force and index.dirty < max(SAVE_MIN_CHANGES, SAVE_FRACTION * index.element_count):
+            options = engine.options
+            limit = max(options.save_min_changes, options.save_fraction * index.element_count)
+            if not (force or index.compacted or index.dirty >= limit):
                 return
             seq = view.seq
         try:

@@ -13,14 +13,20 @@ import math
 
 import numpy as np
 
+from chromadb.engine.options import EngineOptions
+from chromadb.engine.sketch import Sketch
 from chromadb.engine.view import CandidateSet, CollectionView
 
-# Candidate sets up to this size are searched exactly (fast, and recall 1.0).
-EXACT_SEARCH_MAX = 20_000
+# Candidate sets up to this size are searched exactly (fast, and recall 1.0): the default of
+# EngineOptions.exact_search_max, which the engine passes in.
+EXACT_SEARCH_MAX = EngineOptions.exact_search_max
 # A filtered HNSW search asks for k / selectivity * OVERSAMPLE (+ slack) neighbours and keeps
 # those that pass the filter; when that would exceed MAX_OVERSAMPLED, exact search is cheaper.
 OVERSAMPLE = 4.0
 MAX_OVERSAMPLED = 1_000
+# While at least this many records wait for the indexer, unfiltered scans of as many go
+# through the sketch (sketch.py) instead of reading every full vector.
+SKETCH_SCAN_MIN = 8192
 
 
 def exact_distances(view: CollectionView, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -82,10 +88,58 @@ def exact_search(
     return [slots[row] for row in _top_k(scores, k)]
 
 
+def scan(view: CollectionView, queries: np.ndarray, slots: np.ndarray, k: int) -> list[np.ndarray]:
+    """Top-k of these live slots (sorted, unfiltered) per query: exact, or through the
+    sketch while a large backlog waits for the indexer."""
+    sketch = _backlog_sketch(view, len(slots), k)
+    if sketch is None:
+        return exact_search(view, queries, slots, k)
+    return _sketched_search(view, sketch, queries, slots, k)
+
+
+def _backlog_sketch(view: CollectionView, n_slots: int, k: int) -> Sketch | None:
+    if view.index is None or n_slots < SKETCH_SCAN_MIN or len(view.pending_slots()) < SKETCH_SCAN_MIN:
+        return None
+    sketch = view.sketch()
+    return sketch if sketch is not None and sketch.pays(n_slots, k) else None
+
+
+def _sketched_search(
+    view: CollectionView, sketch: Sketch, queries: np.ndarray, slots: np.ndarray, k: int
+) -> list[np.ndarray]:
+    """Rank the slots by projected distance, rerank the best `depth` exactly. An audited
+    query is answered by the exact scan, and tells the sketch how deep its rerank must go."""
+    lo, hi = int(slots[0]), int(slots[-1]) + 1
+    scores = sketch.scores(queries, lo, hi)
+    if hi - lo != len(slots):
+        scores = scores[:, slots - lo]
+    if sketch.audit_due():
+        exact = exact_search(view, queries, slots, k)
+        true_scores = scores[0, np.searchsorted(slots, exact[0])]
+        sketch.record_audit(int(np.count_nonzero(scores[0] <= true_scores.max())), len(slots))
+        return exact
+    depth = sketch.depth(len(slots), k)
+    # the depth-th score as a threshold, then one comparison: half the cost of an
+    # argpartition, and the shortlist comes in slot order (memory order for the gather)
+    cutoffs = np.partition(scores, depth - 1, axis=1)[:, depth - 1]
+    found = []
+    for qi, cutoff in enumerate(cutoffs.tolist()):
+        candidates = slots[np.flatnonzero(scores[qi] <= cutoff)]
+        x, norms = view.gather(candidates)
+        found.append(candidates[_top_k(_scores(view, queries[qi : qi + 1], x, norms), k)[0]])
+    return found
+
+
 def search(
-    view: CollectionView, queries: np.ndarray, k: int, allowed: CandidateSet | None
+    view: CollectionView,
+    queries: np.ndarray,
+    k: int,
+    allowed: CandidateSet | None,
+    exact_search_max: int = EXACT_SEARCH_MAX,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(slots, distances) per query, nearest first, at most k each; `allowed` None: all live slots."""
+    """(slots, distances) per query, nearest first, at most k each; `allowed` None: all live slots.
+
+    A filter leaving at most `exact_search_max` candidates is answered by an exact scan."""
     # unfiltered: the count is known, so no O(N) candidate mask is built
     cand_mask = None if allowed is None else allowed.mask
     n_candidates = view.live_count if allowed is None else allowed.count
@@ -101,13 +155,15 @@ def search(
         use_index = k * 4 <= n_candidates
     else:
         # a selective filter is answered exactly; a broad one by oversampling the graph
-        use_index = n_candidates > EXACT_SEARCH_MAX and (
+        use_index = n_candidates > exact_search_max and (
             _oversampled_k(k, n_candidates, n_indexed) <= MAX_OVERSAMPLED
         )
     found = _index_search(view, queries, k, allowed, n_candidates, n_indexed) if use_index else None
     if found is None:
-        candidates = view.live_slots() if allowed is None else allowed
-        found = [(slots, None) for slots in exact_search(view, queries, candidates, k)]
+        if allowed is None:
+            found = [(slots, None) for slots in scan(view, queries, view.live_slots(), k)]
+        else:
+            found = [(slots, None) for slots in exact_search(view, queries, allowed, k)]
     return [_finish(view, q, slots, dist, k) for q, (slots, dist) in zip(queries, found)]
 
 
@@ -120,10 +176,10 @@ def _index_search(
     Graph hits keep the distances hnswlib computed; None when a scan should answer instead.
     """
     index = view.index
-    filtered = allowed is not None
     cand_mask = None if allowed is None else allowed.mask
+    filtered = cand_mask is not None
     uncovered = view.pending_slots()
-    if filtered:
+    if cand_mask is not None:
         uncovered = uncovered[cand_mask[uncovered]]
     n_covered = n_candidates - len(uncovered)
     if n_covered == 0:
@@ -138,10 +194,12 @@ def _index_search(
         found = None
     if found is None:
         return None
-    tail = exact_search(view, queries, uncovered, k) if len(uncovered) else None
+    tail = None
+    if len(uncovered):
+        tail = exact_search(view, queries, uncovered, k) if filtered else scan(view, queries, uncovered, k)
     labels, distances = found
     slots_all, valid_all = view.slots_of_hits(labels)
-    if filtered:
+    if cand_mask is not None:
         valid_all &= cand_mask[slots_all]
     elif tail is None and kk == k and valid_all.all():
         return list(zip(slots_all, distances))  # the usual case: every hit stands as it is

@@ -9,7 +9,9 @@ Tables:
                saved vector index) can catch up with "changes since seq N"; pruned
                (see Store.prune_tombstones), with `collections.tombstone_horizon` the
                newest seq pruned
-  migrations   names of applied schema migrations
+  migrations   names of applied schema migrations (and of AUTO_VACUUM_MIGRATION)
+
+Disk space comes back while the file stays open: see reclaim.py.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import numpy as np
 import orjson
 
 from chromadb.engine import identify
+from chromadb.engine.reclaim import AUTO_VACUUM_INCREMENTAL, Reclaimer
 from chromadb.engine.wal_watch import WalWatch
 
 # Bound-variable batches stay far below SQLite's limit (32766 on old builds).
@@ -81,6 +84,15 @@ _MIGRATIONS: list[tuple[str, str]] = [
     ),
 ]
 
+# Files made before it get incremental auto-vacuum (so freed pages can be given back)
+# with one VACUUM: see Store._migrate_auto_vacuum.
+AUTO_VACUUM_MIGRATION = "0003_incremental_auto_vacuum"
+
+# A WAL larger than this is cut back to it when a checkpoint rewinds it (the reclaimer
+# truncates it to zero once writes pause). Above the autocheckpoint size (8000 pages),
+# so a steady stream of writes never pays for it.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
 RECORD_COLUMNS = "rid, id, document, uri, metadata, embedding"
 
 
@@ -104,7 +116,13 @@ def chunks(values: Sequence[Any], size: int = MAX_VARS) -> Iterator[Sequence[Any
 class Store:
     """One SQLite connection (WAL), shared by the threads of one engine under a lock."""
 
-    def __init__(self, path: str | None, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        busy_timeout: float = 30.0,
+        *,
+        wal_watch: bool = True,
+    ) -> None:
         self.path = path
         self.lock = threading.RLock()
         self.commits = 0  # write transactions committed through this connection
@@ -114,20 +132,26 @@ class Store:
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if path is not None:
+            # only takes effect in a file that has no table yet (older ones: _migrate_auto_vacuum)
+            self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self._retry_busy(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9).
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # fewer, larger checkpoints: each one fsyncs the database file
             self.conn.execute("PRAGMA wal_autocheckpoint = 8000")
+            self.conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         self.conn.execute("PRAGMA foreign_keys = OFF")
         self._side: sqlite3.Connection | None = None  # see side_snapshot
         self._side_lock = threading.Lock()
         self._side_closed = False
         self._wal_watch: WalWatch | None = None
+        self._reclaimer: Reclaimer | None = None
         self._migrate()
+        self._migrate_auto_vacuum()
+        self._reclaimer = Reclaimer(path) if path is not None else None
         # skips data_version while nobody committed (see wal_watch.py); None in memory.
         # Made after the first transaction, which creates the -shm file.
-        self._wal_watch = WalWatch(path) if path is not None else None
+        self._wal_watch = WalWatch(path) if path is not None and wal_watch else None
         self._seen_header: bytes | None = None
         self._seen_data_version = 0
 
@@ -155,7 +179,31 @@ class Store:
             if self.conn.execute("PRAGMA application_id").fetchone()[0] != identify.APPLICATION_ID:
                 self.conn.execute(f"PRAGMA application_id = {identify.APPLICATION_ID}")
 
+    def _migrate_auto_vacuum(self) -> None:
+        """Turn on incremental auto-vacuum in a file made without it, once.
+
+        Only a VACUUM can switch it on in a file that has tables: it rewrites the whole
+        file (through the WAL, so it needs free disk about twice the file's size for a
+        moment) and holds the write lock meanwhile (seconds for a few hundred MB). New
+        files are made with it (see __init__) and only record the migration. Two
+        processes opening the same old file at once may both VACUUM: slower, still right.
+        """
+        if self.path is None:
+            return
+        with self.lock:
+            if self.conn.execute("SELECT 1 FROM migrations WHERE name = ?", (AUTO_VACUUM_MIGRATION,)).fetchone():
+                return
+            if self.conn.execute("PRAGMA auto_vacuum").fetchone()[0] != AUTO_VACUUM_INCREMENTAL:
+                self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                self._retry_busy(lambda: self.conn.execute("VACUUM"))
+                # the VACUUM wrote every page to the WAL: give that back now
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self.write():
+                self.conn.execute("INSERT OR IGNORE INTO migrations VALUES (?, ?)", (AUTO_VACUUM_MIGRATION, time.time()))
+
     def close(self) -> None:
+        if self._reclaimer is not None:
+            self._reclaimer.stop()
         with self.lock:
             self.conn.close()
             if self._wal_watch is not None:
@@ -174,6 +222,7 @@ class Store:
         """One write transaction: BEGIN IMMEDIATE takes SQLite's write lock up front."""
         with self.lock:
             self._retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            changes_at_begin = self.conn.total_changes
             try:
                 yield self.conn
             except BaseException:
@@ -186,6 +235,8 @@ class Store:
             if before is not None and self.conn.total_changes != before[1] and watch.header() == before[0]:
                 # a commit that changed rows left the header as it was: the watch cannot be trusted
                 watch.close()
+            if self._reclaimer is not None and self.conn.total_changes != changes_at_begin:
+                self._reclaimer.note_commit()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -208,11 +259,12 @@ class Store:
     def version(self) -> tuple[int, int]:
         """Changes whenever anyone commits: another connection, or this one."""
         with self.lock:
-            if self._wal_watch is None:
+            if self.path is None:
                 return 0, self.commits  # an in-memory database has no other connection
             # The header first: a commit between the two reads shows in data_version, and
-            # changes the header again, so the next call asks SQLite again.
-            head = self._wal_watch.header()
+            # changes the header again, so the next call asks SQLite again. Without a watch
+            # (switched off), SQLite is asked every time.
+            head = None if self._wal_watch is None else self._wal_watch.header()
             if head is None or head != self._seen_header:
                 self._seen_data_version = self.data_version()
                 self._seen_header = head

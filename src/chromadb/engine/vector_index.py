@@ -11,8 +11,8 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import hnswlib
 import numpy as np
@@ -83,13 +83,16 @@ class GraphLock:
 
 
 class VectorIndex:
-    def __init__(self, space: str, dimension: int, params: dict[str, Any], capacity: int = 1024) -> None:
+    def __init__(
+        self, space: str, dimension: int, params: dict[str, Any], capacity: int = 1024, *, huge_pages: bool = True
+    ) -> None:
         self.space = space
         self.dimension = dimension
         self.params = params
+        self.huge_pages = huge_pages  # advise the graph's memory into huge pages (hugepages.py)
         self.lock = GraphLock()
         self.hnsw = hnswlib.Index(space=space, dim=dimension)
-        with hugepages.Advised():  # the graph's memory is still untouched: faults will be huge
+        with hugepages.Advised(huge_pages):  # the graph's memory is still untouched: faults will be huge
             self.hnsw.init_index(
                 max_elements=max(capacity, 1024),
                 ef_construction=int(params.get("ef_construction", 100)),
@@ -102,6 +105,7 @@ class VectorIndex:
         self.to_delete: list[int] = []  # labels to mark deleted once the graph is free
         self._to_delete_lock = threading.Lock()
         self.dirty = 0  # changes since the last save
+        self.compacted = False  # rebuilt without the deleted elements of a larger saved file
 
     @property
     def element_count(self) -> int:
@@ -128,7 +132,7 @@ class VectorIndex:
             # Each resize copies the whole graph (into small pages, see settle_pages): grow
             # to the whole backlog at once, and at least by the configured factor.
             factor = max(float(self.params.get("resize_factor", 1.2)), 1.2)
-            with hugepages.Advised() as advised:
+            with hugepages.Advised(self.huge_pages) as advised:
                 self.hnsw.resize_index(max(needed, expected, int(self.hnsw.get_max_elements() * factor)))
             self.unsettled.extend(advised.ranges)
         self.hnsw.add_items(vectors, labels, num_threads=num_threads)
@@ -247,9 +251,12 @@ class VectorIndex:
                 except OSError:
                     pass
         self.dirty = 0
+        self.compacted = False
 
     @classmethod
-    def load(cls, directory: str, space: str, dimension: int, params: dict[str, Any]) -> tuple[VectorIndex, dict] | None:
+    def load(
+        cls, directory: str, space: str, dimension: int, params: dict[str, Any], *, huge_pages: bool = True
+    ) -> tuple[VectorIndex, dict[str, Any]] | None:
         """The saved index and its meta, or None when absent, unreadable or of another shape."""
         try:
             with open(os.path.join(directory, META_FILE)) as f:
@@ -258,9 +265,10 @@ class VectorIndex:
                 return None
             index = cls.__new__(cls)
             index.space, index.dimension, index.params = space, dimension, params
+            index.huge_pages = huge_pages
             index.lock = GraphLock()
             index.hnsw = hnswlib.Index(space=space, dim=dimension)
-            with hugepages.Advised() as advised:
+            with hugepages.Advised(huge_pages) as advised:
                 index.hnsw.load_index(os.path.join(directory, meta["file"]))
             index.unsettled = advised.ranges  # read in small pages: see settle_pages
             index._ef = int(params.get("ef_search", 100))
@@ -269,6 +277,7 @@ class VectorIndex:
             index.to_delete = []
             index._to_delete_lock = threading.Lock()
             index.dirty = 0
+            index.compacted = False
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
             return None

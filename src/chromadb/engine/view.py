@@ -29,6 +29,7 @@ import numpy as np
 import orjson
 
 from chromadb.engine.columns import Column
+from chromadb.engine.sketch import FIT_SAMPLE, Sketch
 
 _SEPARATOR = "\x00"
 
@@ -92,6 +93,8 @@ class CollectionView:
         # vectors group (None until loaded)
         self._vectors: np.ndarray | None = None
         self._norms = np.zeros(0, dtype=np.float32)  # |x|^2 for l2, 1/|x| for cosine
+        self._sketch: Sketch | None = None  # projected vectors (sketch.py), while the vectors are loaded
+        self._sketch_off = False  # the data cannot be sketched (too few dimensions, or audits said so)
         self._columns: dict[str, Column] = {}
         self._doc_text: tuple[str, list[int]] | None = None
         self._pending: np.ndarray | None = None  # cache of pending_slots()
@@ -182,6 +185,25 @@ class CollectionView:
 
     def install_vectors(self, vectors: tuple[np.ndarray, np.ndarray]) -> None:
         self._vectors, self._norms = vectors
+        self._sketch = None  # built again from these when a backlog needs it
+
+    def sketch(self) -> Sketch | None:
+        """The sketch of the loaded vectors (fitted on a sample of them the first time);
+        None when they are not loaded or cannot be sketched."""
+        if self._sketch is not None:
+            if self._sketch.usable:
+                return self._sketch
+            self._sketch, self._sketch_off = None, True
+        if self._sketch_off or self._vectors is None or self.n == 0:
+            return None
+        live = self.live_slots()
+        sample = live[:: max(1, len(live) // FIT_SAMPLE)][:FIT_SAMPLE]
+        self._sketch = Sketch.fit(self._vectors[sample], self._norms[sample], self.space, self.capacity)
+        if self._sketch is None:
+            self._sketch_off = True
+            return None
+        self._sketch.set(slice(0, self.n), self._vectors[: self.n], self._norms[: self.n])
+        return self._sketch
 
     def _fill(self, out: np.ndarray, slots: np.ndarray, rows: list[tuple]) -> None:
         """Copy (rid, blob) rows into out[i] where slots[i] holds that rid."""
@@ -219,12 +241,15 @@ class CollectionView:
             vec[: self.n] = self._vectors[: self.n]
             self._vectors = vec
             self._norms = _grown(self._norms, cap)
+        if self._sketch is not None:
+            self._sketch.grow(cap)
         for col in self._columns.values():
             col.grow(cap)
         self.capacity = cap
 
     def _set_dimension(self, dimension: int) -> None:
         self.dimension = dimension
+        self._sketch = None
         if self._vectors is not None:
             self._vectors = np.zeros((self.capacity, dimension), dtype=np.float32)
 
@@ -289,6 +314,8 @@ class CollectionView:
         if vectors:
             touched = np.asarray(slots, dtype=np.int64)
             self._norms[touched] = self._norms_of(self._vectors[touched])  # type: ignore[index]
+            if self._sketch is not None:
+                self._sketch.set(touched, self._vectors[touched], self._norms[touched])  # type: ignore[index]
         self._content_changed()
         self._pending = None
         return slots
@@ -324,6 +351,8 @@ class CollectionView:
         if self._vectors is not None:
             self._vectors[:n] = self._vectors[keep]
             self._norms[:n] = self._norms[keep]
+        if self._sketch is not None:
+            self._sketch.compact(keep)
         self.live[:n] = True
         self.live[n : self.n] = False
         self.covered[n : self.n] = -1

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chromadb.api.async_api import AsyncAdminAPI, AsyncClientAPI
 from chromadb.api.client import AdminClient, Client
@@ -16,7 +17,7 @@ from chromadb.api.collection import Collection
 from chromadb.api.models.CollectionCommon import CollectionCommon
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
-__all__ = ["AsyncAdminClient", "AsyncClient", "AsyncCollection", "create_async_client"]
+__all__ = ["AsyncAdminClient", "AsyncClient", "AsyncCollection"]
 
 
 async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -91,7 +92,7 @@ class AsyncClient(AsyncClientAPI):
     @classmethod
     async def create(
         cls, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE, settings: Settings | None = None
-    ) -> "AsyncClient":
+    ) -> AsyncClient:
         settings = settings if settings is not None else Settings()
         return cls(await _call(Client, tenant=tenant, database=database, settings=settings))
 
@@ -163,7 +164,7 @@ class AsyncAdminClient(AsyncAdminAPI):
         self._admin = admin
 
     @classmethod
-    async def create(cls, settings: Settings | None = None) -> "AsyncAdminClient":
+    async def create(cls, settings: Settings | None = None) -> AsyncAdminClient:
         settings = settings if settings is not None else Settings()
         return cls(await _call(AdminClient, settings))
 
@@ -185,18 +186,3 @@ class AsyncAdminClient(AsyncAdminAPI):
     async def list_databases(self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT) -> Any:
         return await _call(self._admin.list_databases, limit, offset, tenant)
 
-
-async def create_async_client(
-    host: str = "localhost",
-    port: int = 8000,
-    ssl: bool = False,
-    headers: dict[str, str] | None = None,
-    settings: Settings | None = None,
-    tenant: str = DEFAULT_TENANT,
-    database: str = DEFAULT_DATABASE,
-) -> AsyncClient:
-    """Connect to the server at host:port, like `HttpClient`, and return an `AsyncClient`."""
-    from chromadb import HttpClient
-
-    client = await _call(HttpClient, host, port, ssl, headers, settings, tenant, database)
-    return AsyncClient(client)

@@ -24,7 +24,7 @@ from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.server import wire
 
-__all__ = ["HttpBackend", "base_url", "auth_headers"]
+__all__ = ["HttpBackend", "auth_headers", "base_url"]
 
 _USER_AGENT = "quarrydb Python client (Chroma API v2)"
 _API_PATH = "/api/v2"

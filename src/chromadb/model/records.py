@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -16,8 +17,8 @@ from chromadb.errors import DuplicateIDError
 
 __all__ = [
     "SCALAR_TYPES",
-    "WriteKind",
     "RecordBatch",
+    "WriteKind",
     "batch_size_message",
     "check_documents",
     "check_filter_ids",
@@ -276,3 +277,10 @@ class RecordBatch:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The embeddings of an add or upsert: always one full matrix."""
+        if not isinstance(self.embeddings, np.ndarray):
+            raise TypeError(f"an {self.kind} batch has no embedding matrix")
+        return self.embeddings

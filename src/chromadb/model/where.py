@@ -16,7 +16,7 @@ Operands keep their type in the tree (`kind`): `True == 1` in Python, but a filt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "CLIENT_MIN_CLAUSES",
@@ -45,7 +45,7 @@ COMPARISON_OPS = ("$gt", "$gte", "$lt", "$lte")
 WHERE_OPS = ("$eq", "$ne", "$in", "$nin", "$contains", "$not_contains", "$regex", "$not_regex") + COMPARISON_OPS
 DOCUMENT_OPS = ("$contains", "$not_contains", "$regex", "$not_regex")
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 
 
 # -- the tree ---------------------------------------------------------------------------------
@@ -153,8 +153,8 @@ class DocumentRegex:
         return {op: self.pattern} if self.key is None else {self.key: {op: self.pattern}}
 
 
-Where = Union[And, Or, Comparison, Membership, ArrayContains, DocumentContains, DocumentRegex]
-WhereDocument = Union[And, Or, DocumentContains, DocumentRegex]
+Where = And | Or | Comparison | Membership | ArrayContains | DocumentContains | DocumentRegex
+WhereDocument = And | Or | DocumentContains | DocumentRegex
 
 
 # -- parsing ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from chromadb.server.errors import (
 from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import COLL, ROUTES, Call, RouteSpec
 
-__all__ = ["DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "BYTES_PER_RECORD", "create_app"]
+__all__ = ["BYTES_PER_RECORD", "DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 
 DEFAULT_MAX_BODY_BYTES = 40 * 1024 * 1024
 DEFAULT_BODY_IDLE_TIMEOUT = 60.0
@@ -183,8 +183,11 @@ class _LoopReads:
     _MAX_KEYS = 4096
 
     def __init__(self, backend: Backend) -> None:
-        # LocalBackend's engine lock (an RLock: the read takes it again, in the same thread)
-        self.lock = getattr(getattr(backend, "engine", None), "lock", None)
+        # LocalBackend's engine lock (an RLock: the read takes it again, in the same thread);
+        # None, so every read goes to a worker, without one or with EngineOptions.loop_reads off
+        engine: Any = getattr(backend, "engine", None)
+        enabled = engine is not None and engine.options.loop_reads
+        self.lock = engine.lock if enabled else None
         self.threaded = 0  # engine calls running in worker threads
         self.fast: set[tuple[str, str]] = set()
 

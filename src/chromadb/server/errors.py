@@ -15,11 +15,11 @@ __all__ = [
     "FeatureUnavailableError",
     "HTTPStatusError",
     "PayloadTooLargeError",
-    "ResetDisabledError",
     "RequestTimeoutError",
+    "ResetDisabledError",
     "RouteNotFoundError",
-    "error_body",
     "V1GoneError",
+    "error_body",
     "error_status",
 ]
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chromadb.api.backend import Backend
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
@@ -18,7 +19,7 @@ from chromadb.errors import InvalidArgumentError
 from chromadb.server import wire
 from chromadb.server.errors import FeatureUnavailableError, ResetDisabledError
 
-__all__ = ["Call", "RouteSpec", "ROUTES"]
+__all__ = ["ROUTES", "Call", "RouteSpec"]
 
 API = "/api/v2"
 DB = API + "/tenants/{tenant}/databases/{database}"

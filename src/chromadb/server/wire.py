@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import binascii
 import itertools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
@@ -41,15 +42,15 @@ __all__ = [
     "decode_json",
     "decode_name",
     "decode_query",
-    "decode_update_collection",
     "decode_update",
+    "decode_update_collection",
     "decode_upsert",
     "dumps",
+    "embeddings_from_wire",
+    "embeddings_to_base64",
     "encode_delete",
     "encode_get",
     "encode_query",
-    "embeddings_from_wire",
-    "embeddings_to_base64",
     "float32_matrix",
     "index_schema",
 ]

@@ -5,22 +5,22 @@
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 from chromadb.api.types import Documents, Embeddings, IDs, Metadatas
 
 __all__ = ["create_batches"]
 
-Batch = Tuple[IDs, Optional[Embeddings], Optional[Metadatas], Optional[Documents]]
+Batch = tuple[IDs, Embeddings | None, Metadatas | None, Documents | None]
 
 
 def create_batches(
     api: Any,
     ids: IDs,
-    embeddings: Optional[Embeddings] = None,
-    metadatas: Optional[Metadatas] = None,
-    documents: Optional[Documents] = None,
-) -> List[Batch]:
+    embeddings: Embeddings | None = None,
+    metadatas: Metadatas | None = None,
+    documents: Documents | None = None,
+) -> list[Batch]:
     """One tuple `(ids, embeddings, metadatas, documents)` per batch of at most
     `api.get_max_batch_size()` records; all of them in one batch when they fit.
 

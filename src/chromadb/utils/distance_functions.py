@@ -6,14 +6,12 @@
 """
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["Vector", "cosine", "ip", "l2"]
 
-Vector = NDArray[Union[np.int32, np.float32, np.int16, np.float16]]
+Vector = NDArray[np.int32 | np.float32 | np.int16 | np.float16]
 
 
 def l2(x: Vector, y: Vector) -> float:

@@ -3,7 +3,7 @@ collection's model (the dict a backend returns for it)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Generic, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
 ClientT = TypeVar("ClientT")
 
@@ -23,7 +23,7 @@ class CollectionCommon(Generic[ClientT]):
         return self._model["name"]
 
     @property
-    def metadata(self) -> Optional[dict[str, Any]]:
+    def metadata(self) -> dict[str, Any] | None:
         return self._model.get("metadata")
 
     @property
@@ -35,7 +35,7 @@ class CollectionCommon(Generic[ClientT]):
         return self._model["database"]
 
     @property
-    def dimension(self) -> Optional[int]:
+    def dimension(self) -> int | None:
         return self._model.get("dimension")
 
     @property

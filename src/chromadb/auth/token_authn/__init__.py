@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import string
 from enum import Enum
-from typing import Any, Dict, List
+from typing import Any
 
 from chromadb.auth import AuthError, ClientAuthHeaders, ClientAuthProvider, ServerAuthenticationProvider, UserIdentity
 from chromadb.config import System
 from chromadb.errors import ChromaAuthError
 
-__all__ = ["TokenAuthenticationServerProvider", "TokenAuthClientProvider", "TokenTransportHeader"]
+__all__ = ["TokenAuthClientProvider", "TokenAuthenticationServerProvider", "TokenTransportHeader"]
 
 
 class TokenTransportHeader(str, Enum):
@@ -69,9 +69,9 @@ class TokenAuthenticationServerProvider(ServerAuthenticationProvider):
         super().__init__(system)
         settings = system.settings
         self._header = _transport_header(settings.chroma_auth_token_transport_header)
-        self._users: List[Dict[str, Any]] = _users(settings)
+        self._users: list[dict[str, Any]] = _users(settings)
 
-    def authenticate_or_raise(self, headers: Dict[str, str]) -> UserIdentity:
+    def authenticate_or_raise(self, headers: dict[str, str]) -> UserIdentity:
         import hmac  # only servers need it; `import chromadb` imports this module
 
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -93,7 +93,7 @@ class TokenAuthenticationServerProvider(ServerAuthenticationProvider):
         raise ChromaAuthError()
 
 
-def _users(settings: Any) -> List[Dict[str, Any]]:
+def _users(settings: Any) -> list[dict[str, Any]]:
     """One token -> one anonymous user with every tenant; else the YAML file's `users`."""
     path = settings.chroma_server_authn_credentials_file
     if path:
@@ -108,7 +108,7 @@ def _users(settings: Any) -> List[Dict[str, Any]]:
         if not token:
             raise ValueError("Missing required config value 'chroma_server_authn_credentials'")
         users = [{"id": "anonymous", "tenant": "*", "databases": ["*"], "tokens": [str(token)]}]
-    seen: Dict[str, str] = {}
+    seen: dict[str, str] = {}
     for user in users:
         if "tokens" not in user:
             raise ValueError("User missing tokens")

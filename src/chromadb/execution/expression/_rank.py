@@ -15,7 +15,7 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, List, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -212,7 +212,7 @@ class Div(_BinaryRank):
 
 @dataclass(frozen=True)
 class _NaryRank(Rank):
-    ranks: List[Rank]
+    ranks: list[Rank]
     operator = ""
 
     def __post_init__(self) -> None:
@@ -286,10 +286,10 @@ class Knn(Rank):
         return_rank: score by position (0, 1, 2, ...) instead of distance.
     """
 
-    query: Union[str, List[float], SparseVector]
-    key: Union[Key, str] = Key.EMBEDDING.name
+    query: str | list[float] | SparseVector
+    key: Key | str = Key.EMBEDDING.name
     limit: int = DEFAULT_KNN_LIMIT
-    default: Optional[float] = None
+    default: float | None = None
     return_rank: bool = False
 
     def __post_init__(self) -> None:
@@ -322,7 +322,7 @@ class Knn(Rank):
         return {"$knn": body}
 
 
-def _knn_query(query: Any) -> Union[str, List[float], SparseVector]:
+def _knn_query(query: Any) -> str | list[float] | SparseVector:
     # Dense queries are kept as plain lists (a numpy array is converted), ready for JSON.
     if isinstance(query, (str, SparseVector)):
         return query
@@ -390,9 +390,9 @@ class Rrf(Rank):
     It compiles into `$sum`/`$div`/`$mul`/`$val` arithmetic; there is no RRF operator.
     """
 
-    ranks: List[Rank]
+    ranks: list[Rank]
     k: float = 60
-    weights: Optional[List[float]] = None
+    weights: list[float] | None = None
     normalize: bool = False
 
     def __post_init__(self) -> None:

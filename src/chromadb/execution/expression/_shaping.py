@@ -13,13 +13,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, FrozenSet, List, Optional, Union
+from typing import Any
 
 from chromadb.execution.expression._where import Key
 
 __all__ = ["Aggregate", "GroupBy", "Limit", "MaxK", "MinK", "Select"]
 
-KeyLike = Union[Key, str]
+KeyLike = Key | str
 
 # Fields that are not metadata: the server refuses them as group keys (and, but for
 # #score, as aggregate keys).
@@ -39,7 +39,7 @@ class Limit:
     """Skip `offset` results, then return at most `limit` (None: all the rest)."""
 
     offset: int = 0
-    limit: Optional[int] = None
+    limit: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.offset, bool) or not isinstance(self.offset, int):
@@ -83,7 +83,7 @@ class Select:
     metadata field name (that one field of the metadata). `keys` holds their names.
     """
 
-    keys: FrozenSet[KeyLike] = field(default_factory=frozenset)
+    keys: frozenset[KeyLike] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if isinstance(self.keys, (str, Key)) or not isinstance(self.keys, Iterable):
@@ -110,7 +110,7 @@ class Select:
         return Select(keys=frozenset(keys))
 
 
-def _key_list(keys: Any, what: str) -> List[str]:
+def _key_list(keys: Any, what: str) -> list[str]:
     # One key or a list of them, as upstream's OneOrMany; kept as names (a Key's == builds
     # a filter, which would make equality of these objects meaningless).
     items = list(keys) if isinstance(keys, (list, tuple)) else [keys]
@@ -152,7 +152,7 @@ class Aggregate(ABC):
 
 @dataclass(frozen=True)
 class _KAggregate(Aggregate):
-    keys: List[KeyLike]
+    keys: list[KeyLike]
     k: int
     operator = ""
 
@@ -197,8 +197,8 @@ class GroupBy:
     come back flattened and sorted by score.
     """
 
-    keys: List[KeyLike] = field(default_factory=list)
-    aggregate: Optional[Aggregate] = None
+    keys: list[KeyLike] = field(default_factory=list)
+    aggregate: Aggregate | None = None
 
     def __post_init__(self) -> None:
         keys = _key_list(self.keys, "GroupBy keys")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, List
+from typing import Any, ClassVar
 
 from chromadb.base_types import LiteralValue
 
@@ -109,7 +109,7 @@ def _logical_from_dict(op: str, data: Mapping[str, Any]) -> Where:
 class And(Where):
     """All of `conditions` hold."""
 
-    conditions: List[Where]
+    conditions: list[Where]
 
     def to_dict(self) -> dict[str, Any]:
         return {"$and": [c.to_dict() for c in self.conditions]}
@@ -119,7 +119,7 @@ class And(Where):
 class Or(Where):
     """At least one of `conditions` holds."""
 
-    conditions: List[Where]
+    conditions: list[Where]
 
     def to_dict(self) -> dict[str, Any]:
         return {"$or": [c.to_dict() for c in self.conditions]}
@@ -182,7 +182,7 @@ class In(Where):
     """`key` is one of `values` (on `#id`: the record id is in the list)."""
 
     key: str
-    values: List[Any]
+    values: list[Any]
 
     def to_dict(self) -> dict[str, Any]:
         return {self.key: {"$in": self.values}}
@@ -193,7 +193,7 @@ class Nin(Where):
     """`key` is none of `values`."""
 
     key: str
-    values: List[Any]
+    values: list[Any]
 
     def to_dict(self) -> dict[str, Any]:
         return {self.key: {"$nin": self.values}}
@@ -298,11 +298,11 @@ class Key:
     def __le__(self, value: Any) -> Lte:
         return Lte(self._name, value)
 
-    def is_in(self, values: List[Any]) -> In:
+    def is_in(self, values: list[Any]) -> In:
         """The field's value is one of `values`."""
         return In(self._name, _list_operand("$in", values))
 
-    def not_in(self, values: List[Any]) -> Nin:
+    def not_in(self, values: list[Any]) -> Nin:
         """The field's value is none of `values`."""
         return Nin(self._name, _list_operand("$nin", values))
 
@@ -330,7 +330,7 @@ class Key:
         return value
 
 
-def _list_operand(op: str, values: Any) -> List[Any]:
+def _list_operand(op: str, values: Any) -> list[Any]:
     if not isinstance(values, list):
         raise TypeError(f"{op} requires a list, got {type(values).__name__}")
     return values

@@ -14,7 +14,7 @@ shared and refined. `to_dict()` is one `SearchPayload` of the wire body
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional, Union
+from typing import Any
 
 from chromadb.execution.expression._rank import Rank
 from chromadb.execution.expression._shaping import GroupBy, Limit, Select
@@ -43,19 +43,19 @@ class Search:
 
     __slots__ = ("_where", "_rank", "_group_by", "_limit", "_select")
 
-    _where: Optional[Where]
-    _rank: Optional[Rank]
+    _where: Where | None
+    _rank: Rank | None
     _group_by: GroupBy
     _limit: Limit
     _select: Select
 
     def __init__(
         self,
-        where: Optional[Union[Where, Mapping[str, Any]]] = None,
-        rank: Optional[Union[Rank, Mapping[str, Any]]] = None,
-        group_by: Optional[Union[GroupBy, Mapping[str, Any]]] = None,
-        limit: Optional[Union[Limit, Mapping[str, Any], int]] = None,
-        select: Optional[Union[Select, Mapping[str, Any], Iterable[Union[Key, str]]]] = None,
+        where: Where | Mapping[str, Any] | None = None,
+        rank: Rank | Mapping[str, Any] | None = None,
+        group_by: GroupBy | Mapping[str, Any] | None = None,
+        limit: Limit | Mapping[str, Any] | int | None = None,
+        select: Select | Mapping[str, Any] | Iterable[Key | str] | None = None,
     ) -> None:
         object.__setattr__(self, "_where", _where(where))
         object.__setattr__(self, "_rank", _rank(rank))
@@ -93,15 +93,15 @@ class Search:
         fields.update(changes)
         return Search(**fields)
 
-    def where(self, where: Optional[Union[Where, Mapping[str, Any]]]) -> Search:
+    def where(self, where: Where | Mapping[str, Any] | None) -> Search:
         """This search with filter `where` (replacing any previous one)."""
         return self._with(where=where)
 
-    def rank(self, rank_expr: Optional[Union[Rank, Mapping[str, Any]]]) -> Search:
+    def rank(self, rank_expr: Rank | Mapping[str, Any] | None) -> Search:
         """This search ranked by `rank_expr`."""
         return self._with(rank=rank_expr)
 
-    def group_by(self, group_by: Optional[Union[GroupBy, Mapping[str, Any]]]) -> Search:
+    def group_by(self, group_by: GroupBy | Mapping[str, Any] | None) -> Search:
         """This search grouped by `group_by`."""
         return self._with(group_by=group_by)
 
@@ -109,7 +109,7 @@ class Search:
         """This search returning at most `limit` results after skipping `offset`."""
         return self._with(limit=Limit(offset=offset, limit=limit))
 
-    def select(self, *keys: Union[Key, str]) -> Search:
+    def select(self, *keys: Key | str) -> Search:
         """This search returning the fields `keys` (replacing any previous selection)."""
         return self._with(select=Select(keys=frozenset(keys)))
 
@@ -118,7 +118,7 @@ class Search:
         return self._with(select=Select(keys=_SELECT_ALL))
 
 
-def _where(where: Any) -> Optional[Where]:
+def _where(where: Any) -> Where | None:
     if where is None or isinstance(where, Where):
         return where
     if isinstance(where, Mapping):
@@ -126,7 +126,7 @@ def _where(where: Any) -> Optional[Where]:
     raise TypeError(f"where must be a Where object, dict, or None, got {type(where).__name__}")
 
 
-def _rank(rank: Any) -> Optional[Rank]:
+def _rank(rank: Any) -> Rank | None:
     if rank is None or isinstance(rank, Rank):
         return rank
     if isinstance(rank, Mapping):

@@ -11,8 +11,8 @@ murmur3 hash (seed 0).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any, Callable, Dict, List, Protocol, Union
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from chromadb.utils.embedding_functions._optional import import_optional
 
@@ -21,7 +21,7 @@ __all__ = [
     "get_english_stemmer", "murmur3_abs_hash", "murmur3_abs_hasher",
 ]
 
-DEFAULT_ENGLISH_STOPWORDS: List[str] = [
+DEFAULT_ENGLISH_STOPWORDS: list[str] = [
     "a", "about", "above", "after", "again", "against", "ain", "all", "am", "an", "and", "any",
     "are", "aren", "aren't", "as", "at", "be", "because", "been", "before", "being", "below",
     "between", "both", "but", "by", "can", "couldn", "couldn't", "d", "did", "didn", "didn't",
@@ -54,7 +54,7 @@ def english_stemmer() -> Callable[[str], str]:
     """
     snowballstemmer = import_optional("snowballstemmer", "snowballstemmer", "snowballstemmer")
     stem_word: Callable[[str], str] = snowballstemmer.stemmer("english").stemWord
-    stems: Dict[str, str] = {}
+    stems: dict[str, str] = {}
 
     def stem(word: str) -> str:
         stemmed = stems.get(word)
@@ -113,14 +113,14 @@ class Bm25Tokenizer:
     """
 
     def __init__(
-        self, stemmer: Union[SnowballStemmer, Callable[[str], str]], stopwords: Iterable[str], token_max_length: int
+        self, stemmer: SnowballStemmer | Callable[[str], str], stopwords: Iterable[str], token_max_length: int
     ) -> None:
         self._stem: Callable[[str], str] = getattr(stemmer, "stem", stemmer)  # type: ignore[arg-type]
         self._stopwords = {word.lower() for word in stopwords}
         self._token_max_length = token_max_length
 
-    def tokenize(self, text: str) -> List[str]:
-        tokens: List[str] = []
+    def tokenize(self, text: str) -> list[str]:
+        tokens: list[str] = []
         for word in _PUNCTUATION.sub(" ", text).lower().split():
             if word in self._stopwords or len(word) > self._token_max_length:
                 continue

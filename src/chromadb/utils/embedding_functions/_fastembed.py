@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 from chromadb.embedding_functions.sparse import SparseVectors, normalize_sparse_vector
 from chromadb.utils.embedding_functions._optional import import_optional
@@ -14,7 +14,7 @@ def import_fastembed_module(module: str = "fastembed") -> Any:
     return import_optional(module, "fastembed", "fastembed")
 
 
-def embed_with_task(model: Any, texts: List[str], task: Optional[str]) -> SparseVectors:
+def embed_with_task(model: Any, texts: list[str], task: str | None) -> SparseVectors:
     """fastembed's `embed` for documents, `query_embed` for queries, as SparseVectors."""
     if task == "document":
         rows = model.embed(list(texts))

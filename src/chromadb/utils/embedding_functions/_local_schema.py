@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any
 
-__all__ = ["Field", "check_config", "TASK", "QUERY_CONFIG", "KWARGS"]
+__all__ = ["KWARGS", "QUERY_CONFIG", "TASK", "Field", "check_config"]
 
 _JSON_TYPE_NAMES = {
     str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object", type(None): "null",
@@ -21,12 +21,12 @@ _JSON_TYPE_NAMES = {
 
 @dataclass(frozen=True)
 class Field:
-    types: Tuple[type, ...]
+    types: tuple[type, ...]
     required: bool = False
-    choices: Optional[Tuple[str, ...]] = None
+    choices: tuple[str, ...] | None = None
 
 
-def _is(value: Any, types: Tuple[type, ...]) -> bool:
+def _is(value: Any, types: tuple[type, ...]) -> bool:
     # JSON has no bool-as-int; a JSON number may be an int.
     if isinstance(value, bool):
         return bool in types

@@ -7,7 +7,7 @@ Needs `pip install fastembed`, which fetches the model's stopword files on first
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Literal, TypedDict
 
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -47,21 +47,21 @@ class Bm25EmbeddingFunctionQueryConfig(TypedDict):
 
 
 @register_sparse_embedding_function
-class Bm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
+class Bm25EmbeddingFunction(SparseEmbeddingFunction[list[str]]):
     """BM25 sparse vectors from `fastembed.sparse.bm25.Bm25("Qdrant/bm25", ...)`."""
 
     def __init__(
         self,
-        avg_len: Optional[float] = None,
-        task: Optional[TaskType] = "document",
-        cache_dir: Optional[str] = None,
-        k: Optional[float] = None,
-        b: Optional[float] = None,
-        language: Optional[str] = None,
-        token_max_length: Optional[int] = None,
-        disable_stemmer: Optional[bool] = None,
-        specific_model_path: Optional[str] = None,
-        query_config: Optional[Bm25EmbeddingFunctionQueryConfig] = None,
+        avg_len: float | None = None,
+        task: TaskType | None = "document",
+        cache_dir: str | None = None,
+        k: float | None = None,
+        b: float | None = None,
+        language: str | None = None,
+        token_max_length: int | None = None,
+        disable_stemmer: bool | None = None,
+        specific_model_path: str | None = None,
+        query_config: Bm25EmbeddingFunctionQueryConfig | None = None,
         **kwargs: Any,
     ) -> None:
         warnings.warn(
@@ -82,16 +82,16 @@ class Bm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         self.specific_model_path = specific_model_path
         check_primitive_kwargs(kwargs)
         self.kwargs = kwargs
-        arguments: Dict[str, Any] = {"model_name": "Qdrant/bm25"}
+        arguments: dict[str, Any] = {"model_name": "Qdrant/bm25"}
         arguments.update({name: getattr(self, name) for name in _MODEL_ARGUMENTS if getattr(self, name) is not None})
         arguments.update({key: value for key, value in kwargs.items() if value is not None})
         self._model = bm25.Bm25(**arguments)
 
-    def __call__(self, input: List[str]) -> SparseVectors:
+    def __call__(self, input: list[str]) -> SparseVectors:
         import_fastembed_module("fastembed.sparse.bm25")
         return embed_with_task(self._model, input, self.task)
 
-    def embed_query(self, input: List[str]) -> SparseVectors:
+    def embed_query(self, input: list[str]) -> SparseVectors:
         if self.query_config is None:
             return self.__call__(input)
         import_fastembed_module("fastembed.sparse.bm25")
@@ -102,7 +102,7 @@ class Bm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         return "bm25"
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "Bm25EmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> Bm25EmbeddingFunction:
         Bm25EmbeddingFunction.validate_config(config)
         return Bm25EmbeddingFunction(
             task=config.get("task"),
@@ -111,15 +111,15 @@ class Bm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             **(config.get("kwargs") or {}),
         )
 
-    def get_config(self) -> Dict[str, Any]:
-        config: Dict[str, Any] = {"task": self.task, "query_config": self.query_config}
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"task": self.task, "query_config": self.query_config}
         config.update({name: getattr(self, name) for name in _MODEL_ARGUMENTS})
         config["kwargs"] = self.kwargs
         return config
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "bm25", _SCHEMA)

@@ -12,8 +12,8 @@ real Chroma 1.5.9's for the same input (checked against a captured fixture).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Callable, Dict, List, Optional, TypedDict
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict
 
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -46,7 +46,7 @@ DEFAULT_K = 1.2
 DEFAULT_B = 0.75
 DEFAULT_AVG_DOC_LENGTH = 256.0
 DEFAULT_TOKEN_MAX_LENGTH = 40
-DEFAULT_CHROMA_BM25_STOPWORDS: List[str] = list(DEFAULT_ENGLISH_STOPWORDS)
+DEFAULT_CHROMA_BM25_STOPWORDS: list[str] = list(DEFAULT_ENGLISH_STOPWORDS)
 
 _SCHEMA = {
     "k": Field((float,)),
@@ -63,12 +63,12 @@ class ChromaBm25Config(TypedDict, total=False):
     b: float
     avg_doc_length: float
     token_max_length: int
-    stopwords: List[str]
+    stopwords: list[str]
     include_tokens: bool
 
 
 @register_sparse_embedding_function
-class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
+class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[list[str]]):
     """BM25 sparse vectors of English text.
 
     Args:
@@ -86,7 +86,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         b: float = DEFAULT_B,
         avg_doc_length: float = DEFAULT_AVG_DOC_LENGTH,
         token_max_length: int = DEFAULT_TOKEN_MAX_LENGTH,
-        stopwords: Optional[Iterable[str]] = None,
+        stopwords: Iterable[str] | None = None,
         include_tokens: bool = False,
     ) -> None:
         self.k = float(k)
@@ -95,7 +95,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         self.token_max_length = int(token_max_length)
         self.include_tokens = bool(include_tokens)
         # None (the default list) is kept apart from an explicit list: only the latter is persisted.
-        self.stopwords: Optional[List[str]] = None if stopwords is None else [str(w) for w in stopwords]
+        self.stopwords: list[str] | None = None if stopwords is None else [str(w) for w in stopwords]
 
     def _tokenizer(self) -> Bm25Tokenizer:
         stopwords = DEFAULT_CHROMA_BM25_STOPWORDS if self.stopwords is None else self.stopwords
@@ -106,8 +106,8 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         if not tokens:
             return SparseVector(indices=[], values=[])
         # Tokens whose hashes collide count as one term; the first one names it.
-        counts: Dict[int, int] = {}
-        first_token: Dict[int, str] = {}
+        counts: dict[int, int] = {}
+        first_token: dict[int, str] = {}
         for token in tokens:
             h = hash_token(token)
             counts[h] = counts.get(h, 0) + 1
@@ -123,14 +123,14 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         labels = [first_token[h] for h in indices] if self.include_tokens else None
         return SparseVector(indices=indices, values=values, labels=labels)
 
-    def __call__(self, input: List[str]) -> SparseVectors:
+    def __call__(self, input: list[str]) -> SparseVectors:
         if not input:
             return []
         tokenizer = self._tokenizer()
         hash_token = murmur3_abs_hasher()
         return [self._encode(tokenizer, hash_token, text) for text in input]
 
-    def embed_query(self, input: List[str]) -> SparseVectors:
+    def embed_query(self, input: list[str]) -> SparseVectors:
         return self.__call__(input)
 
     @staticmethod
@@ -138,7 +138,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         return NAME
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "ChromaBm25EmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> ChromaBm25EmbeddingFunction:
         return ChromaBm25EmbeddingFunction(
             k=config.get("k", DEFAULT_K),
             b=config.get("b", DEFAULT_B),
@@ -148,8 +148,8 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             include_tokens=config.get("include_tokens", False),
         )
 
-    def get_config(self) -> Dict[str, Any]:
-        config: Dict[str, Any] = {
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
             "k": self.k,
             "b": self.b,
             "avg_doc_length": self.avg_doc_length,
@@ -160,13 +160,13 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             config["stopwords"] = list(self.stopwords)
         return config
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         for key in new_config:
             if key not in _SCHEMA:
                 raise ValueError(f"Updating '{key}' is not supported for {NAME}")
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, NAME, _SCHEMA)
         stopwords = config.get("stopwords")
         if stopwords is not None and not all(isinstance(w, str) for w in stopwords):

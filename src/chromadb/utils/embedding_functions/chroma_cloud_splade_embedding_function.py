@@ -12,7 +12,7 @@ back sorted by index; with `include_tokens=True` it also carries the service's t
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Dict, List
+from typing import Any
 
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -36,7 +36,7 @@ class ChromaCloudSpladeEmbeddingModel(Enum):
 
 
 @register_sparse_embedding_function
-class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
+class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[list[str]]):
     """Sparse SPLADE vectors of texts, computed by Chroma Cloud (key: CHROMA_API_KEY)."""
 
     def __init__(
@@ -53,7 +53,7 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             SERVICE, {"x-chroma-token": self.api_key, "x-chroma-embedding-model": self.model.value}
         )
 
-    def __call__(self, input: List[str]) -> SparseVectors:
+    def __call__(self, input: list[str]) -> SparseVectors:
         texts = require_texts(input, SERVICE)
         if not texts:
             return []
@@ -88,7 +88,7 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         return NAME
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> ChromaCloudSpladeEmbeddingFunction:
+    def build_from_config(config: dict[str, Any]) -> ChromaCloudSpladeEmbeddingFunction:
         # As upstream, only the two required fields are checked here: a persisted config rebuilds.
         if config.get("model") is None:
             raise ValueError("model must be provided in config")
@@ -100,16 +100,16 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             include_tokens=config.get("include_tokens", False),
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {"api_key_env_var": self.api_key_env_var, "model": self.model.value, "include_tokens": self.include_tokens}
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         for key in ("include_tokens", "model"):
             if key in new_config and new_config[key] != old_config.get(key):
                 raise ValueError(f"Updating '{key}' is not supported for {NAME}")
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(
             config, NAME, {"api_key_env_var": STR, "model": STR, "include_tokens": BOOL}, required=("api_key_env_var", "model")
         )

@@ -10,7 +10,8 @@ persisted config only names the wrapped class).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,12 +29,12 @@ _NOT_REBUILDABLE = (
 )
 
 
-def create_langchain_embedding(langchain_embedding_fn: Any) -> "ChromaLangchainEmbeddingFunction":
+def create_langchain_embedding(langchain_embedding_fn: Any) -> ChromaLangchainEmbeddingFunction:
     """Wrap a LangChain `Embeddings` object for Chroma."""
     return ChromaLangchainEmbeddingFunction(embedding_function=langchain_embedding_fn)
 
 
-class ChromaLangchainEmbeddingFunction(EmbeddingFunction[Union[List[str], Any]]):
+class ChromaLangchainEmbeddingFunction(EmbeddingFunction[list[str] | Any]):
     """Bridges a `langchain_core.embeddings.Embeddings` object to Chroma's protocol.
 
     Documents go to its `embed_documents`; LangChain's image loader passes
@@ -47,15 +48,15 @@ class ChromaLangchainEmbeddingFunction(EmbeddingFunction[Union[List[str], Any]])
         self.embedding_function = embedding_function
         self._embedding_function_class = type(embedding_function).__name__
 
-    def embed_documents(self, documents: Sequence[str]) -> List[List[float]]:
-        return cast(List[List[float]], self.embedding_function.embed_documents(list(documents)))
+    def embed_documents(self, documents: Sequence[str]) -> list[list[float]]:
+        return cast(list[list[float]], self.embedding_function.embed_documents(list(documents)))
 
-    def embed_image(self, uris: List[str]) -> List[List[float]]:
+    def embed_image(self, uris: list[str]) -> list[list[float]]:
         if not hasattr(self.embedding_function, "embed_image"):
             raise ValueError("The provided embedding function does not support image embeddings.")
-        return cast(List[List[float]], self.embedding_function.embed_image(uris))
+        return cast(list[list[float]], self.embedding_function.embed_image(uris))
 
-    def __call__(self, input: Union[List[str], Any]) -> List[np.ndarray]:
+    def __call__(self, input: list[str] | Any) -> list[np.ndarray]:
         if isinstance(input, tuple) and len(input) == 2 and input[0] == "images":
             embeddings = self.embed_image(list(input[1]))
         else:
@@ -67,32 +68,32 @@ class ChromaLangchainEmbeddingFunction(EmbeddingFunction[Union[List[str], Any]])
         return "langchain"
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "ChromaLangchainEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> ChromaLangchainEmbeddingFunction:
         raise ValueError(_NOT_REBUILDABLE)
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {
             "embedding_function_class": self._embedding_function_class,
             "note": "This is a placeholder config. You will need to recreate the langchain embedding function.",
         }
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         raise ValueError(
             "Updating a ChromaLangchainEmbeddingFunction config is not supported. "
             "Please recreate the langchain embedding function and pass it to create_langchain_embedding."
         )
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "chroma_langchain", _SCHEMA)
 
 
 def _embed_query(
     self: ChromaLangchainEmbeddingFunction,
-    query: Optional[Union[str, Sequence[str]]] = None,
+    query: str | Sequence[str] | None = None,
     *,
-    input: Optional[Sequence[str]] = None,
-) -> Union[List[float], List[np.ndarray]]:
+    input: Sequence[str] | None = None,
+) -> list[float] | list[np.ndarray]:
     """LangChain's `embed_query`: one string gives one vector (a list of floats), as upstream.
 
     A collection's query passes its texts as `input=[...]`; each then goes through the
@@ -100,7 +101,7 @@ def _embed_query(
     """
     texts = input if input is not None else query
     if isinstance(texts, str):
-        return cast(List[float], self.embedding_function.embed_query(texts))
+        return cast(list[float], self.embedding_function.embed_query(texts))
     if texts is None:
         raise ValueError("embed_query needs a query string or a list of query texts")
     return [np.array(self.embedding_function.embed_query(text), dtype=np.float32) for text in texts]

@@ -7,7 +7,7 @@ Needs `pip install fastembed`, which fetches its model files on first use.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Literal, TypedDict
 
 from chromadb.embedding_functions.sparse import (
     SparseEmbeddingFunction,
@@ -40,19 +40,19 @@ class FastembedSparseEmbeddingFunctionQueryConfig(TypedDict):
 
 
 @register_sparse_embedding_function
-class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
+class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[list[str]]):
     """Sparse vectors from fastembed (e.g. Qdrant/bm25, prithivida/Splade_PP_en_v1, Qdrant/minicoil-v1)."""
 
     def __init__(
         self,
         model_name: str,
-        task: Optional[TaskType] = "document",
-        cache_dir: Optional[str] = None,
-        threads: Optional[int] = None,
-        cuda: Optional[bool] = None,
-        device_ids: Optional[List[int]] = None,
-        lazy_load: Optional[bool] = None,
-        query_config: Optional[FastembedSparseEmbeddingFunctionQueryConfig] = None,
+        task: TaskType | None = "document",
+        cache_dir: str | None = None,
+        threads: int | None = None,
+        cuda: bool | None = None,
+        device_ids: list[int] | None = None,
+        lazy_load: bool | None = None,
+        query_config: FastembedSparseEmbeddingFunctionQueryConfig | None = None,
         **kwargs: Any,
     ) -> None:
         fastembed = import_fastembed_module()
@@ -71,11 +71,11 @@ class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             model_name, cache_dir, threads, cuda, device_ids, lazy_load, **kwargs
         )
 
-    def __call__(self, input: List[str]) -> SparseVectors:
+    def __call__(self, input: list[str]) -> SparseVectors:
         import_fastembed_module()
         return embed_with_task(self._model, input, self.task)
 
-    def embed_query(self, input: List[str]) -> SparseVectors:
+    def embed_query(self, input: list[str]) -> SparseVectors:
         if self.query_config is None:
             return self.__call__(input)
         import_fastembed_module()
@@ -86,7 +86,7 @@ class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         return "fastembed_sparse"
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "FastembedSparseEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> FastembedSparseEmbeddingFunction:
         FastembedSparseEmbeddingFunction.validate_config(config)
         return FastembedSparseEmbeddingFunction(
             model_name=config["model_name"],
@@ -100,7 +100,7 @@ class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             **(config.get("kwargs") or {}),
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
             "task": self.task,
@@ -113,9 +113,9 @@ class FastembedSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             "kwargs": self.kwargs,
         }
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "fastembed_sparse", _SCHEMA)

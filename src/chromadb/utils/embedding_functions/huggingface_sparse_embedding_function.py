@@ -8,7 +8,7 @@ encoder for `__call__`; `query_config={"task": ...}` picks the one `embed_query`
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -54,18 +54,18 @@ def _as_sparse(row: Any) -> Any:
 
 
 @register_sparse_embedding_function
-class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
+class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[list[str]]):
     """Sparse vectors from a Hugging Face SparseEncoder (e.g. prithivida/Splade_PP_en_v1, naver/splade-v3)."""
 
     # Loaded models by name, shared by instances (dynamic import, so typed Any).
-    models: Dict[str, Any] = {}
+    models: dict[str, Any] = {}
 
     def __init__(
         self,
         model_name: str,
         device: str,
-        task: Optional[TaskType] = "document",
-        query_config: Optional[HuggingFaceSparseEmbeddingFunctionQueryConfig] = None,
+        task: TaskType | None = "document",
+        query_config: HuggingFaceSparseEmbeddingFunctionQueryConfig | None = None,
         **kwargs: Any,
     ) -> None:
         st = _import_sentence_transformers()
@@ -79,7 +79,7 @@ class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             self.models[model_name] = st.SparseEncoder(model_name_or_path=model_name, device=device, **kwargs)
         self._model = self.models[model_name]
 
-    def _encode(self, texts: List[str], task: Optional[str]) -> SparseVectors:
+    def _encode(self, texts: list[str], task: str | None) -> SparseVectors:
         _import_sentence_transformers()
         if task == "document":
             rows = self._model.encode_document(list(texts))
@@ -89,10 +89,10 @@ class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             raise ValueError(f"Invalid task: {task}")
         return [_as_sparse(row) for row in rows]
 
-    def __call__(self, input: List[str]) -> SparseVectors:
+    def __call__(self, input: list[str]) -> SparseVectors:
         return self._encode(input, self.task)
 
-    def embed_query(self, input: List[str]) -> SparseVectors:
+    def embed_query(self, input: list[str]) -> SparseVectors:
         if self.query_config is None:
             return self.__call__(input)
         return self._encode(input, self.query_config.get("task"))
@@ -102,7 +102,7 @@ class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
         return "huggingface_sparse"
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "HuggingFaceSparseEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> HuggingFaceSparseEmbeddingFunction:
         HuggingFaceSparseEmbeddingFunction.validate_config(config)
         return HuggingFaceSparseEmbeddingFunction(
             model_name=config["model_name"],
@@ -112,7 +112,7 @@ class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             **(config.get("kwargs") or {}),
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
             "device": self.device,
@@ -121,9 +121,9 @@ class HuggingFaceSparseEmbeddingFunction(SparseEmbeddingFunction[List[str]]):
             "kwargs": self.kwargs,
         }
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "huggingface_sparse", _SCHEMA)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,7 @@ _SCHEMA = {
 
 
 @register_embedding_function
-class InstructorEmbeddingFunction(EmbeddingFunction[List[str]]):
+class InstructorEmbeddingFunction(EmbeddingFunction[list[str]]):
     """Embeds texts with `InstructorEmbedding.INSTRUCTOR`, each paired with `instruction` if given.
 
     Args:
@@ -37,7 +37,7 @@ class InstructorEmbeddingFunction(EmbeddingFunction[List[str]]):
         self,
         model_name: str = "hkunlp/instructor-base",
         device: str = "cpu",
-        instruction: Optional[str] = None,
+        instruction: str | None = None,
     ) -> None:
         instructor = import_optional("InstructorEmbedding", "InstructorEmbedding", "InstructorEmbedding")
         self.model_name = model_name
@@ -45,7 +45,7 @@ class InstructorEmbeddingFunction(EmbeddingFunction[List[str]]):
         self.instruction = instruction
         self._model = instructor.INSTRUCTOR(model_name_or_path=model_name, device=device)
 
-    def __call__(self, input: List[str]) -> List[np.ndarray]:
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         if not all(isinstance(item, str) for item in input):
             raise ValueError("Instructor only supports text documents, not images")
         if self.instruction is None:
@@ -61,22 +61,22 @@ class InstructorEmbeddingFunction(EmbeddingFunction[List[str]]):
     def default_space(self) -> str:
         return "cosine"
 
-    def supported_spaces(self) -> List[str]:
+    def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "InstructorEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> InstructorEmbeddingFunction:
         InstructorEmbeddingFunction.validate_config(config)
         return InstructorEmbeddingFunction(
             model_name=config["model_name"], device=config["device"], instruction=config.get("instruction")
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "device": self.device, "instruction": self.instruction}
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "instructor", _SCHEMA)

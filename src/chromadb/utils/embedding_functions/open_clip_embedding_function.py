@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ _SCHEMA = {
     "device": Field((str, type(None)), required=True),
 }
 
-Embeddable = Sequence[Union[str, np.ndarray]]
+Embeddable = Sequence[str | np.ndarray]
 
 
 def _is_image(item: Any) -> bool:
@@ -45,7 +46,7 @@ class OpenCLIPEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self,
         model_name: str = "ViT-B-32",
         checkpoint: str = "laion2b_s34b_b79k",
-        device: Optional[str] = "cpu",
+        device: str | None = "cpu",
     ) -> None:
         open_clip = import_optional("open_clip", "open_clip", "open-clip-torch")
         self._torch = import_optional("torch", "torch", "torch")
@@ -72,7 +73,7 @@ class OpenCLIPEmbeddingFunction(EmbeddingFunction[Embeddable]):
         with self._torch.no_grad():
             return self._unit(self._model.encode_text(self._tokenizer(text).to(self.device)))
 
-    def __call__(self, input: Embeddable) -> List[np.ndarray]:
+    def __call__(self, input: Embeddable) -> list[np.ndarray]:
         embeddings = []
         for position, item in enumerate(input):
             if _is_image(item):
@@ -93,25 +94,25 @@ class OpenCLIPEmbeddingFunction(EmbeddingFunction[Embeddable]):
     def default_space(self) -> str:
         return "cosine"
 
-    def supported_spaces(self) -> List[str]:
+    def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "OpenCLIPEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> OpenCLIPEmbeddingFunction:
         OpenCLIPEmbeddingFunction.validate_config(config)
         return OpenCLIPEmbeddingFunction(
             model_name=config["model_name"], checkpoint=config["checkpoint"], device=config["device"]
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "checkpoint": self.checkpoint, "device": self.device}
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         if "model_name" in new_config:
             raise ValueError("The model name cannot be changed after the embedding function has been initialized.")
         if "checkpoint" in new_config:
             raise ValueError("The checkpoint cannot be changed after the embedding function has been initialized.")
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "open_clip", _SCHEMA)

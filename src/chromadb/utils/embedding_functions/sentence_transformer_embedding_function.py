@@ -8,7 +8,7 @@ made. Models are loaded once per name and shared by every instance, as upstream.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ _SCHEMA = {
 }
 
 
-def check_primitive_kwargs(kwargs: Dict[str, Any]) -> None:
+def check_primitive_kwargs(kwargs: dict[str, Any]) -> None:
     """Extra model arguments are persisted with the config, so they must be JSON-like."""
     for key, value in kwargs.items():
         if not isinstance(value, (str, int, float, bool, list, dict, tuple)):
@@ -35,7 +35,7 @@ def check_primitive_kwargs(kwargs: Dict[str, Any]) -> None:
 
 
 @register_embedding_function
-class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
+class SentenceTransformerEmbeddingFunction(EmbeddingFunction[list[str]]):
     """Embeds texts with `sentence_transformers.SentenceTransformer`.
 
     Args:
@@ -46,7 +46,7 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
     """
 
     # Loaded models by name: dynamic import, so typed Any.
-    models: Dict[str, Any] = {}
+    models: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -65,7 +65,7 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
             self.models[model_name] = st.SentenceTransformer(model_name_or_path=model_name, device=device, **kwargs)
         self._model = self.models[model_name]
 
-    def __call__(self, input: List[str]) -> List[np.ndarray]:
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         embeddings = self._model.encode(
             list(input), convert_to_numpy=True, normalize_embeddings=self.normalize_embeddings
         )
@@ -78,11 +78,11 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
     def default_space(self) -> str:
         return "cosine"
 
-    def supported_spaces(self) -> List[str]:
+    def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "SentenceTransformerEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> SentenceTransformerEmbeddingFunction:
         SentenceTransformerEmbeddingFunction.validate_config(config)
         return SentenceTransformerEmbeddingFunction(
             model_name=config["model_name"],
@@ -91,7 +91,7 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
             **(config.get("kwargs") or {}),
         )
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
             "device": self.device,
@@ -99,10 +99,10 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[List[str]]):
             "kwargs": self.kwargs,
         }
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         # model_name may be a local path that the user moved: any field may change.
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "sentence_transformer", _SCHEMA)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ _SCHEMA = {"model_name": Field((str,), required=True)}
 
 
 @register_embedding_function
-class Text2VecEmbeddingFunction(EmbeddingFunction[List[str]]):
+class Text2VecEmbeddingFunction(EmbeddingFunction[list[str]]):
     """Embeds texts with `text2vec.SentenceModel(model_name)`."""
 
     def __init__(self, model_name: str = "shibing624/text2vec-base-chinese") -> None:
@@ -28,7 +28,7 @@ class Text2VecEmbeddingFunction(EmbeddingFunction[List[str]]):
         self.model_name = model_name
         self._model = text2vec.SentenceModel(model_name_or_path=model_name)
 
-    def __call__(self, input: List[str]) -> List[np.ndarray]:
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         if not all(isinstance(item, str) for item in input):
             raise ValueError("Text2Vec only supports text documents, not images")
         embeddings = self._model.encode(list(input), convert_to_numpy=True)
@@ -41,20 +41,20 @@ class Text2VecEmbeddingFunction(EmbeddingFunction[List[str]]):
     def default_space(self) -> str:
         return "cosine"
 
-    def supported_spaces(self) -> List[str]:
+    def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
     @staticmethod
-    def build_from_config(config: Dict[str, Any]) -> "Text2VecEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> Text2VecEmbeddingFunction:
         Text2VecEmbeddingFunction.validate_config(config)
         return Text2VecEmbeddingFunction(model_name=config["model_name"])
 
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         return {"model_name": self.model_name}
 
-    def validate_config_update(self, old_config: Dict[str, Any], new_config: Dict[str, Any]) -> None:
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None
 
     @staticmethod
-    def validate_config(config: Dict[str, Any]) -> None:
+    def validate_config(config: dict[str, Any]) -> None:
         check_config(config, "text2vec", _SCHEMA)

@@ -18,7 +18,7 @@ import copy
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, cast
 
 from chromadb.utils.embedding_functions._config import check_config
 
@@ -34,18 +34,18 @@ __all__ = [
 _DATA = Path(__file__).with_name("upstream_schemas.json")
 _BASE_SCHEMA = "base_schema"  # loadable by name, but not an embedding function's schema
 
-_JSON_TYPES: Dict[str, Tuple[type, ...]] = {
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
     "object": (dict,), "array": (list,), "null": (type(None),),
 }
 
 
 @lru_cache(maxsize=1)
-def _schemas() -> Dict[str, Dict[str, Any]]:
+def _schemas() -> dict[str, dict[str, Any]]:
     return json.loads(_DATA.read_text(encoding="utf-8"))["schemas"]  # type: ignore[no-any-return]
 
 
-def load_schema(schema_name: str) -> Dict[str, Any]:
+def load_schema(schema_name: str) -> dict[str, Any]:
     """The JSON schema (draft-07) of `schema_name`'s config; FileNotFoundError if there is none."""
     try:
         return copy.deepcopy(_schemas()[schema_name])
@@ -57,12 +57,12 @@ def get_schema_version(schema_name: str) -> str:
     return str(load_schema(schema_name).get("version", "1.0.0"))
 
 
-def get_available_schemas() -> List[str]:
+def get_available_schemas() -> list[str]:
     """The embedding-function names that have a schema."""
     return [name for name in _schemas() if name != _BASE_SCHEMA]
 
 
-def get_schema_info() -> Dict[str, Dict[str, str]]:
+def get_schema_info() -> dict[str, dict[str, str]]:
     """`{name: {"version", "title", "description"}}` for every available schema."""
     return {
         name: {
@@ -74,11 +74,11 @@ def get_schema_info() -> Dict[str, Dict[str, str]]:
     }
 
 
-def get_embedding_function_names() -> Set[str]:
+def get_embedding_function_names() -> set[str]:
     return set(get_available_schemas())
 
 
-def validate_config_schema(config: Dict[str, Any], schema_name: str) -> None:
+def validate_config_schema(config: dict[str, Any], schema_name: str) -> None:
     """Raise ValueError unless `config` is a valid config of the embedding function `schema_name`."""
     schema = load_schema(schema_name)
     own_check = _builtin_validate_config(schema_name)
@@ -95,13 +95,13 @@ def validate_config_schema(config: Dict[str, Any], schema_name: str) -> None:
             raise ValueError(f"Config validation failed for {schema_name!r}: {key!r} must be one of {spec['enum']}")
 
 
-def _python_types(spec: Dict[str, Any]) -> Tuple[type, ...]:
+def _python_types(spec: dict[str, Any]) -> tuple[type, ...]:
     names = spec.get("type", [])
     names = [names] if isinstance(names, str) else names
     return tuple(t for name in names for t in _JSON_TYPES[name]) or (object,)
 
 
-def _builtin_validate_config(name: str) -> Optional[Any]:
+def _builtin_validate_config(name: str) -> Any | None:
     """The `validate_config` of our built-in function registered as `name`, if it has its own.
 
     Only our classes count: a user's class may itself call validate_config_schema, and the
@@ -115,4 +115,4 @@ def _builtin_validate_config(name: str) -> Optional[Any]:
     owner = next(base for base in cls.__mro__ if "validate_config" in base.__dict__)
     if owner.__module__ in ("chromadb.embedding_functions.base", "chromadb.api.types"):
         return None
-    return cls.validate_config
+    return cast(Any, cls).validate_config  # the registries type their classes as plain `type`

@@ -18,10 +18,10 @@ from chromadb.utils.embedding_functions._bm25_tokenizer import (
 from chromadb.utils.embedding_functions.chroma_bm25_embedding_function import DEFAULT_CHROMA_BM25_STOPWORDS
 
 __all__ = [
-    "Bm25Tokenizer",
     "DEFAULT_CHROMA_BM25_STOPWORDS",
     "DEFAULT_ENGLISH_STOPWORDS",
+    "Bm25Tokenizer",
+    "Murmur3AbsHasher",
     "SnowballStemmer",
     "get_english_stemmer",
-    "Murmur3AbsHasher",
 ]
