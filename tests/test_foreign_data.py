@@ -180,7 +180,8 @@ def test_a_chroma_directory_is_named_with_its_release_and_the_way_to_import_it(f
     error = raised.value
     assert error.chroma_version == CHROMA_FIXTURES[fixture]
     assert error.path == path
-    assert "chroma import SRC --path DEST" in str(error) and "is coming" in str(error)
+    assert f"`chroma import {path} --path {path}-quarrydb`" in str(error)
+    assert "Settings(import_chroma_dir=True)" in str(error)
 
 
 def test_the_fixtures_are_what_real_chroma_wrote():

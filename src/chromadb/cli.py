@@ -2,6 +2,8 @@
 
     chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
                [--auth-token TOKEN] [--cors-allow-origins ORIGINS]
+    chroma check | repair | vacuum [--path DIR]
+    chroma import SRC --path DIR [--dry-run] [--batch-size N]
 
 Each subcommand is a function `cmd_<name>(args) -> int` registered in `_parser()`;
 add new ones there. The server and its dependencies are imported only by `run`.
@@ -301,6 +303,17 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
         sub.set_defaults(func=func)
+
+    imp = commands.add_parser(
+        "import",
+        help="Import SRC into the data directory --path: a Chroma persist directory (0.4 to 1.5.9), "
+        "or a quarrydb export.",
+    )
+    imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, or an export made by `chroma export`")
+    imp.add_argument("--path", required=True, help="the quarrydb data directory to import into (created if missing)")
+    imp.add_argument("--dry-run", action="store_true", help="list what would be imported, write nothing")
+    imp.add_argument("--batch-size", type=int, default=5000, help="records per write (default 5000)")
+    imp.set_defaults(func=cmd_import)
     return parser
 
 
@@ -350,6 +363,40 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     before, after = maintenance.vacuum(_existing_directory(args.path))
     print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     _print_unknown(maintenance.unknown(args.path))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A Chroma persist directory goes to the Chroma importer; anything else is an export."""
+    from chromadb.transfer.chroma_dir import is_chroma_directory
+
+    if not os.path.exists(args.src):
+        raise CLIError(f"{args.src} does not exist")
+    if not is_chroma_directory(args.src):
+        return _load_export(args)
+    from chromadb.transfer.chroma_import import import_chroma_dir
+
+    if args.batch_size < 1:
+        raise CLIError("--batch-size must be at least 1")
+    summary = import_chroma_dir(args.src, args.path, dry_run=args.dry_run, batch_size=args.batch_size)
+    print(summary.text())
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
+def _load_export(args: argparse.Namespace) -> int:
+    try:
+        from chromadb.transfer.load import load_export  # type: ignore[import-not-found]
+    except ImportError:
+        raise CLIError(
+            f"{args.src} is not a Chroma persist directory (no Chroma chroma.sqlite3 in it), "
+            "and this build cannot read export files"
+        ) from None
+    kwargs = {"dry_run": True} if args.dry_run else {}
+    result = load_export(args.src, args.path, **kwargs)
+    if result is not None:
+        print(getattr(result, "text", lambda: result)())
     return 0
 
 
