@@ -68,10 +68,9 @@ class ImportSummary:
 
     def text(self) -> str:
         head = "Would import" if self.dry_run else "Imported"
-        lines = [
-            f"{head} {len(self.collections)} collection(s), {self.records:,} records, "
-            f"from {self.source} (Chroma {self.chroma_release or 'of an unknown release'}) into {self.dest}"
-        ]
+        release = self.chroma_release or "of an unknown release"
+        first = f"{head} {len(self.collections)} collection(s), {self.records:,} records, from {self.source}"
+        lines = [f"{first} (Chroma {release}) into {self.dest}"]
         for c in self.collections:
             state = "" if c.verified is None else ("  verified" if c.verified else "  VERIFY FAILED")
             lines.append(f"  {c.label}  id {c.id}  {c.space}  {c.records:,} records{state}")

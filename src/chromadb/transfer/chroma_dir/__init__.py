@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 
 from chromadb.engine import identify
-from chromadb.errors import ChromaDirectoryError, ChromaImportError
+from chromadb.errors import ChromaDirectoryError, ChromaImportError, ForeignDataError
 from chromadb.transfer.chroma_dir.catalog import ChromaCollection, read_collections, read_tenants_and_databases
 from chromadb.transfer.chroma_dir.log import topics_by_collection
 from chromadb.transfer.chroma_dir.records import RecordBatch, read_records
@@ -34,8 +34,8 @@ def chroma_release(path: str) -> str | None:
         identify.check_database(os.path.join(path, DB_FILE))
     except ChromaDirectoryError as e:
         return e.chroma_version or "unknown"
-    except Exception:
-        return None
+    except ForeignDataError:
+        return None  # another program's data: not a Chroma directory either
     return None
 
 

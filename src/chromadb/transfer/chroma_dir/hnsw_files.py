@@ -67,10 +67,9 @@ class HnswFiles:
             raise ChromaImportError(
                 f"{data_file} holds fewer than the {count} elements its header counts: the index is torn", folder
             )
-        if count:
-            self._elements = np.memmap(data_file, dtype=np.uint8, mode="r", shape=(count, size))
-        else:
-            self._elements = np.zeros((0, size), np.uint8)
+        self._elements: np.ndarray = (
+            np.memmap(data_file, dtype=np.uint8, mode="r", shape=(count, size)) if count else np.zeros((0, size), np.uint8)
+        )
         self.labels = self._elements[:, h.label_offset : h.label_offset + 8].copy().view("<u8").reshape(count)
         self.deleted = (self._elements[:, h.offset_level0 + 2] & _DELETE_MARK).astype(bool)
         self.norms: np.ndarray | None = None

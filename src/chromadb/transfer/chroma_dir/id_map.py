@@ -140,13 +140,13 @@ def _interpret(data: bytes, path: str) -> Any:
                     raise refuse("ADDITEMS on something that is not a set")
                 target.update(items)
             elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[int(arg)] = stack[-1]
+                memo[_memo_key(arg)] = stack[-1]
             elif name == "MEMOIZE":
                 memo[len(memo)] = stack[-1]
             elif name in ("GET", "BINGET", "LONG_BINGET"):
-                if int(arg) not in memo:
+                if _memo_key(arg) not in memo:
                     raise refuse(f"memo entry {arg} read before it was written")
-                stack.append(memo[int(arg)])
+                stack.append(memo[_memo_key(arg)])
             elif name in ("GLOBAL", "STACK_GLOBAL"):
                 if name == "GLOBAL":
                     module, _, qualname = str(arg).partition(" ")
@@ -179,6 +179,10 @@ def _interpret(data: bytes, path: str) -> Any:
     except (ValueError, IndexError, KeyError, TypeError) as e:
         raise refuse(f"malformed: {e}") from None
     raise refuse("no STOP opcode")
+
+
+def _memo_key(arg: Any) -> int:
+    return int(arg)
 
 
 def _dict(target: Any, refuse: Any) -> dict:
