@@ -168,7 +168,7 @@ def test_dry_run_lists_and_writes_nothing(tmp_path, capsys):
     before = tree_state(src)
     assert main(["import", src, "--path", dest, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Would import 5 collection(s), 1,174 records" in out
+    assert "Would import 6 collection(s), 1,524 records" in out
     for name in ("acme/prod/tenant_col", "default_tenant/default_database/l2_flushed", "cosine"):
         assert name in out
     assert "dry run: nothing was written" in out
@@ -181,9 +181,9 @@ def test_the_command_imports_shows_progress_and_a_summary(tmp_path, capsys):
     dest = str(tmp_path / "quarry")
     assert main(["import", src, "--path", dest, "--batch-size", "500"]) == 0
     printed = capsys.readouterr()
-    assert "Imported 5 collection(s), 1,174 records" in printed.out and "Chroma 0.5.6-0.6.3" in printed.out
-    assert printed.out.count("verified") == 5 and "records/s" in printed.out
-    assert "1,174/1,174 records (100%)" in printed.err  # plain progress lines: stderr is not a terminal
+    assert "Imported 6 collection(s), 1,524 records" in printed.out and "Chroma 0.5.6-0.6.3" in printed.out
+    assert printed.out.count("verified") == 6 and "records/s" in printed.out
+    assert "1,524/1,524 records (100%)" in printed.err  # plain progress lines: stderr is not a terminal
     client = chromadb.PersistentClient(path=dest, tenant="acme", database="prod")
     assert client.get_collection("tenant_col").count() == 3
     client.close()
@@ -198,7 +198,7 @@ def test_importing_twice_is_refused_and_changes_nothing(tmp_path, capsys):
     assert main(["import", src, "--path", dest]) == 1
     assert capsys.readouterr().err.startswith("Error: ")
     client = chromadb.PersistentClient(path=dest)
-    assert sorted(c.name for c in client.list_collections()) == ["cos_log", "empty", "ip_configured", "l2_flushed"]
+    assert sorted(c.name for c in client.list_collections()) == ["cos_batches", "cos_log", "empty", "ip_configured", "l2_flushed"]
     assert client.get_collection("l2_flushed").count() == 1071
     client.close()
 
@@ -358,7 +358,7 @@ def test_progress_is_plain_text_when_not_a_terminal(tmp_path):
     import_chroma_dir(source_copy(tmp_path), str(tmp_path / "quarry"), progress=stream)
     lines = stream.getvalue().splitlines()
     assert lines and all("\r" not in line for line in lines)
-    assert lines[-1].startswith("1,174/1,174 records (100%)")
+    assert lines[-1].startswith("1,524/1,524 records (100%)")
 
 
 def test_the_same_directory_as_source_and_destination_is_refused(tmp_path):
