@@ -353,6 +353,22 @@ def test_the_opt_in_imports_beside_on_first_open_and_reuses_it(tmp_path, monkeyp
     assert tree_state(src) == before
 
 
+def test_chroma_run_with_the_opt_in_serves_the_import(tmp_path, monkeypatch):
+    import chromadb.cli as cli
+
+    src = source_copy(tmp_path)
+    before = tree_state(src)
+    served = []
+    monkeypatch.setattr(cli, "serve", lambda config: served.append(config.path) or 0)
+    monkeypatch.setenv("CHROMA_IMPORT_CHROMA_DIR", "true")
+    assert main(["run", "--path", src, "--port", "0"]) == 0
+    assert served == [sibling_path(src)]
+    client = chromadb.PersistentClient(path=served[0])
+    assert client.get_collection("cos_log").count() == 59
+    client.close()
+    assert tree_state(src) == before
+
+
 def test_progress_is_plain_text_when_not_a_terminal(tmp_path):
     stream = io.StringIO()
     import_chroma_dir(source_copy(tmp_path), str(tmp_path / "quarry"), progress=stream)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chromadb.config import parse_origins
+from chromadb.config import Settings, parse_origins
 from chromadb.errors import ChromaError, ForeignDataError
 
 __all__ = ["RunConfig", "load_run_config", "main"]
@@ -213,6 +213,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
     elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
         config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
+    if Settings().import_chroma_dir:  # CHROMA_IMPORT_CHROMA_DIR=1: serve a Chroma directory's import
+        from chromadb.transfer.switch import path_to_open
+
+        config.path = path_to_open(config.path)
     return serve(config)
 
 
