@@ -377,7 +377,25 @@ def test_progress_is_plain_text_when_not_a_terminal(tmp_path):
     assert lines[-1].startswith("1,524/1,524 records (100%)")
 
 
-def test_the_same_directory_as_source_and_destination_is_refused(tmp_path):
+def test_the_chroma_directory_itself_or_a_folder_inside_it_is_refused_as_destination(tmp_path):
     src = source_copy(tmp_path)
-    with pytest.raises(ChromaImportError, match="is the Chroma directory itself"):
-        import_chroma_dir(src, src)
+    before = tree_state(src)
+    for dest in (src, os.path.join(src, "inside")):
+        with pytest.raises(ChromaImportError, match="is the Chroma directory itself or inside it"):
+            import_chroma_dir(src, dest)
+    assert tree_state(src) == before
+
+
+def test_a_configuration_we_refuse_stops_the_import_before_any_write(tmp_path):
+    src = source_copy(tmp_path)
+    db = sqlite3.connect(os.path.join(src, "chroma.sqlite3"))
+    cid = db.execute("SELECT id FROM collections WHERE name = 'l2_flushed'").fetchone()[0]
+    db.execute("INSERT INTO collection_metadata (collection_id, key, str_value) VALUES (?, 'hnsw:unheard_of', 'x')", (cid,))
+    db.commit()
+    db.close()
+    dest = str(tmp_path / "quarry")
+    with pytest.raises(ChromaImportError, match="l2_flushed cannot be imported: Unknown HNSW parameter 'hnsw:unheard_of'"):
+        import_chroma_dir(src, dest, show_progress=False)
+    client = chromadb.PersistentClient(path=dest)
+    assert client.list_collections() == []
+    client.close()

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from chromadb.engine import catalog
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, ChromaImportError, NotFoundError
 from chromadb.model.requests import GetRequest
@@ -111,8 +112,13 @@ def import_chroma_dir(
     the same name in the same tenant and database, or of the same id, and when the
     source holds something that is not what Chroma writes.
     """
-    if os.path.realpath(src) == os.path.realpath(dest):
-        raise ChromaImportError(f"{dest} is the Chroma directory itself: import into a new directory", dest)
+    real_src, real_dest = os.path.realpath(src), os.path.realpath(dest)
+    if real_dest == real_src or real_dest.startswith(real_src + os.sep):
+        raise ChromaImportError(
+            f"{dest} is the Chroma directory itself or inside it, whose files are never modified: "
+            "import into a directory beside it",
+            dest,
+        )
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     started = time.monotonic()
@@ -127,7 +133,7 @@ def import_chroma_dir(
         bar = Progress(sum(c.live_records for c in collections), progress, enabled=show_progress)
         engine = Engine(dest)
         try:
-            _refuse_conflicts(engine, collections, dest)
+            _check_plan(engine, collections, dest)
             _write_all(engine, chroma, collections, summary, bar, batch_size)
         finally:
             bar.close()
@@ -136,9 +142,17 @@ def import_chroma_dir(
     return summary
 
 
-def _refuse_conflicts(engine: Engine, collections: list[ChromaCollection], dest: str) -> None:
+def _check_plan(engine: Engine, collections: list[ChromaCollection], dest: str) -> None:
+    """Everything that would stop the import half-way and can be known first: taken names
+    and ids, configurations we refuse."""
     taken = []
     for c in collections:
+        try:
+            catalog.resolve_configuration(c.metadata, c.configuration)
+        except ValueError as e:
+            raise ChromaImportError(
+                f"collection {c.tenant}/{c.database}/{c.name} cannot be imported: {e}. Nothing was imported", dest
+            ) from None
         try:
             engine.get_collection(c.name, c.tenant, c.database)
             taken.append(f"{c.tenant}/{c.database}/{c.name} (a collection of that name)")
