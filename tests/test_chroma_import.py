@@ -189,6 +189,49 @@ def test_the_command_imports_shows_progress_and_a_summary(tmp_path, capsys):
     client.close()
 
 
+def test_import_sends_anything_but_a_chroma_directory_to_the_export_loader(tmp_path, monkeypatch, capsys):
+    """`chroma import` is shared: an export folder or file goes to transfer/load.py's load_export."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class Loaded:
+        name: str
+        id: str
+        count: int
+
+    calls = []
+
+    def load_export(src, path, **kwargs):
+        calls.append((src, path, kwargs))
+        return [Loaded("docs-2", "some-id", 3)]
+
+    monkeypatch.setitem(sys.modules, "chromadb.transfer.load", types.SimpleNamespace(load_export=load_export))
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "docs.jsonl").write_text("{}\n")
+    dest = str(tmp_path / "quarry")
+    assert main(["import", str(export), "--path", dest, "--rename", "docs=docs-2", "--tenant", "acme"]) == 0
+    assert calls == [
+        (
+            str(export),
+            dest,
+            {"tenant": "acme", "database": "default_database", "collections": None, "rename": {"docs": "docs-2"}, "dry_run": False},
+        )
+    ]
+    assert "docs-2: 3 records (id some-id)" in capsys.readouterr().out
+    assert main(["import", str(export), "--path", dest, "--rename", "docs"]) == 1
+    assert "--rename takes OLD=NEW" in capsys.readouterr().err
+    # a Chroma directory never goes there, and the export-only options are refused for it
+    src = source_copy(tmp_path)
+    assert main(["import", src, "--path", dest, "--collection", "cos_log"]) == 1
+    assert "--collection: for export files only" in capsys.readouterr().err
+    assert main(["import", str(tmp_path / "missing"), "--path", dest]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert len(calls) == 1
+
+
 def test_importing_twice_is_refused_and_changes_nothing(tmp_path, capsys):
     src = source_copy(tmp_path)
     dest = str(tmp_path / "quarry")

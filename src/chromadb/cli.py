@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chromadb.config import Settings, parse_origins
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, parse_origins
 from chromadb.errors import ChromaError, ForeignDataError
 
 __all__ = ["RunConfig", "load_run_config", "main"]
@@ -311,12 +311,17 @@ def _parser() -> argparse.ArgumentParser:
     imp = commands.add_parser(
         "import",
         help="Import SRC into the data directory --path: a Chroma persist directory (0.4 to 1.5.9), "
-        "or a quarrydb export.",
+        "or an export folder / collection file made by `chroma export`.",
     )
-    imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, or an export made by `chroma export`")
-    imp.add_argument("--path", required=True, help="the quarrydb data directory to import into (created if missing)")
+    imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, an export folder, or one collection file")
+    imp.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory to import into (default {DEFAULT_PATH})")
     imp.add_argument("--dry-run", action="store_true", help="list what would be imported, write nothing")
-    imp.add_argument("--batch-size", type=int, default=5000, help="records per write (default 5000)")
+    imp.add_argument("--batch-size", type=int, default=5000, help="a Chroma directory: records per write (default 5000)")
+    # an export only: a Chroma directory comes over whole, each collection in its own tenant and database
+    imp.add_argument("--collection", action="append", metavar="NAME", help="an export: a collection to import (repeat)")
+    imp.add_argument("--rename", action="append", metavar="OLD=NEW", help="an export: import collection OLD as NEW")
+    imp.add_argument("--tenant", default=None, help=f"an export: the tenant to import into (default {DEFAULT_TENANT})")
+    imp.add_argument("--database", default=None, help=f"an export: the database (default {DEFAULT_DATABASE})")
     imp.set_defaults(func=cmd_import)
     return parser
 
@@ -371,15 +376,27 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """A Chroma persist directory goes to the Chroma importer; anything else is an export."""
+    """SRC decides: a Chroma persist directory goes to the Chroma importer (transfer/
+    chroma_import.py), anything else is an export of ours (transfer/load.py)."""
     from chromadb.transfer.chroma_dir import is_chroma_directory
 
     if not os.path.exists(args.src):
         raise CLIError(f"{args.src} does not exist")
-    if not is_chroma_directory(args.src):
-        return _load_export(args)
+    if is_chroma_directory(args.src):
+        return _import_chroma_dir(args)
+    return _load_export(args)
+
+
+def _import_chroma_dir(args: argparse.Namespace) -> int:
     from chromadb.transfer.chroma_import import import_chroma_dir
 
+    given = {"--collection": args.collection, "--rename": args.rename, "--tenant": args.tenant, "--database": args.database}
+    export_only = [flag for flag, value in given.items() if value]
+    if export_only:
+        raise CLIError(
+            f"{', '.join(export_only)}: for export files only; a Chroma directory comes over whole, "
+            "every collection into its own tenant and database"
+        )
     if args.batch_size < 1:
         raise CLIError("--batch-size must be at least 1")
     summary = import_chroma_dir(args.src, args.path, dry_run=args.dry_run, batch_size=args.batch_size)
@@ -391,16 +408,36 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _load_export(args: argparse.Namespace) -> int:
     try:
-        from chromadb.transfer.load import load_export  # type: ignore[import-not-found]
+        from chromadb.transfer.load import load_export  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise CLIError(
             f"{args.src} is not a Chroma persist directory (no Chroma chroma.sqlite3 in it), "
             "and this build cannot read export files"
         ) from None
-    kwargs = {"dry_run": True} if args.dry_run else {}
-    result = load_export(args.src, args.path, **kwargs)
-    if result is not None:
-        print(getattr(result, "text", lambda: result)())
+    rename = {}
+    for pair in args.rename or []:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise CLIError(f"--rename takes OLD=NEW, got {pair!r}")
+        rename[old] = new
+    try:
+        loaded = load_export(
+            args.src,
+            args.path,
+            tenant=args.tenant or DEFAULT_TENANT,
+            database=args.database or DEFAULT_DATABASE,
+            collections=args.collection,
+            rename=rename,
+            dry_run=args.dry_run,
+        )
+    except ImportError as e:  # a parquet export without pyarrow: the message says what to install
+        raise CLIError(str(e)) from None
+    for c in loaded:
+        print(f"{c.name}: {c.count} records (id {c.id})")
+    if args.dry_run:
+        print(f"dry run: {len(loaded)} collection(s) would be imported into {args.path}; nothing was written")
+    else:
+        print(f"imported {len(loaded)} collection(s) into {args.path}")
     return 0
 
 
