@@ -27,6 +27,7 @@ from chromadb.config import Settings
 from chromadb.errors import ChromaDirectoryError, ChromaImportError
 from chromadb.transfer import import_chroma_dir
 from chromadb.transfer.chroma_dir import ChromaDirectory
+from chromadb.transfer.chroma_dir.hnsw_files import HnswFiles
 from chromadb.transfer.chroma_dir.id_map import read_id_map
 from chromadb.transfer.switch import sibling_path
 from tests.test_foreign_data import tree_state
@@ -315,6 +316,16 @@ def test_the_pickles_chroma_writes_are_read():
             id_map = read_id_map(f.read(), folder)
         assert len(id_map.id_to_label) == count
         assert sorted(id_map.id_to_label.values()) == list(range(1, count + 1))
+
+
+def test_scattered_elements_read_one_by_one_equal_the_same_read_as_one_span():
+    folder = _flushed_folder(os.path.join(FIXTURES, "chroma-import-1.5.9"))  # l2_flushed
+    files = HnswFiles(folder, cosine=False)
+    n = files.header.count
+    span = files.vectors(np.arange(n))  # contiguous: one read
+    picked = np.array([n - 1, 0, n // 2])  # 3 of n: read one by one, in file order
+    assert span.dtype == np.float32 and span.shape == (n, files.header.dim)
+    assert files.vectors(picked).tobytes() == span[picked].tobytes()
 
 
 def test_an_id_map_that_disagrees_with_the_hnsw_files_is_refused(tmp_path):

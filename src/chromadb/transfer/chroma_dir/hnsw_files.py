@@ -10,14 +10,16 @@ numpy over the files: the vectors, their labels and delete marks, never the grap
 * `length.bin`: `count` float32 norms. For cosine, hnswlib stores the unit vector and the
   norm apart, and Chroma returns unit * norm, in float32.
 
-The element file is memory-mapped read-only, so a big index is paged in as batches
-are read, never loaded whole.
+The element file is read, never mapped or loaded whole: the labels and delete marks in
+one pass of fixed-size chunks, then each batch's vectors with positioned reads, so
+memory does not grow with the index (a memory map would keep every page it touched).
 """
 from __future__ import annotations
 
 import os
 import struct
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,6 +31,8 @@ _FIELDS = (
     "max_level", "enter_point", "max_m", "max_m0", "m", "mult", "ef_construction",
 )
 _DELETE_MARK = 0x01  # in byte 2 of an element's level-0 link-list header
+_SCAN_BYTES = 32 << 20  # how much of data_level0.bin one step of the label scan reads
+_SPAN_FACTOR = 4  # a batch is read as one span when that reads at most 4x the elements it needs
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,12 @@ class HnswFiles:
         self.header = _read_header(os.path.join(folder, "header.bin"))
         h = self.header
         count, size = h.count, h.size_per_element
-        data_file = os.path.join(folder, "data_level0.bin")
-        if os.path.getsize(data_file) < count * size:
+        self.data_file = os.path.join(folder, "data_level0.bin")
+        if os.path.getsize(self.data_file) < count * size:
             raise ChromaImportError(
-                f"{data_file} holds fewer than the {count} elements its header counts: the index is torn", folder
+                f"{self.data_file} holds fewer than the {count} elements its header counts: the index is torn", folder
             )
-        self._elements: np.ndarray = (
-            np.memmap(data_file, dtype=np.uint8, mode="r", shape=(count, size)) if count else np.zeros((0, size), np.uint8)
-        )
-        self.labels = self._elements[:, h.label_offset : h.label_offset + 8].copy().view("<u8").reshape(count)
-        self.deleted = (self._elements[:, h.offset_level0 + 2] & _DELETE_MARK).astype(bool)
+        self.labels, self.deleted = self._scan()
         self.norms: np.ndarray | None = None
         if cosine:
             self.norms = np.fromfile(os.path.join(folder, "length.bin"), dtype="<f4", count=count)
@@ -103,11 +103,46 @@ class HnswFiles:
     def vectors(self, positions: np.ndarray) -> np.ndarray:
         """The vectors at `positions` as Chroma's get() returns them (float32, bit-exact)."""
         h = self.header
-        raw = self._elements[positions, h.offset_data : h.offset_data + 4 * h.dim]
-        vectors = np.ascontiguousarray(raw).view("<f4").reshape(len(positions), h.dim)
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.empty((len(positions), h.dim), dtype="<f4")
+        if len(positions):
+            first, last = int(positions.min()), int(positions.max())
+            with open(self.data_file, "rb") as f:
+                if last - first + 1 <= _SPAN_FACTOR * len(positions):
+                    # the usual case (records read in the order they were added): one read
+                    f.seek(first * h.size_per_element)
+                    span = np.fromfile(f, dtype=np.uint8, count=(last - first + 1) * h.size_per_element)
+                    rows = span.reshape(-1, h.size_per_element)[positions - first, h.offset_data : h.label_offset]
+                    out[:] = np.ascontiguousarray(rows).view("<f4").reshape(len(positions), h.dim)
+                else:
+                    for i in np.argsort(positions, kind="stable"):  # scattered: one read each, in file order
+                        out[i] = np.frombuffer(self._pread(f, int(positions[i])), dtype="<f4")
         if self.norms is not None:
-            vectors = vectors * self.norms[positions][:, None]  # float32 * float32, as hnswlib
-        return vectors.astype(np.float32, copy=False)
+            out = out * self.norms[positions][:, None]  # float32 * float32, as hnswlib
+        return out.astype(np.float32, copy=False)
+
+    def _pread(self, f: BinaryIO, position: int) -> bytes:
+        width = 4 * self.header.dim
+        raw = os.pread(f.fileno(), width, position * self.header.size_per_element + self.header.offset_data)
+        if len(raw) != width:
+            raise ChromaImportError(f"{self.data_file} ends inside element {position}", self.folder)
+        return raw
+
+    def _scan(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every element's label and delete mark, read a chunk at a time (the vectors are
+        read per batch later: nothing of the file stays in memory)."""
+        h = self.header
+        count, size = h.count, h.size_per_element
+        labels = np.empty(count, dtype="<u8")
+        deleted = np.empty(count, dtype=bool)
+        per_chunk = max(1, _SCAN_BYTES // size)
+        with open(self.data_file, "rb") as f:
+            for start in range(0, count, per_chunk):
+                n = min(per_chunk, count - start)
+                raw = np.fromfile(f, dtype=np.uint8, count=n * size).reshape(n, size)
+                labels[start : start + n] = raw[:, h.label_offset : h.label_offset + 8].copy().view("<u8").reshape(n)
+                deleted[start : start + n] = (raw[:, h.offset_level0 + 2] & _DELETE_MARK).astype(bool)
+        return labels, deleted
 
 
 def _read_header(path: str) -> Header:
