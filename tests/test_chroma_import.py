@@ -169,7 +169,7 @@ def test_dry_run_lists_and_writes_nothing(tmp_path, capsys):
     before = tree_state(src)
     assert main(["import", src, "--path", dest, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Would import 6 collection(s), 1,524 records" in out
+    assert "Would import 7 collection(s), 1,673 records" in out
     for name in ("acme/prod/tenant_col", "default_tenant/default_database/l2_flushed", "cosine"):
         assert name in out
     assert "dry run: nothing was written" in out
@@ -182,9 +182,9 @@ def test_the_command_imports_shows_progress_and_a_summary(tmp_path, capsys):
     dest = str(tmp_path / "quarry")
     assert main(["import", src, "--path", dest, "--batch-size", "500"]) == 0
     printed = capsys.readouterr()
-    assert "Imported 6 collection(s), 1,524 records" in printed.out and "Chroma 0.5.6-0.6.3" in printed.out
-    assert printed.out.count("verified") == 6 and "records/s" in printed.out
-    assert "1,524/1,524 records (100%)" in printed.err  # plain progress lines: stderr is not a terminal
+    assert "Imported 7 collection(s), 1,673 records" in printed.out and "Chroma 0.5.6-0.6.3" in printed.out
+    assert printed.out.count("verified") == 7 and "records/s" in printed.out
+    assert "1,673/1,673 records (100%)" in printed.err  # plain progress lines: stderr is not a terminal
     client = chromadb.PersistentClient(path=dest, tenant="acme", database="prod")
     assert client.get_collection("tenant_col").count() == 3
     client.close()
@@ -242,7 +242,7 @@ def test_importing_twice_is_refused_and_changes_nothing(tmp_path, capsys):
     assert main(["import", src, "--path", dest]) == 1
     assert capsys.readouterr().err.startswith("Error: ")
     client = chromadb.PersistentClient(path=dest)
-    assert sorted(c.name for c in client.list_collections()) == ["cos_batches", "cos_log", "empty", "ip_configured", "l2_flushed"]
+    assert sorted(c.name for c in client.list_collections()) == ["cos_batches", "cos_flushed", "cos_log", "empty", "ip_configured", "l2_flushed"]
     assert client.get_collection("l2_flushed").count() == 1071
     client.close()
 
@@ -273,10 +273,18 @@ class _Payload:
         return (os.system, (f"touch {self.marker}",))
 
 
-def _flushed_folder(path: str) -> str:
-    return next(
-        os.path.join(path, n) for n in os.listdir(path) if os.path.exists(os.path.join(path, n, "index_metadata.pickle"))
-    )
+def _flushed_folder(path: str, collection: str = "l2_flushed") -> str:
+    """The HNSW folder (named by the vector segment) of a collection that Chroma flushed."""
+    db = sqlite3.connect(f"file:{os.path.join(path, 'chroma.sqlite3')}?mode=ro&immutable=1", uri=True)
+    try:
+        (segment,) = db.execute(
+            "SELECT s.id FROM segments s JOIN collections c ON c.id = s.collection WHERE c.name = ? AND s.scope = 'VECTOR'",
+            (collection,),
+        ).fetchone()
+    finally:
+        db.close()
+    assert os.path.exists(os.path.join(path, segment, "index_metadata.pickle"))
+    return os.path.join(path, segment)
 
 
 @pytest.mark.parametrize("protocol", [0, 2, 3, 5])
@@ -318,9 +326,10 @@ def test_the_pickles_chroma_writes_are_read():
         assert sorted(id_map.id_to_label.values()) == list(range(1, count + 1))
 
 
-def test_scattered_elements_read_one_by_one_equal_the_same_read_as_one_span():
-    folder = _flushed_folder(os.path.join(FIXTURES, "chroma-import-1.5.9"))  # l2_flushed
-    files = HnswFiles(folder, cosine=False)
+@pytest.mark.parametrize("collection", ["l2_flushed", "cos_flushed"])
+def test_scattered_elements_read_one_by_one_equal_the_same_read_as_one_span(collection):
+    folder = _flushed_folder(os.path.join(FIXTURES, "chroma-import-1.5.9"), collection)
+    files = HnswFiles(folder, cosine=collection.startswith("cos"))
     n = files.header.count
     span = files.vectors(np.arange(n))  # contiguous: one read
     picked = np.array([n - 1, 0, n // 2])  # 3 of n: read one by one, in file order
@@ -428,7 +437,7 @@ def test_progress_is_plain_text_when_not_a_terminal(tmp_path):
     import_chroma_dir(source_copy(tmp_path), str(tmp_path / "quarry"), progress=stream)
     lines = stream.getvalue().splitlines()
     assert lines and all("\r" not in line for line in lines)
-    assert lines[-1].startswith("1,524/1,524 records (100%)")
+    assert lines[-1].startswith("1,673/1,673 records (100%)")
 
 
 def test_the_chroma_directory_itself_or_a_folder_inside_it_is_refused_as_destination(tmp_path):
