@@ -263,6 +263,34 @@ def test_one_taken_name_writes_nothing_at_all(tmp_path):
         chromadb.AdminClient(Settings(is_persistent=True, persist_directory=dest)).get_tenant("acme")
 
 
+def test_a_collection_id_taken_under_another_name_writes_nothing(tmp_path):
+    from chromadb.engine.engine import Engine
+
+    src = source_copy(tmp_path)
+    dest = str(tmp_path / "quarry")
+    expected = {c["name"]: c["id"] for c in expected_of("chroma-import-1.5.9")["collections"]}
+    engine = Engine(dest)
+    engine.create_collection("mine", None, None, False, "default_tenant", "default_database", collection_id=expected["cos_log"])
+    engine.close()
+    with pytest.raises(ChromaImportError, match=f"cos_log \\(its id {expected['cos_log']} is 'mine''s\\)"):
+        import_chroma_dir(src, dest, show_progress=False)
+    client = chromadb.PersistentClient(path=dest)
+    assert [(c.name, str(c.id)) for c in client.list_collections()] == [("mine", expected["cos_log"])]
+    client.close()
+
+
+def test_the_engine_keeps_a_given_collection_id_and_refuses_a_taken_one(tmp_path):
+    from chromadb.engine.engine import Engine
+
+    engine = Engine(str(tmp_path / "db"))
+    given = "0f0e0d0c-0000-4000-8000-000000000001"
+    made = engine.create_collection("a", None, None, False, "default_tenant", "default_database", collection_id=given)
+    assert made["id"] == given
+    with pytest.raises(chromadb.errors.UniqueConstraintError, match="Collection id .* already exists"):
+        engine.create_collection("b", None, None, False, "default_tenant", "default_database", collection_id=made["id"])
+    engine.close()
+
+
 class _Payload:
     """What a malicious id map would run on pickle.load: it must never run."""
 
