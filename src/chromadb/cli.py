@@ -301,7 +301,38 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
         sub.set_defaults(func=func)
+    _add_transfer_commands(commands)
     return parser
+
+
+def _add_transfer_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="Write collections to an export folder (docs/import-export-backup.md).")
+    export.add_argument("out", metavar="OUT", help="the export folder to create (must not exist, or be empty)")
+    export.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    export.add_argument("--collection", action="append", metavar="NAME", help="a collection to export (repeat; default all)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default jsonl)")
+    _add_scope(export)
+    export.set_defaults(func=cmd_export)
+
+    load = commands.add_parser("import", help="Load an export folder (or one collection file) into a data directory.")
+    load.add_argument("src", metavar="SRC", help="an export folder, or one .jsonl / .parquet collection file")
+    load.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    load.add_argument("--collection", action="append", metavar="NAME", help="a collection to import (repeat; default all)")
+    load.add_argument("--rename", action="append", metavar="OLD=NEW", help="import collection OLD as NEW (repeat)")
+    _add_scope(load)
+    load.set_defaults(func=cmd_import)
+
+    copy = commands.add_parser("backup", help="Copy a data directory consistently while others write to it.")
+    copy.add_argument("dest", metavar="DEST", help="the folder to create (must not exist, or be empty)")
+    copy.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    copy.set_defaults(func=cmd_backup)
+
+
+def _add_scope(sub: argparse.ArgumentParser) -> None:
+    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+
+    sub.add_argument("--tenant", default=DEFAULT_TENANT, help=f"default {DEFAULT_TENANT}")
+    sub.add_argument("--database", default=DEFAULT_DATABASE, help=f"default {DEFAULT_DATABASE}")
 
 
 def _existing_directory(path: str) -> str:
@@ -350,6 +381,58 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     before, after = maintenance.vacuum(_existing_directory(args.path))
     print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     _print_unknown(maintenance.unknown(args.path))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from chromadb.transfer import export_collections
+
+    try:
+        exported = export_collections(
+            _existing_directory(args.path),
+            args.out,
+            collections=args.collection,
+            tenant=args.tenant,
+            database=args.database,
+            format=args.format,
+        )
+    except ImportError as e:  # --format parquet without pyarrow: the message says what to install
+        raise CLIError(str(e)) from None
+    for collection in exported:
+        print(f"{collection.name}: {collection.count} records -> {collection.file}")
+    print(f"exported {len(exported)} collection(s) to {args.out}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from chromadb.transfer import load_export
+
+    rename = {}
+    for pair in args.rename or []:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise CLIError(f"--rename takes OLD=NEW, got {pair!r}")
+        rename[old] = new
+    try:
+        loaded = load_export(
+            args.src, args.path, tenant=args.tenant, database=args.database, collections=args.collection, rename=rename
+        )
+    except ImportError as e:
+        raise CLIError(str(e)) from None
+    for c in loaded:
+        print(f"{c.name}: {c.count} records (id {c.id})")
+    print(f"imported {len(loaded)} collection(s) into {args.path}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from chromadb.transfer import backup
+
+    result = backup(_existing_directory(args.path), args.dest)
+    print(f"copied {result.bytes_copied / 1e6:.1f} MB to {result.dest}")
+    if result.indexes_left_out:
+        print(f"{len(result.indexes_left_out)} collection(s) without a matching index file: rebuilt on first use")
+    print("ok")
     return 0
 
 
