@@ -71,12 +71,11 @@ def backup(path: str, dest: str) -> BackupResult:
     result = BackupResult(dest)
     try:
         # index files first: whatever they reflect is then no newer than the snapshot below
-        copied = {cid: meta for cid in _live_index_folders(path) if (meta := _copy_index(path, staging, cid))}
+        copied = [c for c in _live_index_folders(path) if _copy_index(path, staging, c)]
         _copy_database(database, os.path.join(staging, _DB_FILE))
         states = _collection_states(os.path.join(staging, _DB_FILE))
-        for collection_id, meta in sorted(copied.items()):
-            state = states.get(collection_id)
-            if state is not None and meta["seq"] <= state[0] and meta["dimension"] == state[1]:
+        for collection_id in sorted(copied):
+            if _fits(os.path.join(staging, collection_id), states.get(collection_id)):
                 index_folders.mark(os.path.join(staging, collection_id), collection_id)
                 result.indexes_kept.append(collection_id)
             else:
@@ -96,53 +95,72 @@ def backup(path: str, dest: str) -> BackupResult:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _read_only(database: str) -> sqlite3.Connection:
-    uri = "file:" + urllib.parse.quote(os.path.abspath(database)) + "?mode=ro"
+def _reader(database: str) -> sqlite3.Connection:
+    """A connection that only ever reads. Not `mode=ro`: a read-only connection cannot remove
+    the -wal and -shm files it makes when nobody else has the database open, where this one,
+    the last to close, does, leaving the directory as it found it (the file is already ours
+    and in WAL mode, so opening it writes nothing)."""
+    uri = "file:" + urllib.parse.quote(os.path.abspath(database)) + "?mode=rw"
     return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
 
 
 def _live_index_folders(path: str) -> list[str]:
-    with _read_only(os.path.join(path, _DB_FILE)) as conn:
+    with _reader(os.path.join(path, _DB_FILE)) as conn:
         ids = {r[0] for r in conn.execute("SELECT id FROM collections")}
     conn.close()
     return [c for c in index_folders.survey(path, ids).live if os.path.isfile(os.path.join(path, c, _META_FILE))]
 
 
-def _copy_index(path: str, staging: str, collection_id: str) -> dict | None:
+def _fits(folder: str, state: tuple[int, int | None] | None) -> bool:
+    """Whether a copied index can serve the copy's collection (state: its seq and dimension)."""
+    try:
+        with open(os.path.join(folder, _META_FILE), "rb") as f:
+            meta = json.loads(f.read())
+        return state is not None and int(meta["seq"]) <= state[0] and meta["dimension"] == state[1]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _copy_index(path: str, staging: str, collection_id: str) -> bool:
     """Copy a collection's saved index (index.json and the file it names) as one pair;
-    its index.json as a dict, or None when no stable pair could be read."""
-    source = os.path.join(path, collection_id)
+    False, with nothing left in `staging`, when no stable pair could be read."""
+    source, target = os.path.join(path, collection_id), os.path.join(staging, collection_id)
     for _ in range(_COPY_ATTEMPTS):
         try:
-            with open(os.path.join(source, _META_FILE), "rb") as f:
-                raw = f.read()
-            meta = json.loads(raw)
-            name = meta["file"]
-            if os.path.basename(name) != name or not index_folders.is_our_file(name):
-                return None
-            # an open file stays whole: a save writes a new file and renames it in
-            with open(os.path.join(source, name), "rb") as graph:
-                with open(os.path.join(source, _META_FILE), "rb") as f:
-                    if f.read() != raw:
-                        continue  # a save replaced the pair meanwhile: read the new one
-                target = os.path.join(staging, collection_id)
-                os.makedirs(target, exist_ok=True)
-                with open(os.path.join(target, name), "wb") as out:
-                    shutil.copyfileobj(graph, out, 16 * 1024 * 1024)
-                    out.flush()
-                    os.fsync(out.fileno())
-            with open(os.path.join(target, _META_FILE), "wb") as out:
-                out.write(raw)
-            return meta  # type: ignore[no-any-return]
+            if _copy_pair(source, target):
+                return True
         except FileNotFoundError:
-            continue  # the file it named was replaced by a newer save: try the new pair
+            pass  # the file it named was replaced by a newer save: try the new pair
         except (OSError, ValueError, KeyError, TypeError):
-            return None  # unreadable: left out, rebuilt on first use
-    return None
+            break  # unreadable: left out, rebuilt on first use
+        shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
+    return False
+
+
+def _copy_pair(source: str, target: str) -> bool:
+    with open(os.path.join(source, _META_FILE), "rb") as f:
+        raw = f.read()
+    name = json.loads(raw)["file"]
+    if not isinstance(name, str) or os.path.basename(name) != name or not index_folders.is_our_file(name):
+        raise ValueError(f"index.json names {name!r}")
+    # an open file stays whole: a save writes a new file and renames it in
+    with open(os.path.join(source, name), "rb") as graph:
+        with open(os.path.join(source, _META_FILE), "rb") as f:
+            if f.read() != raw:
+                return False  # a save replaced the pair meanwhile: read the new one
+        os.makedirs(target, exist_ok=True)
+        with open(os.path.join(target, name), "wb") as out:
+            shutil.copyfileobj(graph, out, 16 * 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+    with open(os.path.join(target, _META_FILE), "wb") as out:
+        out.write(raw)
+    return True
 
 
 def _copy_database(database: str, target: str) -> None:
-    source = _read_only(database)
+    source = _reader(database)
     copy = sqlite3.connect(target, isolation_level=None)
     try:
         source.backup(copy)  # pages=-1: every page in one step, from one read snapshot
