@@ -46,6 +46,7 @@ def _make_source(path) -> str:
         live.add(ids=[f"base-{i}" for i in range(start, start + 1000)], embeddings=vectors[start : start + 1000])
     client.create_collection("small").add(ids=["s"], embeddings=[[1.0] * 16])
     collection_id = str(live.id)
+    assert client._backend.engine.wait_for_index(120)
     client.close()  # saves the index
     return collection_id
 
