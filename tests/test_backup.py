@@ -181,3 +181,29 @@ def test_an_index_that_cannot_be_read_whole_is_left_out(tmp_path):
     result = backup(str(tmp_path / "db"), str(tmp_path / "copy"))
     assert collection_id in result.indexes_left_out
     assert sorted(os.listdir(tmp_path / "copy")) == ["chroma.sqlite3"]
+
+
+def test_export_while_another_process_writes_is_one_snapshot(tmp_path):
+    from chromadb.transfer import export_collections
+
+    _make_source(tmp_path / "db")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path / "db")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    with writer:
+        try:
+            acks = Acks(writer)
+            acks.wait_for(3)
+            acknowledged = acks.last
+            export_collections(str(tmp_path / "db"), str(tmp_path / "out"), collections=["live"], page_size=500)
+            acks.wait_for(acks.last + 3)
+        finally:
+            writer.kill()
+    lines = (tmp_path / "out" / "live.jsonl").read_bytes().splitlines()
+    ids = [json.loads(line)["id"] for line in lines[1:]]
+    assert json.loads(lines[0])["collection"]["count"] == len(ids)  # the header counts the same snapshot
+    batches: dict[str, int] = {}
+    for id_ in ids[BASE:]:
+        batches[id_.split("-")[0]] = batches.get(id_.split("-")[0], 0) + 1
+    assert ids[:BASE] == [f"base-{i}" for i in range(BASE)]
+    assert all(f"w{k}" in batches for k in range(acknowledged + 1)) and set(batches.values()) == {BATCH}

@@ -66,7 +66,7 @@ class Snapshot:
             rids = self._rids[row["cid"]] = self._store.record_rids(row["cid"])
         return rids
 
-    def _scan(self, row: dict[str, Any], after: int, limit: int) -> list[tuple]:
+    def _scan(self, row: dict[str, Any], after: int, limit: int) -> list[tuple[Any, ...]]:
         """(rid, id, document, uri, metadata_blob, embedding_blob) of the first `limit`
         records with rid > `after`: the store port's `scan`, from today's store methods."""
         rids = self._rids_of(row)
