@@ -31,20 +31,19 @@ class Snapshot:
     def __init__(self, engine: Engine, db_id: str) -> None:
         self._store = engine.store
         self._db_id = db_id
-        self._rids: dict[int, np.ndarray] = {}
 
     def collections(self) -> list[dict[str, Any]]:
         """The database's collections (store rows: name, id, metadata, configuration, ...), oldest first."""
         return self._store.list_collections(self._db_id, None, 0)
 
     def count(self, row: dict[str, Any]) -> int:
-        return len(self._rids_of(row))
+        return int(self._store.record_count(row["cid"]))
 
     def pages(self, row: dict[str, Any], page_size: int) -> Iterator[Page]:
         """The collection's records in insertion order, `page_size` at a time."""
         after = 0
         while True:
-            rows = self._scan(row, after, page_size)
+            rows = self._scan(row["cid"], after, page_size)
             if not rows:
                 return
             after = rows[-1][0]
@@ -60,22 +59,17 @@ class Snapshot:
                 metadatas=[loads(r[4]) for r in rows],
             )
 
-    def _rids_of(self, row: dict[str, Any]) -> np.ndarray:
-        rids = self._rids.get(row["cid"])
-        if rids is None:
-            rids = self._rids[row["cid"]] = self._store.record_rids(row["cid"])
-        return rids
-
-    def _scan(self, row: dict[str, Any], after: int, limit: int) -> list[tuple[Any, ...]]:
+    def _scan(self, cid: int, after: int, limit: int) -> list[tuple[Any, ...]]:
         """(rid, id, document, uri, metadata_blob, embedding_blob) of the first `limit`
-        records with rid > `after`: the store port's `scan`, from today's store methods."""
-        rids = self._rids_of(row)
-        page = rids[np.searchsorted(rids, after, side="right") :][:limit].tolist()
-        if not page:
-            return []
-        fields = self._store.record_fields(row["cid"], page)
-        vectors = self._store.record_vectors(row["cid"], page)
-        return [(*f, v[1]) for f, v in zip(fields, vectors)]
+        records with rid > `after`: the store port's `scan`, which today's store lacks.
+        A rowid range scan in rid order; `+cid` keeps SQLite off the index on cid (through
+        it, each page cost a walk of the whole collection: 10 s of a 13 s export at 100k)."""
+        rows: list[tuple[Any, ...]] = self._store.conn.execute(
+            "SELECT rid, id, document, uri, metadata, embedding FROM records "
+            "WHERE rid > ? AND +cid = ? ORDER BY rid LIMIT ?",
+            (after, cid, limit),
+        ).fetchall()
+        return rows
 
 
 @contextlib.contextmanager

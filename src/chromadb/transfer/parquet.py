@@ -3,7 +3,8 @@
 Columns: `id` (string), `embedding` (fixed-size list of float32: exact), `document` and
 `uri` (string, null when absent), `metadata` (string: the record's metadata as JSON text,
 typed as in .jsonl, null when absent). The header is the JSON value of the file's
-key-value metadata key `quarrydb-export`. Each page written is one row group.
+key-value metadata key `quarrydb-export`. Each page written is one row group, and a
+file is read one row group at a time.
 """
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def read_parquet(path: str, page_size: int) -> Iterator[Page]:
     dimension = header["dimension"]
     columns = ["id", "embedding", "document", "uri", "metadata"]
     first = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=page_size, columns=columns):
+    for batch in _batches(pq.ParquetFile(path), columns, page_size):
         where = f"{path}, records {first}-{first + batch.num_rows - 1}"
         first += batch.num_rows
         embedding = batch.column("embedding")
@@ -115,3 +116,9 @@ def read_parquet(path: str, page_size: int) -> Iterator[Page]:
             uris=batch.column("uri").to_pylist(),
             metadatas=[metadata_from_json(m, where) for m in batch.column("metadata").to_pylist()],
         )
+
+
+def _batches(file: Any, columns: list[str], page_size: int) -> Iterator[Any]:
+    """Row group by row group: `iter_batches` buffered the whole file (226 MB at 100k x 384)."""
+    for group in range(file.metadata.num_row_groups):
+        yield from file.read_row_group(group, columns=columns).to_batches(max_chunksize=page_size)
