@@ -254,3 +254,19 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install quarrydb\[parquet\]"):
         export_collections(str(tmp_path / "db"), str(tmp_path / "out"), format="parquet")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_checks_names_and_writes_nothing(tmp_path):
+    make_directory(tmp_path / "db", n=10)
+    export_collections(str(tmp_path / "db"), str(tmp_path / "out"))
+    planned = load_export(str(tmp_path / "out"), str(tmp_path / "new"), dry_run=True)
+    assert [(c.name, c.count) for c in planned] == [("docs", 9), ("empty-one", 0)]
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(UniqueConstraintError):
+        load_export(str(tmp_path / "out"), str(tmp_path / "db"), dry_run=True)
+    done = _chroma("import", str(tmp_path / "out"), "--path", str(tmp_path / "db"), "--dry-run", "--rename", "docs=doc2", "--collection", "docs")
+    assert done.returncode == 0, done.stderr
+    assert "doc2: 9 records" in done.stdout and "nothing was written" in done.stdout
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    assert sorted(c.name for c in client.list_collections()) == ["docs", "empty-one"]
+    client.close()

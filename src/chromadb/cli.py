@@ -319,6 +319,7 @@ def _add_transfer_commands(commands: Any) -> None:
     load.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
     load.add_argument("--collection", action="append", metavar="NAME", help="a collection to import (repeat; default all)")
     load.add_argument("--rename", action="append", metavar="OLD=NEW", help="import collection OLD as NEW (repeat)")
+    load.add_argument("--dry-run", action="store_true", help="check the export and the names, list what would be imported")
     _add_scope(load)
     load.set_defaults(func=cmd_import)
 
@@ -415,13 +416,22 @@ def cmd_import(args: argparse.Namespace) -> int:
         rename[old] = new
     try:
         loaded = load_export(
-            args.src, args.path, tenant=args.tenant, database=args.database, collections=args.collection, rename=rename
+            args.src,
+            args.path,
+            tenant=args.tenant,
+            database=args.database,
+            collections=args.collection,
+            rename=rename,
+            dry_run=args.dry_run,
         )
     except ImportError as e:
         raise CLIError(str(e)) from None
     for c in loaded:
         print(f"{c.name}: {c.count} records (id {c.id})")
-    print(f"imported {len(loaded)} collection(s) into {args.path}")
+    if args.dry_run:
+        print(f"dry run: {len(loaded)} collection(s) would be imported into {args.path}; nothing was written")
+    else:
+        print(f"imported {len(loaded)} collection(s) into {args.path}")
     return 0
 
 

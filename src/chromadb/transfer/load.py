@@ -49,6 +49,7 @@ def load_export(
     collections: Sequence[str] | None = None,
     rename: Mapping[str, str] | None = None,
     page_size: int = PAGE_SIZE,
+    dry_run: bool = False,
 ) -> list[LoadedCollection]:
     """Import an export folder (or one of its collection files) into the data directory `path`.
 
@@ -59,9 +60,12 @@ def load_export(
         collections: names (as exported) to import; default all.
         rename: {exported name: new name} for collections whose name is taken or unwanted.
         page_size: records read and written at a time.
+        dry_run: check the export's headers and the names, and say what would be imported,
+            without writing anything (the records themselves are read only by a real import).
 
     Returns:
-        One LoadedCollection (name, id, count, source) per collection imported.
+        One LoadedCollection (name, id, count, source) per collection imported (for a dry
+        run: that would be imported; the id is the exported one).
 
     Raises:
         UniqueConstraintError: a collection name is taken in the directory (nothing is written).
@@ -79,6 +83,8 @@ def load_export(
     for source in sources:
         if source.header.get("schema") is not None:
             raise ExportFileError(f"{source.file}: the collection has a schema, which this quarrydb cannot store yet")
+    if dry_run:
+        return _dry_run(sources, targets, path, tenant, database)
     engine = Engine(path)
     created: list[tuple[str, str]] = []  # (temporary name, id) of what this load made
     try:
@@ -108,6 +114,27 @@ def load_export(
             except ChromaError:
                 pass  # not there: nothing to clean
         engine.close()
+
+
+def _dry_run(sources: list[_Source], targets: list[str], path: str, tenant: str, database: str) -> list[LoadedCollection]:
+    from chromadb.engine.engine import Engine
+
+    if os.path.isfile(os.path.join(path, "chroma.sqlite3")):  # else nothing there can be taken
+        engine = Engine(path)
+        try:
+            if _database_exists(engine, tenant, database):
+                _refuse_taken(engine, targets, tenant, database)
+        finally:
+            engine.close()
+    return [LoadedCollection(t, s.header["id"], s.header["count"], s.file) for s, t in zip(sources, targets)]
+
+
+def _database_exists(engine: Any, tenant: str, database: str) -> bool:
+    try:
+        engine.get_database(database, tenant)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _load_records(engine: Any, cid: int, source: _Source, page_size: int) -> int:
