@@ -158,6 +158,10 @@ def test_backup_refuses_what_it_cannot_copy(tmp_path):
     (tmp_path / "chroma-dir" / "chroma-collections.parquet").write_bytes(b"")
     with pytest.raises(ChromaDirectoryError):
         backup(str(tmp_path / "chroma-dir"), str(tmp_path / "copy"))
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / "chroma.sqlite3").write_bytes(b"")
+    with pytest.raises(NotFoundError, match="no data yet"):
+        backup(str(tmp_path / "fresh"), str(tmp_path / "copy"))
     client = chromadb.PersistentClient(path=str(tmp_path / "db"))
     client.create_collection("x-y-z")
     client.close()

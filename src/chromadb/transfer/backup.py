@@ -63,7 +63,9 @@ def backup(path: str, dest: str) -> BackupResult:
     identify.check_directory(path)
     if not os.path.isfile(database):
         raise NotFoundError(f"{path} is not a data directory (no {_DB_FILE} in it)")
-    identify.check_database(database)  # refuses Chroma's and other programs' files, reading only
+    # refuses Chroma's and other programs' files, reading only; False: an empty file, no tables yet
+    if not identify.check_database(database):
+        raise NotFoundError(f"{path} holds no data yet: there is nothing to back up")
     if os.path.lexists(dest) and not (os.path.isdir(dest) and not os.listdir(dest)):
         raise InvalidArgumentError(f"{dest} exists: a backup needs a new (or empty) folder")
     staging = f"{dest.rstrip(os.sep)}.partial-{os.getpid()}"
