@@ -209,8 +209,14 @@ def test_export_of_a_newer_format_is_refused_by_name(tmp_path):
     (tmp_path / "v2.jsonl").write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
     with pytest.raises(ExportFileError, match="version 2"):
         load_export(str(tmp_path / "v2.jsonl"), str(tmp_path / "db2"))
+    header["format_version"] = 1
+    header["collection"]["schema"] = {"keys": {}}
+    (tmp_path / "schema.jsonl").write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
+    with pytest.raises(ExportFileError, match="has a schema"):
+        load_export(str(tmp_path / "schema.jsonl"), str(tmp_path / "db2"))
     with pytest.raises(NotFoundError):
         load_export(str(tmp_path / "nowhere"), str(tmp_path / "db2"))
+    assert not (tmp_path / "db2").exists()
 
 
 def test_one_file_into_another_tenant_and_database(tmp_path):
