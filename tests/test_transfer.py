@@ -209,14 +209,26 @@ def test_export_of_a_newer_format_is_refused_by_name(tmp_path):
     (tmp_path / "v2.jsonl").write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
     with pytest.raises(ExportFileError, match="version 2"):
         load_export(str(tmp_path / "v2.jsonl"), str(tmp_path / "db2"))
-    header["format_version"] = 1
-    header["collection"]["schema"] = {"keys": {}}
-    (tmp_path / "schema.jsonl").write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
-    with pytest.raises(ExportFileError, match="has a schema"):
-        load_export(str(tmp_path / "schema.jsonl"), str(tmp_path / "db2"))
     with pytest.raises(NotFoundError):
         load_export(str(tmp_path / "nowhere"), str(tmp_path / "db2"))
     assert not (tmp_path / "db2").exists()
+
+
+def test_a_collection_schema_is_kept_or_refused_before_any_write(tmp_path):
+    from chromadb.transfer import _store_io
+
+    lines = _export_lines(tmp_path)
+    header = orjson.loads(lines[0])
+    header["collection"]["schema"] = {"defaults": {}, "keys": {}}
+    (tmp_path / "schema.jsonl").write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
+    if not _store_io.can_store_schema():  # a catalog without schemas (before issue 17's)
+        with pytest.raises(ExportFileError, match="has a schema"):
+            load_export(str(tmp_path / "schema.jsonl"), str(tmp_path / "db2"))
+        assert not (tmp_path / "db2").exists()
+        return
+    load_export(str(tmp_path / "schema.jsonl"), str(tmp_path / "db2"))
+    export_collections(str(tmp_path / "db2"), str(tmp_path / "out2"))
+    assert orjson.loads((tmp_path / "out2" / "docs.jsonl").read_bytes().splitlines()[0]) == header
 
 
 def test_one_file_into_another_tenant_and_database(tmp_path):

@@ -9,20 +9,21 @@ until then they are built here from the store's record-reading and -writing meth
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chromadb.engine.store import dumps, loads
+from chromadb.engine.store import Store, dumps, loads
 from chromadb.errors import NotFoundError
 from chromadb.transfer.format import ExportFileError, Page
 
 if TYPE_CHECKING:
     from chromadb.engine.engine import Engine
 
-__all__ = ["Snapshot", "append_page", "insert_collection", "read_snapshot"]
+__all__ = ["Snapshot", "append_page", "can_store_schema", "insert_collection", "read_snapshot"]
 
 
 class Snapshot:
@@ -92,18 +93,25 @@ def insert_collection(
     metadata: dict[str, Any] | None,
     configuration: dict[str, Any],
     dimension: int | None,
+    schema: dict[str, Any] | None = None,
 ) -> int:
-    """A collection with this metadata, configuration and dimension exactly as exported
-    (not re-derived from one another, as `create_collection` would); returns its cid."""
+    """A collection with this metadata, configuration, schema and dimension exactly as
+    exported (not re-derived from one another, as `create_collection` would); returns its cid."""
     store = engine.store
+    extra = {} if schema is None else {"schema": schema}
     with store.write():
         db = store.get_database(database, tenant)
         if db is None:
             raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
-        store.insert_collection(collection_id, name, db["id"], metadata, configuration, dimension)
+        store.insert_collection(collection_id, name, db["id"], metadata, configuration, dimension, **extra)
         row = store.get_collection_by_id(collection_id)
     assert row is not None  # inserted in the transaction above
     return int(row["cid"])
+
+
+def can_store_schema() -> bool:
+    """Whether the store keeps a collection's schema (the catalog gains it with issue 17)."""
+    return "schema" in inspect.signature(Store.insert_collection).parameters
 
 
 def append_page(engine: Engine, cid: int, page: Page, where: str) -> None:

@@ -80,9 +80,7 @@ def load_export(
 
     sources = _select(_sources(src), collections)
     targets = _target_names(sources, rename or {}, check_name)
-    for source in sources:
-        if source.header.get("schema") is not None:
-            raise ExportFileError(f"{source.file}: the collection has a schema, which this quarrydb cannot store yet")
+    _refuse_schemas(sources)
     if dry_run:
         return _dry_run(sources, targets, path, tenant, database)
     engine = Engine(path)
@@ -97,7 +95,7 @@ def load_export(
             collection_id = header["id"] if _id_free(engine, header["id"]) else str(uuid.uuid4())
             cid = _store_io.insert_collection(
                 engine, tenant, database, temporary, collection_id,
-                header["metadata"], header["configuration"], header["dimension"],
+                header["metadata"], header["configuration"], header["dimension"], header.get("schema"),
             )
             created.append((temporary, collection_id))
             count = _load_records(engine, cid, source, page_size)
@@ -114,6 +112,14 @@ def load_export(
             except ChromaError:
                 pass  # not there: nothing to clean
         engine.close()
+
+
+def _refuse_schemas(sources: list[_Source]) -> None:
+    if _store_io.can_store_schema():
+        return
+    for source in sources:
+        if source.header.get("schema") is not None:
+            raise ExportFileError(f"{source.file}: the collection has a schema, which this quarrydb cannot store")
 
 
 def _dry_run(sources: list[_Source], targets: list[str], path: str, tenant: str, database: str) -> list[LoadedCollection]:
