@@ -288,3 +288,18 @@ def test_a_dry_run_checks_names_and_writes_nothing(tmp_path):
     client = chromadb.PersistentClient(path=str(tmp_path / "db"))
     assert sorted(c.name for c in client.list_collections()) == ["docs", "empty-one"]
     client.close()
+
+
+def test_an_open_client_sees_what_is_loaded_beside_it(tmp_path):
+    make_directory(tmp_path / "db", n=20)
+    export_collections(str(tmp_path / "db"), str(tmp_path / "out") + os.sep, collections=["docs"])
+    assert sorted(os.listdir(tmp_path)) == ["db", "out"]
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    original = client.get_collection("docs")
+    probe = original.get(ids=["id-7"], include=["embeddings"])["embeddings"]
+    load_export(str(tmp_path / "out"), str(tmp_path / "db"), rename={"docs": "docs-restored"})
+    restored = client.get_collection("docs-restored")
+    assert restored.count() == 19
+    assert restored.query(query_embeddings=probe, n_results=1)["ids"] == [["id-7"]]
+    assert not [c.name for c in client.list_collections() if c.name.startswith("quarrydb-import-")]
+    client.close()

@@ -68,7 +68,8 @@ def backup(path: str, dest: str) -> BackupResult:
         raise NotFoundError(f"{path} holds no data yet: there is nothing to back up")
     if os.path.lexists(dest) and not (os.path.isdir(dest) and not os.listdir(dest)):
         raise InvalidArgumentError(f"{dest} exists: a backup needs a new (or empty) folder")
-    staging = f"{dest.rstrip(os.sep)}.partial-{os.getpid()}"
+    dest = dest.rstrip(os.sep) or dest  # "copy/" names the folder "copy"
+    staging = f"{dest}.partial-{os.getpid()}"
     os.makedirs(staging)
     result = BackupResult(dest)
     try:

@@ -72,7 +72,8 @@ def export_collections(
     if not os.path.isfile(os.path.join(path, "chroma.sqlite3")):
         raise NotFoundError(f"{path} is not a data directory (no chroma.sqlite3 in it)")
     engine = Engine(path)
-    staging = f"{out.rstrip(os.sep)}.partial-{os.getpid()}"
+    out = out.rstrip(os.sep) or out  # "copy/" names the folder "copy"
+    staging = f"{out}.partial-{os.getpid()}"
     try:
         with read_snapshot(engine, tenant, database) as snapshot:
             rows = _select(snapshot.collections(), collections)
