@@ -323,7 +323,30 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--tenant", default=None, help=f"an export: the tenant to import into (default {DEFAULT_TENANT})")
     imp.add_argument("--database", default=None, help=f"an export: the database (default {DEFAULT_DATABASE})")
     imp.set_defaults(func=cmd_import)
+    _add_transfer_commands(commands)
     return parser
+
+
+def _add_transfer_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="Write collections to an export folder (docs/import-export-backup.md).")
+    export.add_argument("out", metavar="OUT", help="the export folder to create (must not exist, or be empty)")
+    export.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    export.add_argument("--collection", action="append", metavar="NAME", help="a collection to export (repeat; default all)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default jsonl)")
+    _add_scope(export)
+    export.set_defaults(func=cmd_export)
+
+    copy = commands.add_parser("backup", help="Copy a data directory consistently while others write to it.")
+    copy.add_argument("dest", metavar="DEST", help="the folder to create (must not exist, or be empty)")
+    copy.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    copy.set_defaults(func=cmd_backup)
+
+
+def _add_scope(sub: argparse.ArgumentParser) -> None:
+    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+
+    sub.add_argument("--tenant", default=DEFAULT_TENANT, help=f"default {DEFAULT_TENANT}")
+    sub.add_argument("--database", default=DEFAULT_DATABASE, help=f"default {DEFAULT_DATABASE}")
 
 
 def _existing_directory(path: str) -> str:
@@ -375,6 +398,26 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from chromadb.transfer import export_collections
+
+    try:
+        exported = export_collections(
+            _existing_directory(args.path),
+            args.out,
+            collections=args.collection,
+            tenant=args.tenant,
+            database=args.database,
+            format=args.format,
+        )
+    except ImportError as e:  # --format parquet without pyarrow: the message says what to install
+        raise CLIError(str(e)) from None
+    for collection in exported:
+        print(f"{collection.name}: {collection.count} records -> {collection.file}")
+    print(f"exported {len(exported)} collection(s) to {args.out}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """SRC decides: a Chroma persist directory goes to the Chroma importer (transfer/
     chroma_import.py), anything else is an export of ours (transfer/load.py)."""
@@ -407,13 +450,8 @@ def _import_chroma_dir(args: argparse.Namespace) -> int:
 
 
 def _load_export(args: argparse.Namespace) -> int:
-    try:
-        from chromadb.transfer.load import load_export  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise CLIError(
-            f"{args.src} is not a Chroma persist directory (no Chroma chroma.sqlite3 in it), "
-            "and this build cannot read export files"
-        ) from None
+    from chromadb.transfer.load import load_export
+
     rename = {}
     for pair in args.rename or []:
         old, sep, new = pair.partition("=")
@@ -438,6 +476,17 @@ def _load_export(args: argparse.Namespace) -> int:
         print(f"dry run: {len(loaded)} collection(s) would be imported into {args.path}; nothing was written")
     else:
         print(f"imported {len(loaded)} collection(s) into {args.path}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from chromadb.transfer import backup
+
+    result = backup(_existing_directory(args.path), args.dest)
+    print(f"copied {result.bytes_copied / 1e6:.1f} MB to {result.dest}")
+    if result.indexes_left_out:
+        print(f"{len(result.indexes_left_out)} collection(s) without a matching index file: rebuilt on first use")
+    print("ok")
     return 0
 
 
