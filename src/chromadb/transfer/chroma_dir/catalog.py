@@ -70,7 +70,7 @@ def read_tenants_and_databases(source: ReadOnlySource) -> list[tuple[str, str]]:
     return [tuple(r) for r in source.execute("SELECT tenant_id, name FROM databases ORDER BY tenant_id, name")]
 
 
-def _collection(source: ReadOnlySource, row: tuple, flush_points: dict[str, int]) -> ChromaCollection:
+def _collection(source: ReadOnlySource, row: tuple[Any, ...], flush_points: dict[str, int]) -> ChromaCollection:
     tenant, database, cid, name, dimension, config_str, schema_str = row
     segments = {scope: seg for seg, scope in source.execute("SELECT id, scope FROM segments WHERE collection = ?", (cid,))}
     vector, meta = segments.get(VECTOR_SCOPE), segments.get(METADATA_SCOPE)

@@ -185,13 +185,13 @@ def _memo_key(arg: Any) -> int:
     return int(arg)
 
 
-def _dict(target: Any, refuse: Any) -> dict:
+def _dict(target: Any, refuse: Any) -> dict[Any, Any]:
     if not isinstance(target, dict):
         raise refuse("SETITEM(S) on something that is not a dict")
     return target
 
 
-def _list(target: Any, refuse: Any) -> list:
+def _list(target: Any, refuse: Any) -> list[Any]:
     if not isinstance(target, list):
         raise refuse("APPEND(S) on something that is not a list")
     return target

@@ -18,6 +18,7 @@ import shutil
 import sqlite3
 import tempfile
 import urllib.parse
+from typing import Any
 
 from chromadb.errors import ChromaImportError
 
@@ -31,7 +32,7 @@ class ReadOnlySource:
         self.directory = directory
         self.release_is_0x = bool(release and release.startswith("0."))  # "0.5.6-0.6.3"
         self.file = os.path.join(directory, DB_FILE)
-        self._scratch: tempfile.TemporaryDirectory | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         uri = self._uri()
         try:
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
@@ -69,7 +70,7 @@ class ReadOnlySource:
     def has(self, table: str, *columns: str) -> bool:
         return table in self.tables and set(columns) <= self.tables[table]
 
-    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
     def close(self) -> None:
