@@ -180,9 +180,9 @@ def check_sparse_vector(key: str, value: dict[str, Any]) -> None:
     """A sparse vector metadata value in its tagged form: `indices` strictly ascending u32,
     one number per index in `values`, and `tokens` (if any) one string per index."""
     indices, values, tokens = value.get("indices"), value.get("values"), value.get("tokens")
-    if not isinstance(indices, list) or not all(type(i) is int and 0 <= i < 2**32 for i in indices):
+    if not isinstance(indices, list) or not set(map(type, indices)) <= {int} or (indices and not 0 <= min(indices) <= max(indices) < 2**32):
         raise ValueError(f"Expected sparse vector indices for key {key!r} to be a list of non-negative 32-bit integers")
-    if not isinstance(values, list) or not all(type(v) in (int, float) and math.isfinite(v) for v in values):
+    if not isinstance(values, list) or not set(map(type, values)) <= {int, float} or not math.isfinite(sum(values)):
         raise ValueError(f"Expected sparse vector values for key {key!r} to be a list of finite numbers")
     if len(values) != len(indices) or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(indices))):
         raise ValueError(f"Expected sparse vector indices, values and tokens for key {key!r} to have the same length")
