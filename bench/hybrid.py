@@ -205,17 +205,78 @@ def run_peer(n: int, texts: list[str], path: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+GOALS = {"bm25_p50": 5.0, "rrf_p50": 8.0, "recall": 0.99, "add": 3000.0}
+RESULTS = os.path.join(HERE, "RESULTS-hybrid.md")
+
+
+def results_markdown(report: dict, commit: str) -> str:
+    """The report as bench/RESULTS-hybrid.md: one table, ours against the goals and the peer."""
+    ours, peer = report["ours"], report.get("lancedb") or {}
+
+    def num(v: float | None, digits: int = 2) -> str:
+        return "n/a" if v is None else f"{v:,.{digits}f}"
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    bm, rrf, add = ours["bm25_knn"], ours["rrf"], ours["add_bm25"]
+    peer_note = peer.get("skipped") or peer.get("error")
+    rows = [
+        ("add with BM25 vectors (docs/s, until the last add returns)", num(add["docs_per_s"], 0), ">= 3,000", verdict(add["docs_per_s"] >= GOALS["add"]),
+         num((peer.get("add") or {}).get("with_fts_index_docs_per_s"), 0) + " (rows + FTS index; "
+         + num((peer.get("add") or {}).get("with_vector_index_docs_per_s"), 0) + " with its IVF_PQ vector index too)"),
+        ("BM25 Knn p50 (ms)", num(bm["p50_ms"]), "<= 5", verdict(bm["p50_ms"] <= GOALS["bm25_p50"]), num((peer.get("fts") or {}).get("p50_ms")) + " (FTS)"),
+        ("BM25 Knn p95 (ms)", num(bm["p95_ms"]), "", "", num((peer.get("fts") or {}).get("p95_ms"))),
+        ("BM25 Knn recall@10 vs exact", num(bm["recall@10"], 4), ">= 0.99", verdict(bm["recall@10"] >= GOALS["recall"]), "n/a"),
+        ("dense + BM25 Rrf p50 (ms)", num(rrf["p50_ms"]), "<= 8", verdict(rrf["p50_ms"] <= GOALS["rrf_p50"]), num((peer.get("hybrid_rrf") or {}).get("p50_ms")) + " (hybrid, RRF)"),
+        ("dense + BM25 Rrf p95 (ms)", num(rrf["p95_ms"]), "", "", num((peer.get("hybrid_rrf") or {}).get("p95_ms"))),
+        ("Rrf recall@10 vs exact", num(rrf["recall@10"], 4), ">= 0.99", verdict(rrf["recall@10"] >= GOALS["recall"]), "n/a"),
+    ]
+    lines = [
+        f"# Hybrid search step ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        "",
+        f"Command: `.venv/bin/python bench/hybrid.py --n {report['n']} --queries {report['queries']} --write-results`  ",
+        (f"Repo commit {commit}; load average (1/5/15 min) before {[round(x, 2) for x in report['loadavg_before']]}, "
+        f"after {[round(x, 2) for x in report['loadavg_after']]}  "),
+        (f"N = {report['n']:,} documents x 384 of the shared workload, in-process (PersistentClient); "
+        f"BM25 IDF applied: {bm['idf']}; the client auto-embeds BM25: {add['client_auto_embeds']}  "),
+        f"Peer: LanceDB {peer.get('version', 'n/a')}" + (f" ({peer_note.strip()[:200]})" if peer_note else "") + "; its BM25 "
+        "scoring is its own, so only its speed compares",
+        "",
+        "| metric | us | goal | goal met | LanceDB |",
+        "|---|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
+        "",
+        "## Raw results",
+        "",
+        "```json",
+        json.dumps(report, indent=1),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--write-results", action="store_true", help="write bench/RESULTS-hybrid.md")
+    ap.add_argument("--render", help="write bench/RESULTS-hybrid.md from a saved --json report, run nothing")
     a = ap.parse_args(argv)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    if a.render:
+        with open(a.render) as f:
+            report = json.load(f)
+        with open(RESULTS, "w") as f:
+            f.write(results_markdown(report, report.get("commit", commit)))
+        return
     wl = workload.load(a.n, 384, 1000)
     texts = query_texts(wl.docs, a.queries)
     wl.Q = wl.Q[: a.queries]
-    report: dict = {"n": a.n, "queries": a.queries, "loadavg_before": os.getloadavg()}
+    report: dict = {"n": a.n, "queries": a.queries, "commit": commit, "loadavg_before": os.getloadavg()}
     tmp = tempfile.mkdtemp(prefix="bench-hybrid-")
     try:
         report["ours"] = run_ours(wl, texts, os.path.join(tmp, "ours"))
@@ -230,7 +291,10 @@ def main(argv: list[str] | None = None) -> None:
     if a.json:
         with open(a.json, "w") as f:
             f.write(text)
-    print(f"median of the two loads: {statistics.mean([report['loadavg_before'][0], report['loadavg_after'][0]]):.1f}")
+    print(f"mean 1-minute load over the run: {statistics.mean([report['loadavg_before'][0], report['loadavg_after'][0]]):.1f}")
+    if a.write_results:
+        with open(RESULTS, "w") as f:
+            f.write(results_markdown(report, commit))
 
 
 if __name__ == "__main__":

@@ -332,6 +332,9 @@ def test_wire_statuses_and_shape(http_server):
     url = f"{base}/{col.id}/search"
     unknown = f"{base}/00000000-0000-4000-8000-000000000000/search"
     knn = {"$knn": {"query": [1, 0], "limit": 2}}
+    deep: dict = knn
+    for _ in range(500):
+        deep = {"$abs": deep}
 
     def post(target: str, body: object) -> httpx.Response:
         return httpx.post(target, json=body)
@@ -353,6 +356,7 @@ def test_wire_statuses_and_shape(http_server):
         (url, {"searches": [{"rank": {"$bogus": 1}}]}, 422, "unknown variant `$bogus`"),
         (url, {"searches": [{"filter": {"k": {"$near": 1}}}]}, 422, "searches[0].filter: Invalid where clause"),
         (url, {"searches": [{"limit": {"limit": -1}}]}, 422, "expected u32"),
+        (url, {"searches": [{"rank": deep}]}, 422, "nested more than 200 levels"),
         (unknown, {"searches": [{"rank": {"$bogus": 1}}]}, 422, "unknown variant"),  # the body is read first
         (url, {"searches": [{"rank": knn, "group_by": {"keys": ["#score"], "aggregate": {"$min_k": {"keys": ["#score"], "k": 1}}}}]}, 400, "group_by keys must be metadata fields"),
         (url, {"searches": [{"rank": knn, "group_by": {"keys": ["k"], "aggregate": {"$max_k": {"keys": ["#score"], "k": 0}}}}]}, 400, "aggregate k must be greater than 0"),

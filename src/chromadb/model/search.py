@@ -49,6 +49,7 @@ DOCUMENT, EMBEDDING, METADATA, SCORE = "#document", "#embedding", "#metadata", "
 RESERVED_SELECT = (DOCUMENT, EMBEDDING, METADATA, SCORE)  # in upstream's Key order
 READ_LEVELS = ("index_and_wal", "index_only", "index_and_bounded_wal")
 DEFAULT_KNN_LIMIT = 16
+MAX_RANK_DEPTH = 200
 U32_MAX = 2**32 - 1
 RANK_OPS = ("$abs", "$div", "$exp", "$knn", "$log", "$max", "$min", "$mul", "$sub", "$sum", "$val")
 UNARY_OPS = ("$abs", "$exp", "$log")
@@ -243,9 +244,13 @@ def _filter(where: Any, at: str) -> Where | None:
         return with_id_filters(parse_where(where, min_clauses=SERVER_MIN_CLAUSES))
     except ValueError as e:
         raise SearchShapeError(f"{at}: Invalid where clause: {e}") from None
+    except RecursionError:
+        raise SearchShapeError(f"{at}: Invalid where clause: nested too deeply") from None
 
 
-def _rank(body: Any, at: str, problems: list[str]) -> RankNode:
+def _rank(body: Any, at: str, problems: list[str], depth: int = 0) -> RankNode:
+    if depth > MAX_RANK_DEPTH:  # evaluation recurses as deep: refuse before Python's stack does
+        raise SearchShapeError(f"{at}: rank expression nested more than {MAX_RANK_DEPTH} levels deep")
     if not isinstance(body, dict) or len(body) != 1:
         raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map with exactly one rank operator")
     ((op, arg),) = body.items()
@@ -256,14 +261,14 @@ def _rank(body: Any, at: str, problems: list[str]) -> RankNode:
     if op == "$knn":
         return _knn(arg, f"{at}.$knn", problems)
     if op in UNARY_OPS:
-        return Unary(op, _rank(arg, at, problems))
+        return Unary(op, _rank(arg, at, problems, depth + 1))
     if op in BINARY_OPS:
         if not isinstance(arg, dict) or "left" not in arg or "right" not in arg:
             raise SearchShapeError(f"{at}: {op} expects a map with `left` and `right`")
-        return Binary(op, _rank(arg["left"], at, problems), _rank(arg["right"], at, problems))
+        return Binary(op, _rank(arg["left"], at, problems, depth + 1), _rank(arg["right"], at, problems, depth + 1))
     if not isinstance(arg, list):
         raise SearchShapeError(f"{at}: {op}: invalid type: {_kind(arg)}, expected a sequence")
-    return Nary(op, tuple(_rank(child, at, problems) for child in arg))
+    return Nary(op, tuple(_rank(child, at, problems, depth + 1) for child in arg))
 
 
 def _knn(body: Any, at: str, problems: list[str]) -> Knn:
