@@ -308,4 +308,8 @@ def backend_for(settings: Settings) -> Backend:
     from chromadb.api.local import LocalBackend
 
     path = settings.persist_directory if settings.is_persistent else None
+    if path is not None and settings.import_chroma_dir:
+        from chromadb.transfer.switch import path_to_open
+
+        path = path_to_open(path)
     return LocalBackend(path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout)

@@ -155,7 +155,10 @@ class Engine:
         get_or_create: bool,
         tenant: str,
         database: str,
+        *,
+        collection_id: str | None = None,
     ) -> dict[str, Any]:
+        """`collection_id`: keep a given id (an import from Chroma keeps its collections' ids)."""
         with self.store.write():
             db_id = self._database_id(tenant, database)
             existing = self.store.get_collection_by_name(db_id, name)
@@ -163,8 +166,10 @@ class Engine:
                 if get_or_create:
                     return catalog.collection_model(existing)
                 raise UniqueConstraintError(f"Collection [{name}] already exists")
+            if collection_id is not None and self.store.get_collection_by_id(collection_id) is not None:
+                raise UniqueConstraintError(f"Collection id [{collection_id}] already exists")
             config = catalog.resolve_configuration(metadata, configuration)
-            coll_id = str(uuid.uuid4())
+            coll_id = collection_id or str(uuid.uuid4())
             self.store.insert_collection(coll_id, name, db_id, metadata, config)
             return catalog.collection_model(self.store.get_collection_by_id(coll_id))  # type: ignore[arg-type]
 
