@@ -2,7 +2,9 @@
 // Usage: CHROMA_HOST=127.0.0.1 CHROMA_PORT=8000 node npm_client_test.mjs
 // Prints one line per step and "npm client: all steps passed" at the end; exits 1 on a failure.
 import assert from "node:assert/strict";
-import { ChromaClient, ChromaNotFoundError, ChromaUniqueError, K, Knn, Rrf, Search } from "chromadb";
+import {
+  ChromaClient, ChromaNotFoundError, ChromaUniqueError, K, Knn, Rrf, Schema, Search, SparseVectorIndexConfig,
+} from "chromadb";
 
 const client = new ChromaClient({
   host: process.env.CHROMA_HOST ?? "localhost",
@@ -138,7 +140,9 @@ step("dimension mismatch is a client error", async () => {
 });
 
 step("search: Knn, filter, Rrf of a dense and a sparse Knn, select", async () => {
-  const s = await client.createCollection({ name: "npm-search", embeddingFunction: null });
+  // a sparse Knn needs a sparse index on its key in the collection's schema
+  const schema = new Schema().createIndex(new SparseVectorIndexConfig(), "sv");
+  const s = await client.createCollection({ name: "npm-search", schema, embeddingFunction: null });
   const sv = (indices, values) => ({ indices, values });
   await s.add({
     ids: ["a", "b", "c"],
