@@ -372,3 +372,15 @@ def test_wire_statuses_and_shape(http_server):
     assert r.status_code == 400 and r.json()["error"] == "InvalidArgumentError"
     # read_level absent (the JS client's default) and an empty list of searches
     assert post(url, {"searches": []}).json() == {k: [] for k in ("ids", "documents", "embeddings", "metadatas", "scores", "select")}
+
+
+def test_a_string_query_is_embedded_by_the_collection(client, emb_fn):
+    col = client.create_collection("text-search", embedding_function=emb_fn)
+    docs = ["apples and pears", "a red car", "pear tart", "fast cars", "orchard fruit"]
+    col.add(ids=[f"t{i}" for i in range(len(docs))], documents=docs)
+    found = col.search(Search().rank(Knn(query="pears", limit=3)).select(K.SCORE))
+    classic = col.query(query_texts=["pears"], n_results=3)
+    assert found["ids"] == classic["ids"]
+    assert np.allclose(found["scores"][0], classic["distances"][0], atol=1e-6)
+    with pytest.raises(ValueError, match="key 'nope': key not found in schema"):
+        col.search(Search().rank(Knn(query="pears", key="nope")))
