@@ -27,6 +27,7 @@ from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, InvalidArgumentError
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 
 # Client-side cap on records per write, like upstream's SQLite-derived value.
 MAX_BATCH_SIZE = 41_666
@@ -251,3 +252,6 @@ class LocalBackend(Backend):
 
     def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
         return self.engine.query(collection_id, request, tenant, database)
+
+    def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
+        return self.engine.search(collection_id, request, tenant, database)

@@ -26,11 +26,13 @@ from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
+from chromadb.engine.search_exec import run_payload
 from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 from chromadb.model.where import Where, WhereDocument
 
 logger = logging.getLogger("chromadb.engine")
@@ -641,6 +643,16 @@ class Engine:
             result["distances"] = [d for _, d in found]
         result["include"] = list(include)
         return result
+
+    def search(
+        self, collection_id: str, request: SearchRequest, tenant: str | None = None, database: str | None = None
+    ) -> dict[str, Any]:
+        """Every payload of a search request, answered column-major (spec/search-api.md §1.4):
+        one entry per payload in ids, documents, embeddings, metadatas, scores and select."""
+        with self._reading(collection_id, tenant, database) as view:
+            schema = (self._rows.get(collection_id) or {}).get("schema")
+            answers = [run_payload(view, p, schema, self.options.exact_search_max) for p in request.searches]
+        return {key: [a[key] for a in answers] for key in ("ids", "documents", "embeddings", "metadatas", "scores", "select")}
 
 
 def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from chromadb.errors import BatchSizeExceededError, ChromaError, InvalidArgument
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
+from chromadb.model.search import SearchRequest, SearchShapeError, check_search_request, parse_search_body
 
 T = TypeVar("T")
 
@@ -42,6 +43,7 @@ __all__ = [
     "decode_json",
     "decode_name",
     "decode_query",
+    "decode_search",
     "decode_update",
     "decode_update_collection",
     "decode_upsert",
@@ -53,6 +55,7 @@ __all__ = [
     "encode_query",
     "float32_matrix",
     "index_schema",
+    "validate_search",
 ]
 
 INCLUDE_VALUES = tuple(v for v in REQUEST_INCLUDE_VALUES if v != "data")  # the client's "data" is not a variant
@@ -476,6 +479,21 @@ def decode_query(body: Any) -> QueryRequest:
         where_document=body.get("where_document"),
         include=_include(body),
     )
+
+
+def decode_search(body: Any) -> SearchRequest:
+    """The search request's shape (422 when wrong); its meaning is `validate_search`'s (400)."""
+    try:
+        return parse_search_body(body)
+    except SearchShapeError as e:
+        raise UnprocessableEntityError(str(e)) from None
+
+
+def validate_search(request: SearchRequest) -> SearchRequest:
+    try:
+        return check_search_request(request)
+    except ValueError as e:
+        raise InvalidArgumentError(str(e)) from None
 
 
 # -- requests out (the HTTP client) ------------------------------------------------------------
