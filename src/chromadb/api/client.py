@@ -43,6 +43,15 @@ def _default_ef() -> Any:
     return DefaultEmbeddingFunction()
 
 
+def _schema_json(schema: Any) -> dict[str, Any] | None:
+    """A `Schema` as the wire carries it (upstream's client sends `serialize_to_json()`)."""
+    if schema is None or isinstance(schema, dict):
+        return schema
+    if not hasattr(schema, "serialize_to_json"):
+        raise TypeError(f"schema must be a chromadb Schema, got {type(schema).__name__}")
+    return schema.serialize_to_json()
+
+
 def user_identity(raw: Any) -> UserIdentity:
     if isinstance(raw, UserIdentity):
         return raw
@@ -216,6 +225,7 @@ class Client(SharedSystemClient, ClientAPI):
             get_or_create,
             self.tenant,
             self.database,
+            schema=_schema_json(schema),
         )
         return self._collection(model, embedding_function)
 
