@@ -119,7 +119,7 @@ def _embedding_function(value: Any, path: str) -> dict[str, Any]:
 def _hnsw(value: Any, path: str) -> dict[str, Any]:
     obj = _object(value, path, "struct HnswIndexConfig")
     _unknown(obj, _HNSW_FIELDS, path)
-    out = {}
+    out: dict[str, Any] = {}
     for field in _HNSW_FIELDS:
         check = _number if field == "resize_factor" else _usize
         if obj.get(field) is not None:
@@ -130,7 +130,7 @@ def _hnsw(value: Any, path: str) -> dict[str, Any]:
 def _spann(value: Any, path: str) -> dict[str, Any]:
     obj = _object(value, path, "struct SpannIndexConfig")
     _unknown(obj, _SPANN_FIELDS, path)
-    out = {}
+    out: dict[str, Any] = {}
     for field in _SPANN_FIELDS:
         if obj.get(field) is None:
             continue
