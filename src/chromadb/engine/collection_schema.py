@@ -417,27 +417,37 @@ def apply_update(schema: dict[str, Any], update: dict[str, Any]) -> dict[str, An
     return schema
 
 
-def value_type_of(value: Any) -> str | None:
-    """The schema value type of a metadata value (an array: its items' type)."""
-    if isinstance(value, list):
-        return value_type_of(value[0]) if value else None
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict) or type(value).__name__ == "SparseVector":
-        return "sparse_vector"
-    return None
+_TYPE_NAMES: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "string", dict: "sparse_vector"}
+
+
+def _written_types(metadatas: Iterable[dict[str, Any] | None]) -> set[tuple[str, str]]:
+    """The distinct (key, value type) pairs of a write; an array counts as its items' type.
+
+    Runs on every write: the pairs are gathered by Python type at C speed first, and only
+    the few distinct ones are named."""
+    pairs: set[tuple[str, type]] = set()
+    gather = pairs.update
+    for m in metadatas:
+        if m:
+            gather(zip(m, map(type, m.values())))
+    out: set[tuple[str, str]] = set()
+    for key, kind in pairs:
+        if kind is list:
+            out.update(
+                (key, _TYPE_NAMES.get(type(m[key][0]), "")) for m in metadatas if m and type(m.get(key)) is list and m[key]
+            )
+        elif kind.__name__ == "SparseVector":
+            out.add((key, "sparse_vector"))
+        elif kind in _TYPE_NAMES:
+            out.add((key, _TYPE_NAMES[kind]))
+    return out
 
 
 def discover_keys(schema: dict[str, Any], metadatas: Iterable[dict[str, Any] | None]) -> dict[str, Any] | None:
     """The schema with the metadata keys it lacks (the defaults of their value type), or
     None when it already describes every key and type written."""
-    seen = {(k, value_type_of(v)) for m in metadatas if m for k, v in m.items() if v is not None}
+    metadatas = list(metadatas)
+    seen = _written_types(metadatas)
     keys = schema["keys"]
     defaults = schema["defaults"]
     missing = [
