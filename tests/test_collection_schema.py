@@ -273,3 +273,21 @@ def test_the_schema_survives_a_reopen_and_old_directories_open(tmp_path) -> None
     assert kept.configuration_json["hnsw"]["space"] == "ip"
     assert _vector_config(kept)["space"] == "ip"  # now derived from the configuration
     migrated.close()
+
+
+def test_the_sparse_index_of_a_key_is_found_for_search() -> None:
+    from chromadb.engine import collection_schema, index_rules
+
+    bm25 = ChromaBm25EmbeddingFunction()
+    user = Schema().create_index(
+        SparseVectorIndexConfig(source_key=K.DOCUMENT, embedding_function=bm25, bm25=True), key="bm25"
+    ).serialize_to_json()
+    schema = collection_schema.reconcile_with_defaults(user)
+    assert index_rules.check_sparse_key(schema, "bm25")["config"]["bm25"] is True
+    for key in ("other", "#embedding"):
+        with pytest.raises(InvalidArgumentError) as info:
+            index_rules.check_sparse_key(schema, key)
+        assert str(info.value) == (
+            f"Cannot filter using metadata key '{key}' with type 'SparseVector' because indexing is disabled"
+        )
+    assert index_rules.sparse_index(None, "bm25") is None

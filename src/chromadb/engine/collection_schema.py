@@ -5,7 +5,7 @@ server echoes under `schema`): `defaults` (one entry per value type) and `keys` 
 same, per metadata key, plus `#document` and `#embedding`). The rules follow the real
 1.5.9 server (spec/search-api.md §3):
 
-* a user schema is checked (`validate_schema`), then merged field by field over the
+* a user schema is checked (schema_validation.py), then merged field by field over the
   server's default schema (`reconcile_with_defaults`);
 * a schema and a configuration may not both differ from the defaults; when the
   configuration does, the schema is derived from it (`schema_from_configuration`);
@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from chromadb.engine.schema_validation import index_enabled, validate_schema
 from chromadb.errors import InvalidArgumentError
 
 DOCUMENT_KEY = "#document"
@@ -99,89 +100,6 @@ def default_schema() -> dict[str, Any]:
     }
 
 
-# -- validation ---------------------------------------------------------------------------
-def _invalid(message: str) -> InvalidArgumentError:
-    return InvalidArgumentError(f"Validation error: schema: {message}")
-
-
-def _enabled(value_types: dict[str, Any], value_type: str, index: str) -> bool:
-    entry = (value_types.get(value_type) or {}).get(index)
-    return bool(entry and entry.get("enabled"))
-
-
-def validate_schema(schema: dict[str, Any]) -> None:
-    """The checks the real server runs on a schema as the user sent it."""
-    if schema.get("source_attached_function_id") is not None:
-        raise _invalid("Cannot set source_attached_function_id. This field is reserved for system use.")
-    defaults = schema["defaults"]
-    if _enabled(defaults, "float_list", "vector_index"):
-        raise _invalid("Vector index cannot be enabled by default. It can only be enabled on #embedding field.")
-    vector = (defaults.get("float_list") or {}).get("vector_index")
-    if vector and vector["config"].get("hnsw") is not None and vector["config"].get("spann") is not None:
-        raise _invalid("Both spann and hnsw config cannot be present at the same time.")
-    if _enabled(defaults, "sparse_vector", "sparse_vector_index"):
-        raise _invalid(
-            "Sparse vector index cannot be enabled by default. Please enable sparse vector index on specific keys. "
-            "At most one sparse vector index is allowed for the collection."
-        )
-    if _enabled(defaults, "string", "fts_index"):
-        raise _invalid(
-            "Full text search / regular expression index cannot be enabled by default. "
-            "It can only be enabled on #document field."
-        )
-    sparse_keys: list[str] = []
-    for key, value_types in schema["keys"].items():
-        _validate_key(key, value_types, sparse_keys)
-    cmek = schema.get("cmek")
-    if cmek is not None and not _cmek_ok(cmek):
-        raise _invalid(f"CMEK does not match expected pattern: {cmek!r}")
-
-
-def _validate_key(key: str, value_types: dict[str, Any], sparse_keys: list[str]) -> None:
-    if key.startswith("#") and key not in (DOCUMENT_KEY, EMBEDDING_KEY):
-        raise _invalid(f"key cannot begin with '#'. Keys starting with '#' are reserved for system use: {key}")
-    present = {t for t, v in value_types.items() if v is not None}
-    if key == DOCUMENT_KEY and present - {"string"}:
-        raise _invalid(f"Document field cannot have any value types other than string: {key}")
-    if key == EMBEDDING_KEY and present - {"float_list"}:
-        raise _invalid(f"Embedding field cannot have any value types other than float_list: {key}")
-    vector = (value_types.get("float_list") or {}).get("vector_index")
-    if vector:
-        if vector["enabled"] and key != EMBEDDING_KEY:
-            raise _invalid(f"Vector index can only be enabled on #embedding field: {key}")
-        source = vector["config"].get("source_key")
-        if source is not None and source != DOCUMENT_KEY:
-            raise _invalid("Vector index can only source from #document")
-    sparse = (value_types.get("sparse_vector") or {}).get("sparse_vector_index")
-    if sparse:
-        config = sparse["config"]
-        if sparse["enabled"]:
-            sparse_keys.append(key)
-            if len(sparse_keys) > 1:
-                raise _invalid(f"At most one sparse vector index is allowed for the collection: {sparse_keys!r}")
-            if config.get("source_key") is not None and config.get("embedding_function") is None:
-                raise _invalid(
-                    "If source_key is provided then embedding_function must also be provided since there is no "
-                    "default embedding function."
-                )
-        source = config.get("source_key")
-        if source is not None and source.startswith("#") and source != DOCUMENT_KEY:
-            raise _invalid(
-                "source_key cannot begin with '#'. The only valid key starting with '#' is Key.DOCUMENT or '#document'."
-            )
-    if _enabled(value_types, "string", "fts_index") and key != DOCUMENT_KEY:
-        raise _invalid(f"Full text search / regular expression index can only be enabled on #document field: {key}")
-    if _enabled(value_types, "string", "string_inverted_index") and key == DOCUMENT_KEY:
-        raise _invalid(f"String inverted index can not be enabled on #document key: {key}")
-
-
-def _cmek_ok(cmek: dict[str, Any]) -> bool:
-    import re
-
-    gcp = cmek.get("gcp")
-    return isinstance(gcp, str) and re.fullmatch(r"projects/.+/locations/.+/keyRings/.+/cryptoKeys/.+", gcp) is not None
-
-
 # -- "default" tests ----------------------------------------------------------------------
 def ef_is_default(ef: dict[str, Any] | None) -> bool:
     """No function, an unknown one or the default one (a legacy one is not the default)."""
@@ -225,7 +143,7 @@ def _defaults_are_default(defaults: dict[str, Any]) -> bool:
                 return False
         elif not entry["enabled"]:
             return False
-    if _enabled(defaults, "string", "fts_index"):
+    if index_enabled(defaults, "string", "fts_index"):
         return False
     vector = (defaults.get("float_list") or {}).get("vector_index")
     return vector is None or (not vector["enabled"] and _vector_config_is_default(vector["config"], None))
@@ -252,7 +170,7 @@ def schema_is_default(schema: dict[str, Any]) -> bool:
         string = document.get("string") or {}
         if string.get("fts_index") is not None and not string["fts_index"]["enabled"]:
             return False
-        if _enabled(document, "string", "string_inverted_index"):
+        if index_enabled(document, "string", "string_inverted_index"):
             return False
     return True
 

@@ -61,3 +61,26 @@ def _check(schema: dict[str, Any], clause: Any) -> None:
             raise InvalidArgumentError(
                 f"Cannot filter using metadata key '{clause.key}' with type '{type_name}' because indexing is disabled"
             )
+
+
+def sparse_index(schema: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """The enabled sparse vector index of `key` (`{"enabled": True, "config": {...}}`), else None.
+
+    For a sparse `Knn` on `key`: its config says whether the query gets BM25 IDF (`bm25`)."""
+    if schema is None:
+        return None
+    for value_types in (schema["keys"].get(key), schema["defaults"]):
+        entry = ((value_types or {}).get("sparse_vector") or {}).get("sparse_vector_index")
+        if entry is not None:
+            return entry if entry.get("enabled") else None
+    return None
+
+
+def check_sparse_key(schema: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """The sparse index a sparse `Knn` on `key` searches; upstream's 400 when there is none."""
+    index = sparse_index(schema, key)
+    if index is None:
+        raise InvalidArgumentError(
+            f"Cannot filter using metadata key '{key}' with type 'SparseVector' because indexing is disabled"
+        )
+    return index
