@@ -291,3 +291,34 @@ def test_the_sparse_index_of_a_key_is_found_for_search() -> None:
             f"Cannot filter using metadata key '{key}' with type 'SparseVector' because indexing is disabled"
         )
     assert index_rules.sparse_index(None, "bm25") is None
+
+
+def test_a_functions_default_space_is_the_collections_space_as_upstream(client) -> None:
+    class CosineEF(chromadb.EmbeddingFunction):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input):
+            return [np.ones(3, dtype=np.float32) for _ in input]
+
+        @staticmethod
+        def name() -> str:
+            return "cosine_test_ef"
+
+        def get_config(self) -> dict:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict) -> CosineEF:
+            return CosineEF()
+
+        def default_space(self) -> str:
+            return "cosine"
+
+    plain = client.create_collection(unique_name(), embedding_function=CosineEF())
+    assert plain.configuration_json["hnsw"]["space"] == "cosine"
+    assert _vector_config(plain)["space"] == "cosine"
+    chosen = client.create_collection(unique_name(), embedding_function=CosineEF(), configuration={"hnsw": {"space": "ip"}})
+    assert chosen.configuration_json["hnsw"]["space"] == "ip"
+    by_metadata = client.create_collection(unique_name(), embedding_function=CosineEF(), metadata={"hnsw:space": "l2"})
+    assert by_metadata.configuration_json["hnsw"]["space"] == "l2"
