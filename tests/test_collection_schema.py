@@ -322,3 +322,26 @@ def test_a_functions_default_space_is_the_collections_space_as_upstream(client) 
     assert chosen.configuration_json["hnsw"]["space"] == "ip"
     by_metadata = client.create_collection(unique_name(), embedding_function=CosineEF(), metadata={"hnsw:space": "l2"})
     assert by_metadata.configuration_json["hnsw"]["space"] == "l2"
+
+
+def test_a_fork_keeps_the_schema(client) -> None:
+    col = client.create_collection(unique_name(), schema=Schema().delete_index(StringInvertedIndexConfig(), key="cat"))
+    col.add(ids=["a"], embeddings=[[1.0, 0.0]], metadatas=[{"cat": "x"}])
+    fork = col.fork(unique_name())
+    assert _schema_json(fork) == _schema_json(client.get_collection(col.name))
+    with pytest.raises(InvalidArgumentError, match="'cat'"):
+        fork.get(where={"cat": "x"})
+
+
+def test_the_async_client_sends_and_reads_the_schema(http_server) -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        client = await chromadb.AsyncHttpClient(host=http_server.host, port=http_server.port)
+        name = unique_name()
+        col = await client.create_collection(name, schema=Schema().create_index(VectorIndexConfig(space="ip")))
+        assert col.configuration_json["hnsw"]["space"] == "ip"
+        assert col.schema.keys["#embedding"].float_list.vector_index.config.space == "ip"
+        await client.delete_collection(name)
+
+    asyncio.run(scenario())
