@@ -72,7 +72,10 @@ class Backend(BaseAPI):
         get_or_create: bool,
         tenant: str,
         database: str,
-    ) -> CollectionModel: ...
+        *,
+        schema: dict[str, Any] | None = None,
+    ) -> CollectionModel:
+        """`schema`: the index schema in upstream's JSON shape (Schema.serialize_to_json())."""
 
     @abc.abstractmethod
     def get_collection(self, name: str, tenant: str, database: str) -> CollectionModel: ...

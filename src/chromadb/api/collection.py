@@ -11,6 +11,7 @@ import numpy as np
 
 from chromadb.api import validation as v
 from chromadb.api.models.CollectionCommon import CollectionCommon
+from chromadb.api.sparse_autoembed import apply_sparse_embeddings, sparse_targets
 from chromadb.api.types import (
     GetResult,
     IndexingStatus,
@@ -42,6 +43,7 @@ class Collection(CollectionCommon["Client"]):
         self._client = client
         self._model = model
         self._embedding_function = embedding_function
+        self._sparse: tuple[Any, list] = (None, [])  # (the schema they come from, its sparse targets)
 
     @property
     def _id_str(self) -> str:
@@ -94,11 +96,19 @@ class Collection(CollectionCommon["Client"]):
             else:
                 v.check_lengths(ids, documents=documents)
                 embeddings = self._embedded_rows(v.check_documents(documents))
+        metadatas = apply_sparse_embeddings(self._sparse_targets(), metadatas, documents)
         batch = RecordBatch.build(kind, ids, embeddings, metadatas, documents, uris)
         limit = self._client.get_max_batch_size()
         if len(batch) > limit:
             raise ValueError(batch_size_message(limit))
         return batch
+
+    def _sparse_targets(self) -> list:
+        """The schema's auto-embedded sparse keys, rebuilt only when the schema changes."""
+        schema = self._model.get("schema")
+        if self._sparse[0] is not schema:
+            self._sparse = (schema, sparse_targets(schema))
+        return self._sparse[1]
 
     # -- writes -----------------------------------------------------------------------------------
     def add(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:

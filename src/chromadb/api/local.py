@@ -180,11 +180,13 @@ class LocalBackend(Backend):
 
     # -- collections ---------------------------------------------------------------------
     @_checked
-    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database):
+    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database, *, schema=None):
         v.check_name(name)
         if metadata is not None:
             v.check_metadata(metadata, what="collection metadata")
-        return self.engine.create_collection(name, metadata, configuration, bool(get_or_create), tenant, database)
+        return self.engine.create_collection(
+            name, metadata, configuration, bool(get_or_create), tenant, database, schema=schema
+        )
 
     def get_collection(self, name, tenant, database):
         return self.engine.get_collection(name, tenant, database)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.engine import catalog, identify, index_folders
+from chromadb.engine import catalog, collection_schema, identify, index_folders, index_rules
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.indexer import Indexer
@@ -156,21 +156,23 @@ class Engine:
         tenant: str,
         database: str,
         *,
+        schema: dict[str, Any] | None = None,
         collection_id: str | None = None,
     ) -> dict[str, Any]:
-        """`collection_id`: keep a given id (an import from Chroma keeps its collections' ids)."""
+        """`schema`: the index schema as the user gave it (upstream's JSON shape), or None.
+        `collection_id`: keep a given id (an import from Chroma keeps its collections' ids)."""
         with self.store.write():
             db_id = self._database_id(tenant, database)
             existing = self.store.get_collection_by_name(db_id, name)
             if existing is not None:
-                if get_or_create:
+                if get_or_create:  # as upstream: the stored schema stands, the one given is ignored
                     return catalog.collection_model(existing)
                 raise UniqueConstraintError(f"Collection [{name}] already exists")
             if collection_id is not None and self.store.get_collection_by_id(collection_id) is not None:
                 raise UniqueConstraintError(f"Collection id [{collection_id}] already exists")
-            config = catalog.resolve_configuration(metadata, configuration)
+            config, reconciled = catalog.resolve_collection(metadata, configuration, schema)
             coll_id = collection_id or str(uuid.uuid4())
-            self.store.insert_collection(coll_id, name, db_id, metadata, config)
+            self.store.insert_collection(coll_id, name, db_id, metadata, config, schema=reconciled)
             return catalog.collection_model(self.store.get_collection_by_id(coll_id))  # type: ignore[arg-type]
 
     def get_collection(self, name: str, tenant: str, database: str) -> dict[str, Any]:
@@ -212,6 +214,8 @@ class Engine:
             config = None
             if new_configuration is not None:
                 config = catalog.update_configuration(row["configuration"], new_configuration)
+                if row["schema"] is not None:
+                    self.store.set_schema(row["cid"], collection_schema.apply_update(row["schema"], new_configuration))
             self.store.update_collection(row["cid"], new_name, new_metadata, config, new_metadata is not None)
 
     def delete_collection(self, name: str, tenant: str, database: str) -> None:
@@ -238,7 +242,9 @@ class Engine:
                     raise UniqueConstraintError(f"Collection [{new_name}] already exists")
                 source = self._view(row)  # caught up: what the copy holds is what it shows
                 new_id = str(uuid.uuid4())
-                self.store.insert_collection(new_id, new_name, db_id, row["metadata"], row["configuration"], row["dimension"])
+                self.store.insert_collection(
+                    new_id, new_name, db_id, row["metadata"], row["configuration"], row["dimension"], schema=row["schema"]
+                )
                 new_row: dict[str, Any] = self.store.get_collection_by_id(new_id)  # type: ignore[assignment]
                 shift = self.store.copy_records(row["cid"], new_row["cid"])
                 new_row["seq"] = row["seq"]
@@ -391,6 +397,7 @@ class Engine:
                     rid += 1
                 if not new_rows:
                     return
+                self._discover_keys(row, [r[4] for r in new_rows])
                 seq = self.store.next_seq(row["cid"])
                 self.store.insert_records(row["cid"], seq, [_encode(r) for r in new_rows])
                 if row["dimension"] is None:
@@ -447,6 +454,7 @@ class Engine:
                         )
                 if not merged_rows:
                     return
+                self._discover_keys(row, [r[4] for r in merged_rows.values()])
                 final_inserts = [r for r in merged_rows.values() if r[1] in new_ids]
                 updates = [r for r in merged_rows.values() if r[1] not in new_ids]
                 seq = self.store.next_seq(row["cid"])
@@ -458,6 +466,22 @@ class Engine:
                     self.store.set_dimension(row["cid"], matrix.shape[1])
             self._after_commit(view, final_inserts + updates, [], seq)
 
+    def _discover_keys(self, row: dict[str, Any], metadatas: list[dict[str, Any] | None]) -> None:
+        """Metadata keys (or value types of a key) the schema does not describe yet are added
+        to it with the defaults of their type, in the write's transaction, as upstream does."""
+        schema = row["schema"] or collection_schema.schema_from_configuration(row["configuration"])
+        grown = collection_schema.discover_keys(schema, metadatas)
+        if grown is not None:
+            self.store.set_schema(row["cid"], grown)
+
+    def _check_filters(self, collection_id: str, where: Where | None, where_document: WhereDocument | None) -> None:
+        """Refuse a filter on an index the schema turned off (the row is the one `_reading` cached)."""
+        if where is None and where_document is None:
+            return
+        row = self._rows.get(collection_id) or self.store.get_collection_by_id(collection_id)
+        if row is not None:
+            index_rules.check_filters(row["schema"], where, where_document)
+
     def delete(
         self, collection_id: str, request: DeleteRequest, tenant: str | None = None, database: str | None = None
     ) -> int:
@@ -465,6 +489,7 @@ class Engine:
         with self.lock:
             with self.store.write():
                 row = self._collection_row(collection_id, tenant, database)
+                index_rules.check_filters(row["schema"], where, where_document)
                 view = self._view(row)
                 filtered = request.filtered
                 if ids is None and not filtered:
@@ -607,6 +632,7 @@ class Engine:
         include, offset, limit = request.include, request.offset, request.limit
         # one snapshot: what the view loads lazily matches what it caught up to
         with self._reading(collection_id, tenant, database) as view:
+            self._check_filters(collection_id, request.where, request.where_document)
             slots = self._select(view, request.ids, request.where, request.where_document)
             end = None if limit is None else offset + limit
             slots = slots[offset:end]
@@ -620,6 +646,7 @@ class Engine:
         query_embeddings, n_results, include = request.embeddings, request.n_results, request.include
         ids, where, where_document = request.ids, request.where, request.where_document
         with self._reading(collection_id, tenant, database) as view:
+            self._check_filters(collection_id, where, where_document)
             self._check_dimension({"dimension": view.dimension}, query_embeddings)
             if ids is not None:
                 known = view.slots_of_ids(ids)

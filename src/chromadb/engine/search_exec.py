@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chromadb.engine import index_rules
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.search import search as dense_search
 from chromadb.engine.view import CandidateSet, CollectionView
@@ -40,7 +41,7 @@ from chromadb.model.search import (
     Val,
 )
 
-__all__ = ["run_payload", "sparse_index_config"]
+__all__ = ["run_payload"]
 
 F32_MAX = float(np.finfo(np.float32).max)
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
@@ -126,32 +127,18 @@ def _ranked(view: CollectionView, slots: np.ndarray, scores: np.ndarray) -> tupl
     return slots[order], scores[order]
 
 
-def sparse_index_config(schema: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    """The sparse index entry `{"enabled": ..., "config": {...}}` for `key` (the key's own,
-    else the defaults'), or None when the schema has none."""
-    if not isinstance(schema, dict):
-        return None
-    for section in ((schema.get("keys") or {}).get(key), schema.get("defaults")):
-        entry = ((section or {}).get("sparse_vector") or {}).get("sparse_vector_index")
-        if isinstance(entry, dict):
-            return entry
-    return None
-
-
 def check_sparse_keys(payload: SearchPayload, schema: dict[str, Any] | None) -> None:
-    """A sparse Knn needs a sparse index on its key, when the collection has a schema.
+    """A sparse Knn needs a sparse index on its key, when the collection has a schema, and
+    a filter may not need an index the schema turned off (engine/index_rules.py).
 
     A collection without a stored schema (made before schemas were kept) may search any key.
     """
     if schema is None:
         return
+    index_rules.check_filters(schema, payload.filter)
     for knn in payload.knns():
         if knn.sparse:
-            entry = sparse_index_config(schema, knn.key)
-            if entry is None or not entry.get("enabled"):
-                raise InvalidArgumentError(
-                    f"Cannot filter using metadata key '{knn.key}' with type 'SparseVector' because indexing is disabled"
-                )
+            index_rules.check_sparse_key(schema, knn.key)
 
 
 # -- rank evaluation ---------------------------------------------------------------------------------
@@ -214,7 +201,7 @@ class Evaluator:
         index = view.sparse_index(key)
         live = view.live[:n]
         weights = query.values
-        entry = sparse_index_config(self.schema, key)
+        entry = index_rules.sparse_index(self.schema, key)
         if entry is not None and (entry.get("config") or {}).get("bm25") is True:
             weights = weights * self._idf(index.document_frequencies(query.indices, live), view.live_count)
         mask = live if self.allowed is None else self.allowed.mask

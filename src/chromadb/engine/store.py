@@ -82,6 +82,12 @@ _MIGRATIONS: list[tuple[str, str]] = [
         "0002_tombstone_horizon",
         "ALTER TABLE collections ADD COLUMN tombstone_horizon INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # the collection's index schema (upstream's JSON shape); NULL in collections made
+        # before it: theirs is derived from the configuration when read
+        "0004_collection_schema",
+        "ALTER TABLE collections ADD COLUMN schema BLOB",
+    ),
 ]
 
 # Files made before it get incremental auto-vacuum (so freed pages can be given back)
@@ -308,7 +314,9 @@ class Store:
         return ids
 
     # -- collections ------------------------------------------------------------------
-    _COLLECTION_COLUMNS = "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, d.name, d.tenant"
+    _COLLECTION_COLUMNS = (
+        "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, d.name, d.tenant, c.schema"
+    )
 
     def _collection_row(self, row: tuple | None) -> dict[str, Any] | None:
         if row is None:
@@ -323,14 +331,24 @@ class Store:
             "seq": row[6],
             "database": row[7],
             "tenant": row[8],
+            "schema": loads(row[9]),
         }
 
     def insert_collection(
-        self, coll_id: str, name: str, db_id: str, metadata: Any, configuration: Any, dimension: int | None = None
+        self,
+        coll_id: str,
+        name: str,
+        db_id: str,
+        metadata: Any,
+        configuration: Any,
+        dimension: int | None = None,
+        *,
+        schema: Any = None,
     ) -> None:
         self.conn.execute(
-            "INSERT INTO collections (id, name, database_id, metadata, configuration, dimension) VALUES (?, ?, ?, ?, ?, ?)",
-            (coll_id, name, db_id, dumps(metadata), dumps(configuration), dimension),
+            "INSERT INTO collections (id, name, database_id, metadata, configuration, dimension, schema)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (coll_id, name, db_id, dumps(metadata), dumps(configuration), dimension, dumps(schema)),
         )
 
     def get_collection_by_name(self, db_id: str, name: str) -> dict[str, Any] | None:
@@ -372,6 +390,9 @@ class Store:
             self.conn.execute("UPDATE collections SET metadata = ? WHERE cid = ?", (dumps(metadata), cid))
         if configuration is not None:
             self.conn.execute("UPDATE collections SET configuration = ? WHERE cid = ?", (dumps(configuration), cid))
+
+    def set_schema(self, cid: int, schema: Any) -> None:
+        self.conn.execute("UPDATE collections SET schema = ? WHERE cid = ?", (dumps(schema), cid))
 
     def delete_collection_rows(self, cid: int) -> None:
         self.conn.execute("DELETE FROM records WHERE cid = ?", (cid,))

@@ -186,8 +186,14 @@ class HttpBackend(Backend):
         return self._request("GET", f"/tenants/{tenant}/databases", params=params)
 
     # -- collections -------------------------------------------------------------------------------
-    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database) -> CollectionModel:
-        body = {"name": name, "metadata": metadata, "configuration": configuration, "get_or_create": get_or_create}
+    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database, *, schema=None) -> CollectionModel:
+        body = {
+            "name": name,
+            "metadata": metadata,
+            "configuration": configuration,
+            "schema": schema,
+            "get_or_create": get_or_create,
+        }
         return self._request("POST", f"{self._db(tenant, database)}/collections", body)
 
     def get_collection(self, name: str, tenant: str, database: str) -> CollectionModel:

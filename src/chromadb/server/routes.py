@@ -171,7 +171,9 @@ def count_collections(call: Call) -> Any:
 def create_collection(call: Call) -> Any:
     req = wire.decode_create_collection(call.body())
     return wire.collection_to_wire(
-        call.backend.create_collection(req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope)
+        call.backend.create_collection(
+            req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope, schema=req["schema"]
+        )
     )
 
 
