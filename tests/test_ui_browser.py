@@ -304,6 +304,8 @@ def test_a_record_is_deleted_after_confirmation(browser, server, client):
     collection.add(ids=["keep", "drop"], embeddings=[[1.0, 2.0], [3.0, 4.0]], documents=["kept", "dropped"])
     open_page(browser, server)
     open_collection(browser, "to-trim")
+    assert "the vectors have 2 dimensions" in browser.find_element(By.ID, "ef-note").text
+    assert not browser.find_element(By.ID, "query-text").is_enabled()
     delete_drop = browser.find_elements(By.CSS_SELECTOR, "#records tbody tr")[1].find_element(By.TAG_NAME, "button")
 
     delete_drop.click()
@@ -410,3 +412,13 @@ def test_a_token_kept_in_memory_only_is_gone_after_a_reload(browser, token_serve
     assert browser.execute_script("return sessionStorage.length") == 0
     browser.refresh()
     wait_for(browser, lambda d: d.find_element(By.ID, "token-prompt").is_displayed(), "the prompt after a reload")
+
+
+def test_a_long_document_is_cut_in_the_table_and_whole_in_its_tooltip(browser, server, client):
+    long_document = " ".join(f"word{i}" for i in range(300))
+    client.create_collection("long-docs").add(ids=["long"], embeddings=[[1.0, 2.0]], documents=[long_document])
+    open_page(browser, server)
+    open_collection(browser, "long-docs")
+    cell = browser.find_elements(By.CSS_SELECTOR, "#records tbody tr td")[1]
+    assert cell.text == long_document[:300] + " …"
+    assert cell.get_attribute("title") == long_document

@@ -59,7 +59,12 @@ def test_the_root_links_to_the_page_and_the_api_description(http):
 
 @pytest.mark.parametrize(
     ("path", "media", "file"),
-    [("/ui", "text/html", "index.html"), ("/ui/app.js", "text/javascript", "app.js"), ("/ui/app.css", "text/css", "app.css")],
+    [
+        ("/ui", "text/html", "index.html"),
+        ("/ui/", "text/html", "index.html"),
+        ("/ui/app.js", "text/javascript", "app.js"),
+        ("/ui/app.css", "text/css", "app.css"),
+    ],
 )
 def test_the_page_files_are_served_from_the_package(http, path, media, file):
     response = http.get(path)
@@ -150,7 +155,7 @@ def test_embed_is_not_in_the_api_description(http):
 # -- with a token -------------------------------------------------------------------------------------------
 def test_with_a_token_the_page_is_public_and_its_endpoint_is_not(token_server):
     with httpx.Client(base_url=token_server.url) as http:
-        for path in ("/", "/ui", "/ui/app.js", "/ui/app.css"):
+        for path in ("/", "/ui", "/ui/", "/ui/app.js", "/ui/app.css"):
             assert http.get(path).status_code == 200, path
         auth = {"Authorization": f"Bearer {TOKEN}"}
         created = http.post(f"{DB}/collections", json={"name": "ui-private"}, headers=auth).json()

@@ -30,6 +30,7 @@ UI_DIR = Path(__file__).parent / "ui"
 # path -> (file in UI_DIR, media type)
 STATIC_FILES = {
     "/ui": ("index.html", "text/html; charset=utf-8"),
+    "/ui/": ("index.html", "text/html; charset=utf-8"),  # as people type it; the page uses absolute paths
     "/ui/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/ui/app.css": ("app.css", "text/css; charset=utf-8"),
 }

@@ -183,10 +183,16 @@ function embeddingFunctionOf(c) {
   return (index.config || {}).embedding_function || null;
 }
 
-function embeddingNote(ef) {
+const MINILM_DIMENSION = 384;
+
+function embeddingNote(ef, dimension) {
   if (!ef) return ["No embedding function is recorded: query by text is not available here (search with vectors).", false];
   if (ef.type !== "known") return ["The embedding function is custom client code: the server cannot run it, so query by text is not available here (search with vectors).", false];
-  if (SERVER_EMBEDDING_FUNCTIONS.includes(ef.name)) return [`Embedding function: ${ef.name} (all-MiniLM-L6-v2), run by the server for query texts.`, true];
+  if (SERVER_EMBEDDING_FUNCTIONS.includes(ef.name)) {
+    // records added with vectors of their own may not be all-MiniLM-L6-v2's at all
+    if (dimension && dimension !== MINILM_DIMENSION) return [`Embedding function: ${ef.name}, but the vectors have ${dimension} dimensions, not all-MiniLM-L6-v2's ${MINILM_DIMENSION}: query by text is not available here (search with vectors).`, false];
+    return [`Embedding function: ${ef.name} (all-MiniLM-L6-v2), run by the server for query texts.`, true];
+  }
   return [`Embedding function: ${ef.name}. It runs in the clients (a remote service or a library), not on the server: query by text is not available here; search with vectors instead.`, false];
 }
 
@@ -197,7 +203,7 @@ async function openCollection(c) {
   $("collection").hidden = false;
   $("collection-name").textContent = c.name;
   const ef = embeddingFunctionOf(c);
-  const [note, runs] = embeddingNote(ef);
+  const [note, runs] = embeddingNote(ef, c.dimension);
   $("ef-note").textContent = note;
   $("query-text").disabled = !runs;
   $("query-form").querySelector("button").disabled = !runs;
@@ -266,9 +272,16 @@ function updateCount(id, total) {
   if (item) item.textContent = `${total} record${total === 1 ? "" : "s"}`;
 }
 
+// a long document or metadata is cut in the table; the whole text is in the cell's tooltip
+const CELL_CHARS = 300;
+
 function valueCell(value, className) {
   if (value === null || value === undefined) return element("td", "—", "none");
-  return element("td", typeof value === "string" ? value : JSON.stringify(value), className);
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text.length <= CELL_CHARS) return element("td", text, className);
+  const cell = element("td", text.slice(0, CELL_CHARS) + " …", className);
+  cell.title = text;
+  return cell;
 }
 
 function vectorPreview(vector) {
