@@ -62,7 +62,7 @@ class Indexer:
         if loaded is not None and loaded[1]["seq"] <= view.seq and loaded[0].dimension == view.dimension:
             index, meta = loaded
             store = self.engine.store
-            with store.read():
+            with store.snapshot():
                 changed = np.array(store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
             # The index covers the records whose label it holds (not deleted), unless they
             # changed after it was saved; labels also restore each vector's version.
