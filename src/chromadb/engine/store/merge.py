@@ -47,7 +47,8 @@ def check_dimension(stored: int | None, given: int | None) -> None:
 
 def plan(batch: RecordBatch, existing: Mapping[str, Record]) -> Plan:
     """What an add / upsert / update does, given the batch's records that exist already
-    (`existing`: id -> stored record; only `add` may leave out the stored fields)."""
+    (`existing`: id -> stored record, without its vector; only `add` may also leave out
+    the stored fields)."""
     if batch.kind == "add":
         return _plan_add(batch, existing)
     return _plan_merge(batch, existing, insert_missing=batch.kind == "upsert")
@@ -88,11 +89,7 @@ def _plan_merge(batch: RecordBatch, existing: Mapping[str, Record], insert_missi
         doc = documents[i] if documents else None
         uri = uris[i] if uris else None
         meta = metadatas[i] if metadatas else None
-        prev = merged.get(id_)
-        if prev is None:
-            stored = existing.get(id_)
-            if stored is not None:
-                prev = stored._replace(embedding=None)
+        prev = merged.get(id_) or existing.get(id_)
         if prev is None:
             if not insert_missing:
                 continue  # an update of a missing id is silently ignored

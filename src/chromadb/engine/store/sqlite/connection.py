@@ -18,12 +18,15 @@ from chromadb.engine import identify
 from chromadb.engine.store.sqlite.reclaim import Reclaimer
 from chromadb.engine.store.sqlite.wal_watch import WalWatch
 
-__all__ = ["WAL_SIZE_LIMIT", "Connection", "retry_busy"]
+__all__ = ["PAGE_CACHE_KIB", "WAL_SIZE_LIMIT", "Connection", "retry_busy"]
 
 # A WAL larger than this is cut back to it when a checkpoint rewinds it (the reclaimer
 # truncates it to zero once writes pause). Above the autocheckpoint size (8000 pages),
 # so a steady stream of writes never pays for it.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+# The connection's page cache (KiB; allocated as used).
+PAGE_CACHE_KIB = 32 * 1024
 
 T = TypeVar("T")
 
@@ -67,6 +70,10 @@ class Connection:
             self.conn.execute("PRAGMA wal_autocheckpoint = 8000")
             self.conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         self.conn.execute("PRAGMA foreign_keys = OFF")
+        # A write reads the rows it merges into, then rewrites them: 1,000 rows of 384-d
+        # vectors span more pages than the default 2 MiB cache holds, so the rewrite read
+        # them from disk again (upsert/update at 60k x 384 in-process: ~+15% with 32 MiB).
+        self.conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         self._side: sqlite3.Connection | None = None  # see side_snapshot
         self._side_lock = threading.Lock()
         self._side_closed = False

@@ -118,11 +118,13 @@ def _existing(conn: sqlite3.Connection, cid: int, ids: Sequence[str], fields: bo
 
 
 def _delete(conn: sqlite3.Connection, cid: int, change: Deletion, base_seq: int, dimension: int | None) -> WriteResult:
-    column, keys = ("rid", list(change.rids)) if change.rids is not None else ("id", list(change.ids or []))
+    # by rid: `+cid` keeps the planner on the rowids (not a scan of the (cid, seq) index)
+    where = "rid IN ({}) AND +cid = ?" if change.rids is not None else "id IN ({}) AND cid = ?"
+    keys = list(change.rids) if change.rids is not None else list(change.ids or [])
     deleted: list[int] = []
     for part in chunks(keys):
         rows = conn.execute(
-            f"DELETE FROM records WHERE cid = ? AND {column} IN ({_marks(len(part))}) RETURNING rid", (cid, *part)
+            f"DELETE FROM records WHERE {where.format(_marks(len(part)))} RETURNING rid", (*part, cid)
         ).fetchall()
         deleted += [r[0] for r in rows]
     if not deleted:
