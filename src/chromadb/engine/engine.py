@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
 import time
 import uuid
@@ -20,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.engine import catalog, identify, index_folders
+from chromadb.engine import catalog, identify
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.fork import write_shifted_index
+from chromadb.engine.index_files import IndexFiles
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
@@ -70,7 +70,8 @@ class Engine:
         self.views: dict[str, CollectionView] = {}
         self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
         self._rows_version: tuple[int, int] | None = None
-        self.indexer = Indexer(self)
+        self.index_files = IndexFiles(path, huge_pages=self.options.huge_pages)
+        self.indexer = Indexer(self.views, self.lock, self.store, self.options, self.index_files)
         # load lazily opened views in the background (_warm)
         self.warm_up = path is not None and self.options.warm_up
         self.closed = False
@@ -102,7 +103,7 @@ class Engine:
                 self._ensure_defaults()
             self.views.clear()
             for coll_id in ids:
-                self._remove_files(coll_id)
+                self.index_files.remove(coll_id)
 
     # -- tenants and databases -----------------------------------------------------------
     def create_tenant(self, name: str) -> None:
@@ -146,7 +147,7 @@ class Engine:
                 removed = self.store.delete_database(db["id"])
             for coll_id in removed:
                 self.views.pop(coll_id, None)
-                self._remove_files(coll_id)
+                self.index_files.remove(coll_id)
 
     def _database_id(self, tenant: str, database: str) -> str:
         db = self.store.get_database(database, tenant)
@@ -227,7 +228,7 @@ class Engine:
                     raise NotFoundError(f"Collection [{name}] does not exist")
                 self.store.delete_collection(row["cid"])
             self.views.pop(row["id"], None)
-            self._remove_files(row["id"])
+            self.index_files.remove(row["id"])
 
     def fork_collection(
         self, collection_id: str, new_name: str, tenant: str | None = None, database: str | None = None
@@ -260,17 +261,9 @@ class Engine:
             # an insert that ran while this fork waited may hold a vector rewritten meanwhile
             return labels[~source.slots_of_labels(labels)[1]].tolist()
 
-        directory = self._index_dir(row["id"])
         try:
-            with contextlib.ExitStack() as stack:
-                if directory is None:  # in memory: the files only carry the graph across
-                    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="chromadb-fork-"))
-                else:  # another process may already save an index of the fork it opened
-                    from filelock import FileLock
-
-                    os.makedirs(directory, exist_ok=True)
-                    index_folders.mark(directory, row["id"])  # what maintenance may delete: ours
-                    stack.enter_context(FileLock(os.path.join(directory, "index.lock")))
+            # another process may already save an index of the fork it opened: under the lock
+            with self.index_files.writing(row["id"]) as directory:
                 if not write_shifted_index(index, directory, row["seq"], shift, changed_since_inserted):
                     return None
                 hnsw = row["configuration"]["hnsw"]
@@ -313,7 +306,7 @@ class Engine:
         seq = row["seq"] if state is None else state[0]
         view.open(rids)
         view.seq = seq
-        self.indexer.load_index(view, row, self.indexer.read_saved(row) if saved is None else saved)
+        self.indexer.load_index(view, row, self.index_files.read_saved(row) if saved is None else saved)
         return view
 
     def _catch_up(self, view: CollectionView) -> None:
@@ -342,17 +335,9 @@ class Engine:
         self.indexer.after_write(view, bool(rows or deleted_rids))
 
     # -- vector index -------------------------------------------------------------------
-    def _index_dir(self, collection_id: str) -> str | None:
-        return None if self.path is None else os.path.join(self.path, collection_id)
-
     def wait_for_index(self, timeout: float | None = None) -> bool:
         """Block until every pending record is in its collection's index (for benchmarks and tests)."""
         return self.indexer.wait_idle(timeout)
-
-    def _remove_files(self, collection_id: str) -> None:
-        directory = self._index_dir(collection_id)
-        if directory is not None and os.path.isdir(directory):
-            index_folders.remove_our_files(directory)  # a file we did not write stays
 
     # -- record writes --------------------------------------------------------------------
     # The store decides what a write does (which ids exist, how records merge) in its own
