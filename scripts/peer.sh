@@ -5,6 +5,9 @@
 #   scripts/peer.sh                         full selection (sync + async clients)
 #   PEER_CLIENTS=sync PEER_MAX_EXAMPLES=10 scripts/peer.sh     the cheaper CI setting
 #   scripts/peer.sh -k test_filtering -x    extra arguments go to pytest
+#   PEER_SELECTION="$(scripts/peer.sh --where)/extra_selection.txt" scripts/peer.sh   the Schema API
+#
+# Tests listed in scripts/peer_exclusions.txt (our deliberate differences) are deselected.
 #
 # Exits with the suite's status: 0 only when nothing failed.
 set -euo pipefail
@@ -52,8 +55,15 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 
+# Our deliberate differences from upstream (scripts/peer_exclusions.txt: "node-id-prefix  # reason").
+deselect=()
+while IFS= read -r line; do
+  line="${line%%#*}"; line="$(echo "$line" | xargs)"
+  [ -n "$line" ] && deselect+=(--deselect "upstream_tests/$line")
+done < "${PEER_OUR_EXCLUSIONS:-$ROOT/scripts/peer_exclusions.txt}"
+
 set +e
-"$PEER_DIR/run.sh" "$url" "$@" | tee "$work/peer.out"
+"$PEER_DIR/run.sh" "$url" "${deselect[@]}" "$@" | tee "$work/peer.out"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then

@@ -65,6 +65,22 @@ def chroma_dir_flipped_to_wal(target: str) -> None:
     assert not os.path.exists(os.path.join(target, "chroma.sqlite3-wal"))
 
 
+def chroma_dir_with_pages_in_its_wal(target: str) -> None:
+    """A Chroma 1.5.9 file in WAL mode whose newest pages are only in its -wal, with the -shm
+    (a copy taken while a writer ran, or a crash): reading it in place writes the -shm."""
+    source = target + "-source"
+    shutil.copytree(os.path.join(FIXTURES, "chroma-1.5.9"), source)
+    conn = sqlite3.connect(os.path.join(source, "chroma.sqlite3"))
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE collections SET name = name || '-renamed'")
+    conn.commit()
+    shutil.copytree(source, target)
+    conn.close()
+    assert os.path.getsize(os.path.join(target, "chroma.sqlite3-wal")) > 0
+    assert os.path.exists(os.path.join(target, "chroma.sqlite3-shm"))
+
+
 def other_sqlite(journal_mode: str):
     def make(target: str) -> None:
         os.makedirs(target)
@@ -116,6 +132,7 @@ FOREIGN = {
     "chroma-1.5.9": (chroma_dir("chroma-1.5.9"), "persist directory of Chroma 1.5.0-1.5.9"),
     "chroma-0.6.3": (chroma_dir("chroma-0.6.3"), "persist directory of Chroma 0.5.6-0.6.3"),
     "chroma-1.5.9-wal": (chroma_dir_flipped_to_wal, "persist directory of Chroma 1.5.0-1.5.9"),
+    "chroma-1.5.9-wal-pages": (chroma_dir_with_pages_in_its_wal, "persist directory of Chroma 1.5.0-1.5.9"),
     "other-sqlite": (other_sqlite("DELETE"), "SQLite database of another program, with tables notes"),
     "other-sqlite-wal": (other_sqlite("WAL"), "SQLite database of another program, with tables notes"),
     "other-sqlite-wal-only": (other_sqlite_in_its_wal, "SQLite database of another program, with tables notes"),
@@ -180,7 +197,8 @@ def test_a_chroma_directory_is_named_with_its_release_and_the_way_to_import_it(f
     error = raised.value
     assert error.chroma_version == CHROMA_FIXTURES[fixture]
     assert error.path == path
-    assert "chroma import SRC --path DEST" in str(error) and "is coming" in str(error)
+    assert f"`chroma import {path} --path {path}-quarrydb`" in str(error)
+    assert "Settings(import_chroma_dir=True)" in str(error)
 
 
 def test_the_fixtures_are_what_real_chroma_wrote():

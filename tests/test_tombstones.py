@@ -119,8 +119,13 @@ def test_a_database_from_before_the_horizon_is_migrated(tmp_path):
     store = SqliteStore(str(path / "chroma.sqlite3"))
     try:
         applied = [r[0] for r in store.conn.execute("SELECT name FROM migrations ORDER BY name")]
-        assert applied == ["0001_initial", "0002_tombstone_horizon", migrations.AUTO_VACUUM_MIGRATION]
+        assert applied == [
+            "0001_initial",
+            "0002_tombstone_horizon",
+            migrations.AUTO_VACUUM_MIGRATION,
+            "0004_collection_schema",
+        ]
         columns = [r[1] for r in store.conn.execute("PRAGMA table_info(collections)")]
-        assert "tombstone_horizon" in columns
+        assert "tombstone_horizon" in columns and "schema" in columns
     finally:
         store.close()

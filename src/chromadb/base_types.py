@@ -81,8 +81,15 @@ class SparseVector:
                     raise ValueError(
                         f"SparseVector labels must be strings, got {type(label).__name__} at position {i}"
                     )
-        self.indices = [_index_at(idx, i) for i, idx in enumerate(self.indices)]
-        self.values = [_value_at(val, i) for i, val in enumerate(self.values)]
+        # The usual case (plain ints and floats, as an embedding function makes them) is
+        # checked by type sets; anything else goes element by element, to say where it fails.
+        index_types, value_types = set(map(type, self.indices)), set(map(type, self.values))
+        if not (index_types <= {int} and (not self.indices or min(self.indices) >= 0)):
+            self.indices = [_index_at(idx, i) for i, idx in enumerate(self.indices)]
+        if not value_types <= {float, int}:
+            self.values = [_value_at(val, i) for i, val in enumerate(self.values)]
+        if all(a < b for a, b in zip(self.indices, self.indices[1:])):
+            return
         for i in range(1, len(self.indices)):
             if self.indices[i] <= self.indices[i - 1]:
                 raise ValueError(

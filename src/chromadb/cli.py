@@ -2,6 +2,8 @@
 
     chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
                [--auth-token TOKEN] [--cors-allow-origins ORIGINS]
+    chroma check | repair | vacuum [--path DIR]
+    chroma import SRC --path DIR [--dry-run] [--batch-size N]
 
 Each subcommand is a function `cmd_<name>(args) -> int` registered in `_parser()`;
 add new ones there. The server and its dependencies are imported only by `run`.
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chromadb.config import parse_origins
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, parse_origins
 from chromadb.errors import ChromaError, ForeignDataError
 
 __all__ = ["RunConfig", "load_run_config", "main"]
@@ -211,6 +213,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
     elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
         config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
+    if Settings().import_chroma_dir:  # CHROMA_IMPORT_CHROMA_DIR=1: serve a Chroma directory's import
+        from chromadb.transfer.switch import path_to_open
+
+        config.path = path_to_open(config.path)
     return serve(config)
 
 
@@ -301,7 +307,46 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
         sub.set_defaults(func=func)
+
+    imp = commands.add_parser(
+        "import",
+        help="Import SRC into the data directory --path: a Chroma persist directory (0.4 to 1.5.9), "
+        "or an export folder / collection file made by `chroma export`.",
+    )
+    imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, an export folder, or one collection file")
+    imp.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory to import into (default {DEFAULT_PATH})")
+    imp.add_argument("--dry-run", action="store_true", help="list what would be imported, write nothing")
+    imp.add_argument("--batch-size", type=int, default=5000, help="a Chroma directory: records per write (default 5000)")
+    # an export only: a Chroma directory comes over whole, each collection in its own tenant and database
+    imp.add_argument("--collection", action="append", metavar="NAME", help="an export: a collection to import (repeat)")
+    imp.add_argument("--rename", action="append", metavar="OLD=NEW", help="an export: import collection OLD as NEW")
+    imp.add_argument("--tenant", default=None, help=f"an export: the tenant to import into (default {DEFAULT_TENANT})")
+    imp.add_argument("--database", default=None, help=f"an export: the database (default {DEFAULT_DATABASE})")
+    imp.set_defaults(func=cmd_import)
+    _add_transfer_commands(commands)
     return parser
+
+
+def _add_transfer_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="Write collections to an export folder (docs/import-export-backup.md).")
+    export.add_argument("out", metavar="OUT", help="the export folder to create (must not exist, or be empty)")
+    export.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    export.add_argument("--collection", action="append", metavar="NAME", help="a collection to export (repeat; default all)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default jsonl)")
+    _add_scope(export)
+    export.set_defaults(func=cmd_export)
+
+    copy = commands.add_parser("backup", help="Copy a data directory consistently while others write to it.")
+    copy.add_argument("dest", metavar="DEST", help="the folder to create (must not exist, or be empty)")
+    copy.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+    copy.set_defaults(func=cmd_backup)
+
+
+def _add_scope(sub: argparse.ArgumentParser) -> None:
+    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+
+    sub.add_argument("--tenant", default=DEFAULT_TENANT, help=f"default {DEFAULT_TENANT}")
+    sub.add_argument("--database", default=DEFAULT_DATABASE, help=f"default {DEFAULT_DATABASE}")
 
 
 def _existing_directory(path: str) -> str:
@@ -350,6 +395,98 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     before, after = maintenance.vacuum(_existing_directory(args.path))
     print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     _print_unknown(maintenance.unknown(args.path))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from chromadb.transfer import export_collections
+
+    try:
+        exported = export_collections(
+            _existing_directory(args.path),
+            args.out,
+            collections=args.collection,
+            tenant=args.tenant,
+            database=args.database,
+            format=args.format,
+        )
+    except ImportError as e:  # --format parquet without pyarrow: the message says what to install
+        raise CLIError(str(e)) from None
+    for collection in exported:
+        print(f"{collection.name}: {collection.count} records -> {collection.file}")
+    print(f"exported {len(exported)} collection(s) to {args.out}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """SRC decides: a Chroma persist directory goes to the Chroma importer (transfer/
+    chroma_import.py), anything else is an export of ours (transfer/load.py)."""
+    from chromadb.transfer.chroma_dir import is_chroma_directory
+
+    if not os.path.exists(args.src):
+        raise CLIError(f"{args.src} does not exist")
+    if is_chroma_directory(args.src):
+        return _import_chroma_dir(args)
+    return _load_export(args)
+
+
+def _import_chroma_dir(args: argparse.Namespace) -> int:
+    from chromadb.transfer.chroma_import import import_chroma_dir
+
+    given = {"--collection": args.collection, "--rename": args.rename, "--tenant": args.tenant, "--database": args.database}
+    export_only = [flag for flag, value in given.items() if value]
+    if export_only:
+        raise CLIError(
+            f"{', '.join(export_only)}: for export files only; a Chroma directory comes over whole, "
+            "every collection into its own tenant and database"
+        )
+    if args.batch_size < 1:
+        raise CLIError("--batch-size must be at least 1")
+    summary = import_chroma_dir(args.src, args.path, dry_run=args.dry_run, batch_size=args.batch_size)
+    print(summary.text())
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
+def _load_export(args: argparse.Namespace) -> int:
+    from chromadb.transfer.load import load_export
+
+    rename = {}
+    for pair in args.rename or []:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise CLIError(f"--rename takes OLD=NEW, got {pair!r}")
+        rename[old] = new
+    try:
+        loaded = load_export(
+            args.src,
+            args.path,
+            tenant=args.tenant or DEFAULT_TENANT,
+            database=args.database or DEFAULT_DATABASE,
+            collections=args.collection,
+            rename=rename,
+            dry_run=args.dry_run,
+        )
+    except ImportError as e:  # a parquet export without pyarrow: the message says what to install
+        raise CLIError(str(e)) from None
+    for c in loaded:
+        print(f"{c.name}: {c.count} records (id {c.id})")
+    if args.dry_run:
+        print(f"dry run: {len(loaded)} collection(s) would be imported into {args.path}; nothing was written")
+    else:
+        print(f"imported {len(loaded)} collection(s) into {args.path}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from chromadb.transfer import backup
+
+    result = backup(_existing_directory(args.path), args.dest)
+    print(f"copied {result.bytes_copied / 1e6:.1f} MB to {result.dest}")
+    if result.indexes_left_out:
+        print(f"{len(result.indexes_left_out)} collection(s) without a matching index file: rebuilt on first use")
+    print("ok")
     return 0
 
 

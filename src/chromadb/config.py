@@ -72,6 +72,10 @@ class Settings:
     chroma_server_cors_allow_origins: list[str] = field(default_factory=list)
     # Seconds a writer waits for another process's write lock before giving up.
     sqlite_busy_timeout: float = 30.0
+    # A PersistentClient pointed at a Chroma persist directory imports it, on first open,
+    # into `<path>-quarrydb` beside it and opens that (chromadb/transfer/switch.py);
+    # also IMPORT_CHROMA_DIR=1 or CHROMA_IMPORT_CHROMA_DIR=1. Off: the directory is refused.
+    import_chroma_dir: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -123,6 +127,8 @@ def _from_env(name: str, f: Any) -> Any:
     raw = os.environ.get(name.upper())
     if raw is None and name == "allow_reset":
         raw = os.environ.get("CHROMA_ALLOW_RESET")
+    if raw is None and name == "import_chroma_dir":
+        raw = os.environ.get("CHROMA_IMPORT_CHROMA_DIR")
     default = f.default_factory() if f.default_factory is not MISSING else f.default
     if raw is None:
         return default

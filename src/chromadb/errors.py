@@ -11,6 +11,7 @@
      ├── InternalError             a bug or an I/O failure on our side
  ├── ForeignDataError          the data directory holds data that is not ours: left untouched
  │    └── ChromaDirectoryError a persist directory of Chroma itself
+     ├── ChromaImportError         a Chroma directory that cannot be imported as it is
      └── ...
 
 `name()` is the wire name put in the JSON error body (`{"error": name, "message": ...}`);
@@ -26,6 +27,7 @@ __all__ = [
     "ChromaAuthError",
     "ChromaDirectoryError",
     "ChromaError",
+    "ChromaImportError",
     "DuplicateIDError",
     "ForeignDataError",
     "IDAlreadyExistsError",
@@ -270,6 +272,24 @@ class ChromaDirectoryError(ForeignDataError):
     @classmethod
     def name(cls) -> str:
         return "ChromaDirectoryError"
+
+
+class ChromaImportError(ChromaError):
+    """A Chroma persist directory whose content cannot be carried over as it is: a file
+    that is not in the format Chroma writes (an id map that is not the known pickle
+    structure, HNSW files that disagree with it), or a destination that is taken. Nothing
+    was written anywhere when it is raised before the first collection is created."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def code(self) -> int:
+        return 400
+
+    @classmethod
+    def name(cls) -> str:
+        return "ChromaImportError"
 
 
 # wire name -> class, as upstream's `chromadb.errors.error_types`

@@ -2,7 +2,9 @@
 // Usage: CHROMA_HOST=127.0.0.1 CHROMA_PORT=8000 node npm_client_test.mjs
 // Prints one line per step and "npm client: all steps passed" at the end; exits 1 on a failure.
 import assert from "node:assert/strict";
-import { ChromaClient, ChromaNotFoundError, ChromaUniqueError } from "chromadb";
+import {
+  ChromaClient, ChromaNotFoundError, ChromaUniqueError, K, Knn, Rrf, Schema, Search, SparseVectorIndexConfig,
+} from "chromadb";
 
 const client = new ChromaClient({
   host: process.env.CHROMA_HOST ?? "localhost",
@@ -135,6 +137,38 @@ step("modify with hnsw:space keeps it as metadata, the distance as created", asy
 
 step("dimension mismatch is a client error", async () => {
   await assert.rejects(col.add({ ids: ["x"], embeddings: [[1, 2]] }), (e) => e.name === "ChromaClientError");
+});
+
+step("search: Knn, filter, Rrf of a dense and a sparse Knn, select", async () => {
+  // a sparse Knn needs a sparse index on its key in the collection's schema
+  const schema = new Schema().createIndex(new SparseVectorIndexConfig(), "sv");
+  const s = await client.createCollection({ name: "npm-search", schema, embeddingFunction: null });
+  const sv = (indices, values) => ({ indices, values });
+  await s.add({
+    ids: ["a", "b", "c"],
+    embeddings: [[1, 0], [0, 1], [1, 1]],
+    documents: ["alpha", "beta", "gamma"],
+    metadatas: [{ cat: "x", sv: sv([1, 2], [1, 1]) }, { cat: "y", sv: sv([2], [3]) }, { cat: "x" }],
+  });
+  const dense = await s.search(new Search().rank(Knn({ query: [1, 0] })).select(K.DOCUMENT, K.SCORE));
+  assert.deepEqual(dense.ids, [["a", "c", "b"]]);
+  assert.deepEqual(dense.documents, [["alpha", "gamma", "beta"]]);
+  assert.deepEqual(dense.scores, [[0, 1, 2]]);
+  const filtered = await s.search(new Search().where(K("cat").eq("x")).rank(Knn({ query: [0, 1] })).limit(1));
+  assert.deepEqual(filtered.ids, [["c"]]);
+  const rrf = Rrf({
+    ranks: [
+      Knn({ query: [1, 0], returnRank: true, default: 10 }),
+      Knn({ query: sv([2], [1]), key: "sv", returnRank: true, default: 10 }),
+    ],
+    k: 1,
+  });
+  const fused = await s.search(new Search().rank(rrf).select(K.SCORE, "cat"));
+  // a: ranks 0 and 1 -> -(1/1 + 1/2); b: 2 and 0 -> -(1/3 + 1); c: 1 and none -> -(1/2 + 1/11)
+  assert.deepEqual(fused.ids, [["a", "b", "c"]]);
+  assert.ok(Math.abs(fused.scores[0][0] + 1.5) < 1e-6, `rrf score ${fused.scores[0][0]}`);
+  assert.deepEqual(fused.rows()[0][2], { id: "c", metadata: { cat: "x" }, score: fused.scores[0][2] });
+  await client.deleteCollection({ name: "npm-search" });
 });
 
 step("delete collection", async () => {

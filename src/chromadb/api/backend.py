@@ -10,7 +10,9 @@ the shape of the HTTP wire contract, except that embeddings are numpy arrays:
 * `get` returns `{"ids", "embeddings", "documents", "uris", "metadatas", "include"}`
   where a field is None unless included; embeddings as an (n, dim) float32 array;
 * `query` returns the same keys plus "distances", each a list with one entry per query;
-  embeddings per query are float32 arrays, distances float32 arrays or lists.
+  embeddings per query are float32 arrays, distances float32 arrays or lists;
+* `search` returns the search API's column-major answer; embeddings and scores per
+  payload as float32 arrays or lists.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 from chromadb.api._base import BaseAPI
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 
 CollectionModel = dict[str, Any]
 
@@ -69,7 +72,10 @@ class Backend(BaseAPI):
         get_or_create: bool,
         tenant: str,
         database: str,
-    ) -> CollectionModel: ...
+        *,
+        schema: dict[str, Any] | None = None,
+    ) -> CollectionModel:
+        """`schema`: the index schema in upstream's JSON shape (Schema.serialize_to_json())."""
 
     @abc.abstractmethod
     def get_collection(self, name: str, tenant: str, database: str) -> CollectionModel: ...
@@ -128,6 +134,11 @@ class Backend(BaseAPI):
 
     @abc.abstractmethod
     def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
+        """The search API's answer, column-major: ids, documents, embeddings, metadatas,
+        scores and select, one entry per payload (spec/search-api.md §1.4)."""
 
     def close(self) -> None:
         """Release files and connections; the default has nothing to release."""

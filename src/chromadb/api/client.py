@@ -43,6 +43,36 @@ def _default_ef() -> Any:
     return DefaultEmbeddingFunction()
 
 
+def _space_from_embedding_function(config: dict[str, Any], ef: Any, metadata: dict[str, Any] | None) -> None:
+    """As upstream's client: a function that describes itself gives its `default_space()`
+    to a configuration that names no space (unless the metadata's `hnsw:space` does)."""
+    if isinstance(ef, dict):
+        return
+    try:
+        if ef.is_legacy():
+            return
+        space = ef.default_space()
+    except Exception:  # noqa: BLE001 - a function that cannot say keeps the server's default
+        return
+    hnsw, spann = config.get("hnsw"), config.get("spann")
+    if hnsw is None and spann is None:
+        if not (metadata and metadata.get("hnsw:space") is not None):
+            config["hnsw"] = {"space": space}
+        return
+    for section in ("hnsw", "spann"):
+        if config.get(section) is not None and config[section].get("space") is None:
+            config[section] = {**config[section], "space": space}
+
+
+def _schema_json(schema: Any) -> dict[str, Any] | None:
+    """A `Schema` as the wire carries it (upstream's client sends `serialize_to_json()`)."""
+    if schema is None or isinstance(schema, dict):
+        return schema
+    if not hasattr(schema, "serialize_to_json"):
+        raise TypeError(f"schema must be a chromadb Schema, got {type(schema).__name__}")
+    return schema.serialize_to_json()
+
+
 def user_identity(raw: Any) -> UserIdentity:
     if isinstance(raw, UserIdentity):
         return raw
@@ -183,7 +213,9 @@ class Client(SharedSystemClient, ClientAPI):
             _registry().check_ef_matches(embedding_function, persisted)
         return Collection(self, model, embedding_function)
 
-    def _configuration_for_create(self, configuration: Any, embedding_function: Any) -> dict[str, Any] | None:
+    def _configuration_for_create(
+        self, configuration: Any, embedding_function: Any, metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         config = dict(configuration or {})
         ef = config.pop("embedding_function", None)
         if ef is None:
@@ -192,6 +224,7 @@ class Client(SharedSystemClient, ClientAPI):
             config["embedding_function"] = {"type": "known", "name": "default", "config": {}}
         elif ef is not None:
             config["embedding_function"] = _registry().config_for(ef) if not isinstance(ef, dict) else ef
+            _space_from_embedding_function(config, ef, metadata)
         return config
 
     def create_collection(
@@ -212,10 +245,11 @@ class Client(SharedSystemClient, ClientAPI):
         model = self._backend.create_collection(
             name,
             metadata,
-            self._configuration_for_create(configuration, embedding_function),
+            self._configuration_for_create(configuration, embedding_function, metadata),
             get_or_create,
             self.tenant,
             self.database,
+            schema=_schema_json(schema),
         )
         return self._collection(model, embedding_function)
 
@@ -308,4 +342,8 @@ def backend_for(settings: Settings) -> Backend:
     from chromadb.api.local import LocalBackend
 
     path = settings.persist_directory if settings.is_persistent else None
+    if path is not None and settings.import_chroma_dir:
+        from chromadb.transfer.switch import path_to_open
+
+        path = path_to_open(path)
     return LocalBackend(path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout)

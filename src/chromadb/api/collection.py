@@ -11,9 +11,21 @@ import numpy as np
 
 from chromadb.api import validation as v
 from chromadb.api.models.CollectionCommon import CollectionCommon
-from chromadb.api.types import GetResult, IndexingStatus, QueryResult, get_result, query_result
+from chromadb.api.sparse_autoembed import apply_sparse_embeddings, sparse_targets
+from chromadb.api.types import (
+    GetResult,
+    IndexingStatus,
+    QueryResult,
+    ReadLevel,
+    SearchResult,
+    get_result,
+    query_result,
+    search_result,
+    sparse_vectors_out,
+)
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import CLIENT, DEFAULT_N_RESULTS, DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import check_search_request, parse_search_body
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
@@ -31,6 +43,7 @@ class Collection(CollectionCommon["Client"]):
         self._client = client
         self._model = model
         self._embedding_function = embedding_function
+        self._sparse: tuple[Any, list] = (None, [])  # (the schema they come from, its sparse targets)
 
     @property
     def _id_str(self) -> str:
@@ -72,7 +85,7 @@ class Collection(CollectionCommon["Client"]):
     def _record_batch(self, kind: WriteKind, ids, embeddings, metadatas, documents, uris) -> RecordBatch:
         """The write's records, embedding the documents when no embeddings are given."""
         ids = v.check_ids(_listify(ids, str))  # first, as upstream: before any embedding is computed
-        metadatas = _listify(metadatas, dict)
+        metadatas = sparse_vectors_out(_listify(metadatas, dict))
         documents = _listify(documents, str)
         uris = _listify(uris, str)
         need_embeddings = kind != "update"
@@ -83,11 +96,19 @@ class Collection(CollectionCommon["Client"]):
             else:
                 v.check_lengths(ids, documents=documents)
                 embeddings = self._embedded_rows(v.check_documents(documents))
+        metadatas = apply_sparse_embeddings(self._sparse_targets(), metadatas, documents)
         batch = RecordBatch.build(kind, ids, embeddings, metadatas, documents, uris)
         limit = self._client.get_max_batch_size()
         if len(batch) > limit:
             raise ValueError(batch_size_message(limit))
         return batch
+
+    def _sparse_targets(self) -> list:
+        """The schema's auto-embedded sparse keys, rebuilt only when the schema changes."""
+        schema = self._model.get("schema")
+        if self._sparse[0] is not schema:
+            self._sparse = (schema, sparse_targets(schema))
+        return self._sparse[1]
 
     # -- writes -----------------------------------------------------------------------------------
     def add(self, ids, embeddings=None, metadatas=None, documents=None, images=None, uris=None) -> None:
@@ -164,6 +185,18 @@ class Collection(CollectionCommon["Client"]):
         result = query_result(self._backend.query(self._id_str, request, **self._scope()))
         result["included"] = list(request.include if include is None else include)  # "data" too, if asked
         return result
+
+    def search(self, searches: Any, read_level: ReadLevel | str = ReadLevel.INDEX_AND_WAL) -> SearchResult:
+        """Run one `Search` or a list of them (spec/search-api.md): filter, rank (Knn on the
+        embedding or on a sparse key, arithmetic, Rrf), group, page and select. String Knn
+        queries are embedded here, as upstream's client does."""
+        from chromadb.api.search_embedding import embed_string_queries
+
+        items = searches if isinstance(searches, (list, tuple)) else [searches]
+        payloads = [embed_string_queries(self, s.to_dict() if hasattr(s, "to_dict") else s) for s in items]
+        level = read_level.value if isinstance(read_level, ReadLevel) else read_level
+        request = check_search_request(parse_search_body({"searches": payloads, "read_level": level}))
+        return search_result(self._backend.search(self._id_str, request, **self._scope()))
 
     # -- collection changes ---------------------------------------------------------------------
     def fork(self, new_name: str) -> Collection:

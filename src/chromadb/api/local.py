@@ -27,6 +27,7 @@ from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, InvalidArgumentError
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 
 # Client-side cap on records per write, like upstream's SQLite-derived value.
 MAX_BATCH_SIZE = 41_666
@@ -179,11 +180,13 @@ class LocalBackend(Backend):
 
     # -- collections ---------------------------------------------------------------------
     @_checked
-    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database):
+    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database, *, schema=None):
         v.check_name(name)
         if metadata is not None:
             v.check_metadata(metadata, what="collection metadata")
-        return self.engine.create_collection(name, metadata, configuration, bool(get_or_create), tenant, database)
+        return self.engine.create_collection(
+            name, metadata, configuration, bool(get_or_create), tenant, database, schema=schema
+        )
 
     def get_collection(self, name, tenant, database):
         return self.engine.get_collection(name, tenant, database)
@@ -251,3 +254,6 @@ class LocalBackend(Backend):
 
     def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
         return self.engine.query(collection_id, request, tenant, database)
+
+    def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
+        return self.engine.search(collection_id, request, tenant, database)

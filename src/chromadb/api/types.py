@@ -138,26 +138,28 @@ class QueryResult(TypedDict):
 
 
 def get_result(raw: dict[str, Any]) -> GetResult:
+    metadatas = raw.get("metadatas")
     return GetResult(
         ids=raw["ids"],
         embeddings=raw.get("embeddings"),
         documents=raw.get("documents"),
         uris=raw.get("uris"),
         data=None,
-        metadatas=raw.get("metadatas"),
+        metadatas=None if metadatas is None else sparse_vectors_in(metadatas),
         included=list(raw.get("include") or []),
     )
 
 
 def query_result(raw: dict[str, Any]) -> QueryResult:
     distances = raw.get("distances")
+    metadatas = raw.get("metadatas")
     return QueryResult(
         ids=raw["ids"],
         embeddings=raw.get("embeddings"),
         documents=raw.get("documents"),
         uris=raw.get("uris"),
         data=None,
-        metadatas=raw.get("metadatas"),
+        metadatas=None if metadatas is None else [sparse_vectors_in(m) for m in metadatas],
         distances=None if distances is None else [_float32_list(d) for d in distances],
         included=list(raw.get("include") or []),
     )
@@ -197,6 +199,42 @@ class SearchResult(dict):  # type: ignore[type-arg]
                 rows.append(row)
             out.append(rows)
         return out
+
+
+def search_result(raw: dict[str, Any]) -> SearchResult:
+    """A backend's search answer as upstream's client returns it: plain lists of floats for
+    embeddings and scores, sparse vectors in metadata as `SparseVector`."""
+    out = SearchResult(raw)
+    out["embeddings"] = [None if e is None else np.asarray(e, dtype=np.float32).tolist() for e in raw["embeddings"]]
+    out["scores"] = [None if s is None else _float32_list(s) for s in raw["scores"]]
+    out["metadatas"] = [None if m is None else sparse_vectors_in(m) for m in raw["metadatas"]]
+    return out
+
+
+def sparse_vectors_in(metadatas: list[Any]) -> list[Any]:
+    """Metadata dicts with their tagged sparse vectors (`{"#type": "sparse_vector", ...}`,
+    the stored and wire form) as `SparseVector` objects, as upstream's client gives them."""
+    out = []
+    for meta in metadatas:
+        if meta is not None and any(type(value) is dict for value in meta.values()):
+            meta = {
+                key: SparseVector.from_dict(value) if type(value) is dict and value.get(TYPE_KEY) == SPARSE_VECTOR_TYPE_VALUE else value
+                for key, value in meta.items()
+            }
+        out.append(meta)
+    return out
+
+
+def sparse_vectors_out(metadatas: Any) -> Any:
+    """Metadata dicts as they are stored and sent: `SparseVector` values in their tagged form."""
+    if not isinstance(metadatas, list):
+        return metadatas
+    out = []
+    for meta in metadatas:
+        if isinstance(meta, dict) and any(isinstance(value, SparseVector) for value in meta.values()):
+            meta = {key: value.to_dict() if isinstance(value, SparseVector) else value for key, value in meta.items()}
+        out.append(meta)
+    return out
 
 
 _ROW_FIELDS = (("document", "documents"), ("embedding", "embeddings"), ("metadata", "metadatas"), ("score", "scores"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chromadb.engine import collection_schema
+
 SPACES = ("l2", "ip", "cosine")
 
 HNSW_DEFAULTS: dict[str, Any] = {
@@ -115,6 +117,20 @@ def resolve_configuration(metadata: dict[str, Any] | None, configuration: dict[s
     return {"hnsw": hnsw, "spann": None, "embedding_function": configuration.get("embedding_function")}
 
 
+def resolve_collection(
+    metadata: dict[str, Any] | None, configuration: dict[str, Any] | None, schema: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (configuration_json, schema) stored with a new collection: the schema reconciled
+    with the configuration (collection_schema.reconcile), the configuration then read back
+    from the schema, so the two always agree."""
+    config = resolve_configuration(metadata, configuration)
+    reconciled = collection_schema.reconcile(schema, config, configuration)
+    derived = collection_schema.configuration_from_schema(reconciled)
+    for key, value in derived["hnsw"].items():
+        _check_param(key, value, "schema")
+    return derived, reconciled
+
+
 def update_configuration(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(new, dict):
         raise ValueError(f"Expected configuration to be an object, got {new!r}")
@@ -144,7 +160,7 @@ def collection_model(row: dict[str, Any]) -> dict[str, Any]:
         "dimension": row["dimension"],
         "tenant": row["tenant"],
         "database": row["database"],
-        "schema": None,
+        "schema": row.get("schema") or collection_schema.schema_from_configuration(row["configuration"]),
         "log_position": 0,
         "version": 0,
     }

@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.engine import catalog, identify
+from chromadb.engine import catalog, collection_schema, identify, index_rules
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.fork import write_shifted_index
 from chromadb.engine.index_files import IndexFiles
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
+from chromadb.engine.search_exec import run_payload
 from chromadb.engine.store import (
     ChangesPruned,
     CollectionGone,
@@ -41,6 +42,7 @@ from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 from chromadb.model.records import RecordBatch, WriteKind
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 from chromadb.model.where import Where, WhereDocument
 
 logger = logging.getLogger("chromadb.engine")
@@ -166,17 +168,24 @@ class Engine:
         get_or_create: bool,
         tenant: str,
         database: str,
+        *,
+        schema: dict[str, Any] | None = None,
+        collection_id: str | None = None,
     ) -> dict[str, Any]:
+        """`schema`: the index schema as the user gave it (upstream's JSON shape), or None.
+        `collection_id`: keep a given id (an import from Chroma keeps its collections' ids)."""
         with self.store.transaction():
             db_id = self._database_id(tenant, database)
             existing = self.store.get_collection_by_name(db_id, name)
             if existing is not None:
-                if get_or_create:
+                if get_or_create:  # as upstream: the stored schema stands, the one given is ignored
                     return catalog.collection_model(existing)
                 raise UniqueConstraintError(f"Collection [{name}] already exists")
-            config = catalog.resolve_configuration(metadata, configuration)
-            coll_id = str(uuid.uuid4())
-            self.store.insert_collection(coll_id, name, db_id, metadata, config)
+            if collection_id is not None and self.store.get_collection_by_id(collection_id) is not None:
+                raise UniqueConstraintError(f"Collection id [{collection_id}] already exists")
+            config, reconciled = catalog.resolve_collection(metadata, configuration, schema)
+            coll_id = collection_id or str(uuid.uuid4())
+            self.store.insert_collection(coll_id, name, db_id, metadata, config, schema=reconciled)
             return catalog.collection_model(self.store.get_collection_by_id(coll_id))  # type: ignore[arg-type]
 
     def get_collection(self, name: str, tenant: str, database: str) -> dict[str, Any]:
@@ -218,6 +227,8 @@ class Engine:
             config = None
             if new_configuration is not None:
                 config = catalog.update_configuration(row["configuration"], new_configuration)
+                if row["schema"] is not None:
+                    self.store.set_schema(row["cid"], collection_schema.apply_update(row["schema"], new_configuration))
             self.store.update_collection(row["cid"], new_name, new_metadata, config, new_metadata is not None)
 
     def delete_collection(self, name: str, tenant: str, database: str) -> None:
@@ -244,7 +255,9 @@ class Engine:
                     raise UniqueConstraintError(f"Collection [{new_name}] already exists")
                 source = self._view(row)  # caught up: what the copy holds is what it shows
                 new_id = str(uuid.uuid4())
-                self.store.insert_collection(new_id, new_name, db_id, row["metadata"], row["configuration"], row["dimension"])
+                self.store.insert_collection(
+                    new_id, new_name, db_id, row["metadata"], row["configuration"], row["dimension"], schema=row["schema"]
+                )
                 new_row: dict[str, Any] = self.store.get_collection_by_id(new_id)  # type: ignore[assignment]
                 shift = self.store.copy_records(row["cid"], new_row["cid"])
                 new_row["seq"] = row["seq"]
@@ -376,11 +389,15 @@ class Engine:
         # the callers (LocalBackend, tests) pass values a RecordBatch has already checked
         batch = RecordBatch(kind, ids, embeddings, metadatas, documents, uris)
         with self.lock:
-            row = self._collection_row(collection_id, tenant, database)
-            # opened before the write, so the view of a new collection starts loaded (empty)
-            # and takes the records from the write's result, not from SQLite
-            self._view(row)
-            result = self._store_write(row, batch)
+            # one transaction: the write and the schema keys it brings (store.write joins it)
+            with self.store.transaction():
+                row = self._collection_row(collection_id, tenant, database)
+                # opened before the write, so the view of a new collection starts loaded
+                # (empty) and takes the records from the write's result, not from SQLite
+                self._view(row)
+                result = self._store_write(row, batch)
+                if result.changed:
+                    self._discover_keys(row, [r.metadata for r in result.rows])
             self._after_write(row, result)
 
     def _store_write(
@@ -402,6 +419,22 @@ class Engine:
         else:
             self._view({**row, "seq": result.seq, "dimension": result.dimension})
 
+    def _discover_keys(self, row: dict[str, Any], metadatas: list[dict[str, Any] | None]) -> None:
+        """Metadata keys (or value types of a key) the schema does not describe yet are added
+        to it with the defaults of their type, in the write's transaction, as upstream does."""
+        schema = row["schema"] or collection_schema.schema_from_configuration(row["configuration"])
+        grown = collection_schema.discover_keys(schema, metadatas)
+        if grown is not None:
+            self.store.set_schema(row["cid"], grown)
+
+    def _check_filters(self, collection_id: str, where: Where | None, where_document: WhereDocument | None) -> None:
+        """Refuse a filter on an index the schema turned off (the row is the one `_reading` cached)."""
+        if where is None and where_document is None:
+            return
+        row = self._rows.get(collection_id) or self.store.get_collection_by_id(collection_id)
+        if row is not None:
+            index_rules.check_filters(row["schema"], where, where_document)
+
     def delete(
         self, collection_id: str, request: DeleteRequest, tenant: str | None = None, database: str | None = None
     ) -> int:
@@ -409,6 +442,7 @@ class Engine:
         filtered = request.filtered
         with self.lock:
             row = self._collection_row(collection_id, tenant, database)
+            index_rules.check_filters(row["schema"], where, where_document)
             if ids is None and not filtered:
                 return 0
             if not filtered:  # by ids alone: the store finds them
@@ -571,6 +605,7 @@ class Engine:
         include, offset, limit = request.include, request.offset, request.limit
         # one snapshot: what the view loads lazily matches what it caught up to
         with self._reading(collection_id, tenant, database) as view:
+            self._check_filters(collection_id, request.where, request.where_document)
             slots = self._select(view, request.ids, request.where, request.where_document)
             end = None if limit is None else offset + limit
             slots = slots[offset:end]
@@ -584,6 +619,7 @@ class Engine:
         query_embeddings, n_results, include = request.embeddings, request.n_results, request.include
         ids, where, where_document = request.ids, request.where, request.where_document
         with self._reading(collection_id, tenant, database) as view:
+            self._check_filters(collection_id, where, where_document)
             self._check_dimension({"dimension": view.dimension}, query_embeddings)
             if ids is not None:
                 known = view.slots_of_ids(ids)
@@ -607,6 +643,16 @@ class Engine:
             result["distances"] = [d for _, d in found]
         result["include"] = list(include)
         return result
+
+    def search(
+        self, collection_id: str, request: SearchRequest, tenant: str | None = None, database: str | None = None
+    ) -> dict[str, Any]:
+        """Every payload of a search request, answered column-major (spec/search-api.md §1.4):
+        one entry per payload in ids, documents, embeddings, metadatas, scores and select."""
+        with self._reading(collection_id, tenant, database) as view:
+            schema = (self._rows.get(collection_id) or {}).get("schema")
+            answers = [run_payload(view, p, schema, self.options.exact_search_max) for p in request.searches]
+        return {key: [a[key] for a in answers] for key in ("ids", "documents", "embeddings", "metadatas", "scores", "select")}
 
 
 def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from chromadb.model.where import (
     Comparison,
     DocumentContains,
     DocumentRegex,
+    IdIn,
     Membership,
     Or,
     Where,
@@ -59,5 +60,9 @@ def filter_mask(view: CollectionView, node: Where) -> np.ndarray:
         search = node.regex().search
         docs = view.documents
         found = np.fromiter((d is not None and search(d) is not None for d in docs[:n]), dtype=bool, count=n)
+        return ~found if node.negate else found
+    if isinstance(node, IdIn):
+        found = np.zeros(n, dtype=bool)
+        found[list(view.slots_of_ids(list(node.ids)).values())] = True
         return ~found if node.negate else found
     raise TypeError(f"not a parsed filter: {node!r}")

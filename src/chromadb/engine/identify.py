@@ -53,10 +53,17 @@ _NEWEST_KNOWN = (10, 6, 2)
 _CHROMA_03_FILES = ("chroma-collections.parquet", "chroma-embeddings.parquet")
 
 _KEEP_OUT = "quarrydb left it untouched: give quarrydb a directory of its own (e.g. `chroma run --path ./quarry`)."
-_IMPORT_HINT = (
-    "To carry its records over into a new quarrydb directory: `chroma import SRC --path DEST` is coming "
-    "in a later release; until then, read them with Chroma and add them to a quarrydb collection."
-)
+_IMPORT_HINT = "Then import it into a quarrydb directory with `chroma import SRC --path DEST`."
+
+
+def _import_hint(directory: str) -> str:
+    """The exact command that imports this directory beside itself (transfer/switch.py's place)."""
+    shown = os.path.normpath(directory)
+    return (
+        f"Import it into a quarrydb directory with `chroma import {shown} --path {shown}-quarrydb` "
+        "(Chroma's files are only read), or let the client do that on first open: "
+        "`Settings(import_chroma_dir=True)` or CHROMA_IMPORT_CHROMA_DIR=1."
+    )
 
 
 def check_directory(path: str) -> None:
@@ -111,7 +118,7 @@ def _chroma_directory(directory: str, migrations: dict[str, int]) -> ChromaDirec
     return ChromaDirectoryError(
         f"{directory} is a persist directory of {said}"
         + (f" (migrations {levels})" if levels else "")
-        + f", not a quarrydb one: quarrydb cannot open Chroma's files in place. {_KEEP_OUT} {_IMPORT_HINT}",
+        + f", not a quarrydb one: quarrydb cannot open Chroma's files in place. {_KEEP_OUT} {_import_hint(directory)}",
         directory,
         version,
     )
@@ -138,15 +145,13 @@ def _read_schema(file: str, wal: bool) -> tuple[dict[str, set[str]], dict[str, i
     """({table: columns}, {Chroma migration dir: level}, user_version), read without writing."""
     # mode=ro takes SQLite's read lock and writes nothing, except that on a WAL file it
     # creates -wal and -shm when they are absent: then immutable=1 (no locks, no files),
-    # safe because no connection has the file open. A live writer's WAL holds the newest
-    # pages, which mode=ro reads through the -shm that exists already.
-    wal_file, shm_file = file + "-wal", file + "-shm"
-    if wal and not (os.path.exists(wal_file) and os.path.exists(shm_file)):
-        if os.path.exists(wal_file) and os.path.getsize(wal_file) > 0:
-            return _schema_of_copy(file)  # pages in a WAL without its index: read them from a copy
-        modes = ["mode=ro&immutable=1"]
-    else:
-        modes = ["mode=ro", "mode=ro&immutable=1"]
+    # safe because no connection has the file open. A WAL with pages in it (a live or
+    # crashed writer) holds the newest pages, and reading them in place writes read marks
+    # into the -shm: they are read from a private copy of the file and its WAL instead.
+    wal_file = file + "-wal"
+    if wal and os.path.exists(wal_file) and os.path.getsize(wal_file) > 0:
+        return _schema_of_copy(file)
+    modes = ["mode=ro&immutable=1"] if wal else ["mode=ro", "mode=ro&immutable=1"]
     error: sqlite3.Error | None = None
     for mode in modes:
         try:

@@ -30,6 +30,7 @@ import orjson
 
 from chromadb.engine.columns import Column
 from chromadb.engine.sketch import FIT_SAMPLE, Sketch
+from chromadb.engine.sparse_index import SparseIndex
 
 _SEPARATOR = "\x00"
 
@@ -100,6 +101,7 @@ class CollectionView:
         # on the other core, cost upserts ~40% in an A/B).
         self._sketch_stale: list[np.ndarray] = []
         self._columns: dict[str, Column] = {}
+        self._sparse: dict[str, SparseIndex] = {}  # inverted indexes of sparse-vector keys
         self._doc_text: tuple[str, list[int]] | None = None
         self._pending: np.ndarray | None = None  # cache of pending_slots()
         self._filters: OrderedDict[Hashable, CandidateSet] = OrderedDict()  # most recent last
@@ -327,6 +329,8 @@ class CollectionView:
                 self.vector_version[slot] += 1
             for key, col in self._columns.items():
                 col.set(slot, None if meta is None else meta.get(key))
+            for key, sparse in self._sparse.items():
+                sparse.set(slot, None if meta is None else meta.get(key))
             slots.append(slot)
         if vectors:
             touched = np.asarray(slots, dtype=np.int64)
@@ -355,6 +359,8 @@ class CollectionView:
                 self._metadatas[slot] = None
             for col in self._columns.values():
                 col.set(slot, None)
+            for sparse in self._sparse.values():
+                sparse.set(slot, None)
         self._content_changed()
         self._pending = None
 
@@ -383,6 +389,7 @@ class CollectionView:
             self._slot_of = {id_: i for i, id_ in enumerate(self._ids)}
         self.n = n
         self._columns.clear()
+        self._sparse.clear()
         self._content_changed()
         self._pending = None
 
@@ -473,6 +480,16 @@ class CollectionView:
             col = Column.build(key, [self.metadata(i) for i in range(self.n)], self.n, self.capacity)
             self._columns[key] = col
         return col
+
+    def sparse_index(self, key: str) -> SparseIndex:
+        """The inverted index of sparse-vector key `key`, built on first use, rebuilt when
+        the writes since have made its delta large."""
+        index = self._sparse.get(key)
+        if index is None or index.needs_rebuild:
+            live = self.live
+            index = SparseIndex(key, [self.metadata(s) if live[s] else None for s in range(self.n)])
+            self._sparse[key] = index
+        return index
 
     def documents_containing(self, needle: str) -> np.ndarray:
         """Exact, case-sensitive substring test over every document."""

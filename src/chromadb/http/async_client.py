@@ -72,6 +72,9 @@ class AsyncCollection(CollectionCommon["AsyncClient"]):
     async def query(self, *args: Any, **kwargs: Any) -> Any:
         return await _call(self._collection.query, *args, **kwargs)
 
+    async def search(self, *args: Any, **kwargs: Any) -> Any:
+        return await _call(self._collection.search, *args, **kwargs)
+
     async def fork(self, new_name: str) -> AsyncCollection:
         return AsyncCollection(await _call(self._collection.fork, new_name))
 

@@ -22,6 +22,7 @@ from chromadb.config import Settings
 from chromadb.errors import error_class_for_name
 from chromadb.model.records import RecordBatch
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.search import SearchRequest
 from chromadb.server import wire
 
 __all__ = ["HttpBackend", "auth_headers", "base_url"]
@@ -185,8 +186,14 @@ class HttpBackend(Backend):
         return self._request("GET", f"/tenants/{tenant}/databases", params=params)
 
     # -- collections -------------------------------------------------------------------------------
-    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database) -> CollectionModel:
-        body = {"name": name, "metadata": metadata, "configuration": configuration, "get_or_create": get_or_create}
+    def create_collection(self, name, metadata, configuration, get_or_create, tenant, database, *, schema=None) -> CollectionModel:
+        body = {
+            "name": name,
+            "metadata": metadata,
+            "configuration": configuration,
+            "schema": schema,
+            "get_or_create": get_or_create,
+        }
         return self._request("POST", f"{self._db(tenant, database)}/collections", body)
 
     def get_collection(self, name: str, tenant: str, database: str) -> CollectionModel:
@@ -257,3 +264,6 @@ class HttpBackend(Backend):
             result["embeddings"] = [_matrix(rows) for rows in result["embeddings"]]
         # distances stay JSON lists: query_result rounds them to float32 once
         return result
+
+    def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
+        return self._request("POST", f"{self._coll(collection_id, tenant, database)}/search", request.to_dict())

@@ -27,6 +27,7 @@ __all__ = [
     "check_metadata",
     "check_metadata_value",
     "check_metadatas",
+    "check_sparse_vector",
     "to_embedding_matrix",
     "to_update_embeddings",
 ]
@@ -167,11 +168,28 @@ def check_metadata_value(key: str, value: Any, allow_none: bool) -> None:
             check_metadata_value(key, v, False)
         return
     if isinstance(value, dict) and value.get("#type") == "sparse_vector":
+        check_sparse_vector(key, value)
         return
     raise ValueError(
         f"Expected metadata value for key {key!r} to be a str, int, float, bool or list, "
         f"got {value!r} which is a {type(value).__name__}"
     )
+
+
+def check_sparse_vector(key: str, value: dict[str, Any]) -> None:
+    """A sparse vector metadata value in its tagged form: `indices` strictly ascending u32,
+    one number per index in `values`, and `tokens` (if any) one string per index."""
+    indices, values, tokens = value.get("indices"), value.get("values"), value.get("tokens")
+    if not isinstance(indices, list) or not set(map(type, indices)) <= {int} or (indices and not 0 <= min(indices) <= max(indices) < 2**32):
+        raise ValueError(f"Expected sparse vector indices for key {key!r} to be a list of non-negative 32-bit integers")
+    if not isinstance(values, list) or not set(map(type, values)) <= {int, float} or not math.isfinite(sum(values)):
+        raise ValueError(f"Expected sparse vector values for key {key!r} to be a list of finite numbers")
+    if len(values) != len(indices) or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(indices))):
+        raise ValueError(f"Expected sparse vector indices, values and tokens for key {key!r} to have the same length")
+    if any(b <= a for a, b in zip(indices, indices[1:])):
+        raise ValueError(
+            f"Sparse vector indices for key {key!r} must be sorted in strictly ascending order (no duplicates)"
+        )
 
 
 def check_metadata(metadata: Any, allow_none_values: bool = False, what: str = "metadata") -> dict[str, Any]:

@@ -26,6 +26,7 @@ __all__ = [
     "Comparison",
     "DocumentContains",
     "DocumentRegex",
+    "IdIn",
     "Membership",
     "Or",
     "Where",
@@ -34,12 +35,14 @@ __all__ = [
     "parse_filters",
     "parse_where",
     "parse_where_document",
+    "with_id_filters",
 ]
 
 CLIENT_MIN_CLAUSES = 2
 SERVER_MIN_CLAUSES = 0
 
 DOCUMENT_KEY = "#document"
+ID_KEY = "#id"
 SCALAR_TYPES = (str, int, float, bool)
 COMPARISON_OPS = ("$gt", "$gte", "$lt", "$lte")
 WHERE_OPS = ("$eq", "$ne", "$in", "$nin", "$contains", "$not_contains", "$regex", "$not_regex") + COMPARISON_OPS
@@ -153,7 +156,20 @@ class DocumentRegex:
         return {op: self.pattern} if self.key is None else {self.key: {op: self.pattern}}
 
 
-Where = And | Or | Comparison | Membership | ArrayContains | DocumentContains | DocumentRegex
+@dataclass(frozen=True, slots=True)
+class IdIn:
+    """The record's id is one of `ids` (or is none of them when negated): `#id` in a search filter."""
+
+    ids: tuple[str, ...]
+    negate: bool
+    op: str  # as written: $eq, $ne, $in or $nin
+
+    def to_dict(self) -> dict[str, Any]:
+        operand: Any = self.ids[0] if self.op in ("$eq", "$ne") else list(self.ids)
+        return {ID_KEY: {self.op: operand}}
+
+
+Where = And | Or | Comparison | Membership | ArrayContains | DocumentContains | DocumentRegex | IdIn
 WhereDocument = And | Or | DocumentContains | DocumentRegex
 
 
@@ -290,3 +306,24 @@ def compile_document_regex(pattern: Any) -> Any:  # -> regex.Pattern
         return regex.compile(pattern, flags=regex.V1)
     except regex.error as e:
         raise ValueError(f"Invalid regular expression {pattern!r}: {e}") from None
+
+
+def with_id_filters(where: Where) -> Where:
+    """A search filter's tree with its `#id` clauses matching record ids (`IdIn`).
+
+    Only the search API reads `#id` so; a classic get/query takes it for a metadata key,
+    as upstream's local server does.
+    """
+    if isinstance(where, (And, Or)):
+        return type(where)(tuple(with_id_filters(c) for c in where.clauses))
+    if isinstance(where, Comparison) and where.key == ID_KEY:
+        if where.op not in ("$eq", "$ne") or not isinstance(where.value, str):
+            raise ValueError(f"#id supports $eq, $ne, $in and $nin with string ids, got {where.op} {where.value!r}")
+        return IdIn((where.value,), where.op == "$ne", where.op)
+    if isinstance(where, Membership) and where.key == ID_KEY:
+        if not isinstance(where.values[0], str):
+            raise ValueError(f"#id supports $eq, $ne, $in and $nin with string ids, got {list(where.values)!r}")
+        return IdIn(tuple(where.values), where.negate, "$nin" if where.negate else "$in")  # type: ignore[arg-type]
+    if isinstance(where, ArrayContains) and where.key == ID_KEY:
+        raise ValueError("#id supports $eq, $ne, $in and $nin")
+    return where

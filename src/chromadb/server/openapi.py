@@ -186,6 +186,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "include": _ref("Include"),
         },
     },
+    "SearchRequest": {
+        "type": "object",
+        "required": ["searches"],
+        "properties": {
+            "searches": {"type": "array", "items": {"type": "object"}},
+            "read_level": {"enum": ["index_and_wal", "index_only", "index_and_bounded_wal"]},
+        },
+    },
 }
 
 # handler name -> request body schema; other body-reading routes take any object
@@ -201,6 +209,7 @@ _BODIES = {
     "delete": "DeleteRecords",
     "get": "GetRequest",
     "query": "QueryRequest",
+    "search": "SearchRequest",
 }
 _LIST_ROUTES = {"list_databases", "list_collections"}
 _PUBLIC = {"heartbeat", "version"}

@@ -171,7 +171,9 @@ def count_collections(call: Call) -> Any:
 def create_collection(call: Call) -> Any:
     req = wire.decode_create_collection(call.body())
     return wire.collection_to_wire(
-        call.backend.create_collection(req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope)
+        call.backend.create_collection(
+            req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope, schema=req["schema"]
+        )
     )
 
 
@@ -244,6 +246,15 @@ def get(call: Call) -> Any:
 
 def query(call: Call) -> Any:
     return call.backend.query(call.collection_id, wire.decode_query(call.body()), **call.scope)
+
+
+def search(call: Call) -> Any:
+    """Search records: filter, rank, group, page and select (spec/search-api.md)."""
+    # upstream's order: the body's shape (422), the collection id (400), the payloads'
+    # meaning (400), then the collection itself (404) and the schema checks (400)
+    request = wire.decode_search(call.body())
+    collection_id = call.collection_id
+    return call.backend.search(collection_id, wire.validate_search(request), **call.scope)
 
 
 # -- small reads ----------------------------------------------------------------------------------
@@ -332,7 +343,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", COLL + "/fork", fork_collection, reads_body=True),
     RouteSpec("GET", COLL + "/fork_count", unsupported("Counting collection forks")),
     RouteSpec("GET", COLL + "/indexing_status", indexing_status),
-    RouteSpec("POST", COLL + "/search", unsupported("Search"), reads_body=True),
+    RouteSpec("POST", COLL + "/search", search, reads_body=True),
     RouteSpec("POST", COLL + "/functions/attach", unsupported("Attaching functions"), reads_body=True),
     RouteSpec("GET", COLL + "/functions/{function_name}", unsupported("Attached functions")),
     RouteSpec(

@@ -26,6 +26,8 @@ from chromadb.errors import BatchSizeExceededError, ChromaError, InvalidArgument
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
+from chromadb.model.search import SearchRequest, SearchShapeError, check_search_request, parse_search_body
+from chromadb.server.wire_schema import decode_schema
 
 T = TypeVar("T")
 
@@ -42,6 +44,7 @@ __all__ = [
     "decode_json",
     "decode_name",
     "decode_query",
+    "decode_search",
     "decode_update",
     "decode_update_collection",
     "decode_upsert",
@@ -52,7 +55,7 @@ __all__ = [
     "encode_get",
     "encode_query",
     "float32_matrix",
-    "index_schema",
+    "validate_search",
 ]
 
 INCLUDE_VALUES = tuple(v for v in REQUEST_INCLUDE_VALUES if v != "data")  # the client's "data" is not a variant
@@ -323,43 +326,11 @@ def embeddings_to_base64(embeddings: Any) -> list[str | None]:
 
 
 # -- collections -------------------------------------------------------------------------------
-def index_schema(configuration: dict[str, Any] | None) -> dict[str, Any]:
-    """The index schema upstream sends with a collection, derived from its configuration.
-
-    The Python client keeps it and edits it on `modify(configuration=...)`, which fails
-    unless `defaults` and the `#embedding` key both carry a vector index.
-    """
-    configuration = configuration or {}
-    hnsw = dict(configuration.get("hnsw") or {})
-    space = hnsw.pop("space", "l2")
-    ef = configuration.get("embedding_function") or {"type": "legacy"}
-    vector = {"space": space, "embedding_function": ef, "hnsw": hnsw}
-
-    def index(enabled: bool, config: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"enabled": enabled, "config": config or {}}
-
-    return {
-        "defaults": {
-            "string": {"fts_index": index(False), "string_inverted_index": index(True)},
-            "float_list": {"vector_index": index(False, vector)},
-            "sparse_vector": {"sparse_vector_index": index(False)},
-            "int": {"int_inverted_index": index(True)},
-            "float": {"float_inverted_index": index(True)},
-            "bool": {"bool_inverted_index": index(True)},
-        },
-        "keys": {
-            "#document": {"string": {"fts_index": index(True), "string_inverted_index": index(False)}},
-            "#embedding": {"float_list": {"vector_index": index(True, {**vector, "source_key": "#document"})}},
-        },
-    }
-
-
 def collection_to_wire(model: dict[str, Any]) -> dict[str, Any]:
     """A collection model as the clients expect it: `configuration_json` an object, a `schema`."""
     out = dict(model)
     out["configuration_json"] = model.get("configuration_json") or {}
-    if out.get("schema") is None:
-        out["schema"] = index_schema(out["configuration_json"])
+    out.setdefault("schema", None)
     out.setdefault("log_position", 0)
     out.setdefault("version", 0)
     return out
@@ -377,6 +348,7 @@ def decode_create_collection(body: Any) -> dict[str, Any]:
         "name": _str(body, "name", required=True),
         "metadata": _metadata(body.get("metadata"), "metadata", allow_null_values=False),
         "configuration": _map(body, "configuration"),
+        "schema": decode_schema(body.get("schema"), UnprocessableEntityError),
         "get_or_create": _bool(body, "get_or_create", False),
     }
 
@@ -476,6 +448,21 @@ def decode_query(body: Any) -> QueryRequest:
         where_document=body.get("where_document"),
         include=_include(body),
     )
+
+
+def decode_search(body: Any) -> SearchRequest:
+    """The search request's shape (422 when wrong); its meaning is `validate_search`'s (400)."""
+    try:
+        return parse_search_body(body)
+    except SearchShapeError as e:
+        raise UnprocessableEntityError(str(e)) from None
+
+
+def validate_search(request: SearchRequest) -> SearchRequest:
+    try:
+        return check_search_request(request)
+    except ValueError as e:
+        raise InvalidArgumentError(str(e)) from None
 
 
 # -- requests out (the HTTP client) ------------------------------------------------------------

@@ -49,6 +49,13 @@ class CollectionCommon(Generic[ClientT]):
         return config
 
     @property
+    def schema(self) -> Any:
+        """The collection's index `Schema`, as the backend echoes it (embedding functions rebuilt)."""
+        from chromadb.api.schema import Schema
+
+        return Schema.deserialize_from_json(self._model.get("schema") or {})
+
+    @property
     def embedding_function(self) -> Any:
         return self._embedding_function
 

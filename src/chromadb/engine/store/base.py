@@ -14,7 +14,7 @@ Identities and order the engine relies on:
   number `seq` by one; `changes_since(cid, seq)` lists what changed after a seq.
 
 Collection rows are dicts with the keys cid, id, name, metadata, configuration,
-dimension, seq, database, tenant.
+dimension, seq, database, tenant, schema (upstream's JSON shape, or None).
 
 The rules of a write (an add ignores ids that exist, upsert/update merge, an update of a
 missing id is ignored, the dimension is fixed by the first vectors) are decided by the
@@ -153,7 +153,15 @@ class RecordStore(Protocol):
 
     # -- collections ---------------------------------------------------------------------------
     def insert_collection(
-        self, coll_id: str, name: str, db_id: str, metadata: Any, configuration: Any, dimension: int | None = None
+        self,
+        coll_id: str,
+        name: str,
+        db_id: str,
+        metadata: Any,
+        configuration: Any,
+        dimension: int | None = None,
+        *,
+        schema: Any = None,
     ) -> None: ...
 
     def get_collection_by_id(self, coll_id: str) -> dict[str, Any] | None: ...
@@ -169,6 +177,8 @@ class RecordStore(Protocol):
     def update_collection(
         self, cid: int, name: str | None, metadata: Any, configuration: Any, set_metadata: bool
     ) -> None: ...
+
+    def set_schema(self, cid: int, schema: Any) -> None: ...
 
     def delete_collection(self, cid: int) -> None: ...
 

@@ -45,20 +45,28 @@ DEFAULT_ENGLISH_STOPWORDS: list[str] = [
 _PUNCTUATION = re.compile(r"[^\w\s]+")
 
 
+# Stems already computed, shared by every stemmer: a word's stem never changes, and a
+# collection's vocabulary repeats from one batch of documents to the next.
+_STEMS: dict[str, str] = {}
+STEM_CACHE_MAX = 200_000
+
+
 def english_stemmer() -> Callable[[str], str]:
     """A memoising Snowball English stemmer (from the `snowballstemmer` package).
 
     The pure-Python stemmer costs ~0.1 ms a word and text repeats its words, so each
-    word is stemmed once. A stemmer object keeps state while it works: make one per
-    batch (per thread), not one per process.
+    word is stemmed once per process (up to STEM_CACHE_MAX words). A stemmer object
+    keeps state while it works: make one per batch (per thread), not one per process.
     """
     snowballstemmer = import_optional("snowballstemmer", "snowballstemmer", "snowballstemmer")
     stem_word: Callable[[str], str] = snowballstemmer.stemmer("english").stemWord
-    stems: dict[str, str] = {}
+    stems = _STEMS
 
     def stem(word: str) -> str:
         stemmed = stems.get(word)
         if stemmed is None:
+            if len(stems) >= STEM_CACHE_MAX:
+                stems.clear()
             stemmed = stems[word] = stem_word(word)
         return stemmed
 

@@ -24,10 +24,13 @@ __all__ = [
     "list_collections",
     "list_databases",
     "reset",
+    "set_schema",
     "update_collection",
 ]
 
-_COLLECTION_COLUMNS = "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, d.name, d.tenant"
+_COLLECTION_COLUMNS = (
+    "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, d.name, d.tenant, c.schema"
+)
 _COLLECTION_FROM = f"SELECT {_COLLECTION_COLUMNS} FROM collections c JOIN databases d ON d.id = c.database_id"
 
 
@@ -82,6 +85,7 @@ def _collection_row(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
         "seq": row[6],
         "database": row[7],
         "tenant": row[8],
+        "schema": loads(row[9]),
     }
 
 
@@ -93,10 +97,13 @@ def insert_collection(
     metadata: Any,
     configuration: Any,
     dimension: int | None = None,
+    *,
+    schema: Any = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO collections (id, name, database_id, metadata, configuration, dimension) VALUES (?, ?, ?, ?, ?, ?)",
-        (coll_id, name, db_id, dumps(metadata), dumps(configuration), dimension),
+        "INSERT INTO collections (id, name, database_id, metadata, configuration, dimension, schema)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (coll_id, name, db_id, dumps(metadata), dumps(configuration), dimension, dumps(schema)),
     )
 
 
@@ -136,6 +143,10 @@ def update_collection(
         conn.execute("UPDATE collections SET metadata = ? WHERE cid = ?", (dumps(metadata), cid))
     if configuration is not None:
         conn.execute("UPDATE collections SET configuration = ? WHERE cid = ?", (dumps(configuration), cid))
+
+
+def set_schema(conn: sqlite3.Connection, cid: int, schema: Any) -> None:
+    conn.execute("UPDATE collections SET schema = ? WHERE cid = ?", (dumps(schema), cid))
 
 
 def delete_collection(conn: sqlite3.Connection, cid: int) -> None:

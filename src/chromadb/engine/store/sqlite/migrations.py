@@ -4,7 +4,7 @@ A migration runs once per file, in this order, and is never edited or renamed on
 released: files written by every earlier version open unchanged.
 
 Tables:
-  tenants, databases, collections   the catalog
+  tenants, databases, collections   the catalog (a collection's `schema`: upstream's JSON shape)
   records      one row per live record; `rid` (AUTOINCREMENT, never reused) is the
                insertion order and the vector index label; `seq` is the collection
                sequence number of the write that last touched the row
@@ -65,6 +65,12 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         "0002_tombstone_horizon",
         "ALTER TABLE collections ADD COLUMN tombstone_horizon INTEGER NOT NULL DEFAULT 0",
+    ),
+    (
+        # the collection's index schema (upstream's JSON shape); NULL in collections made
+        # before it: theirs is derived from the configuration when read
+        "0004_collection_schema",
+        "ALTER TABLE collections ADD COLUMN schema BLOB",
     ),
 ]
 

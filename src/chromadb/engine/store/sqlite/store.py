@@ -94,10 +94,18 @@ class SqliteStore:
 
     # -- collections ---------------------------------------------------------------------------
     def insert_collection(
-        self, coll_id: str, name: str, db_id: str, metadata: Any, configuration: Any, dimension: int | None = None
+        self,
+        coll_id: str,
+        name: str,
+        db_id: str,
+        metadata: Any,
+        configuration: Any,
+        dimension: int | None = None,
+        *,
+        schema: Any = None,
     ) -> None:
         with self.db.transaction() as conn:
-            catalog.insert_collection(conn, coll_id, name, db_id, metadata, configuration, dimension)
+            catalog.insert_collection(conn, coll_id, name, db_id, metadata, configuration, dimension, schema=schema)
 
     def get_collection_by_id(self, coll_id: str) -> dict[str, Any] | None:
         with self.lock:
@@ -122,6 +130,10 @@ class SqliteStore:
     def update_collection(self, cid: int, name: str | None, metadata: Any, configuration: Any, set_metadata: bool) -> None:
         with self.db.transaction() as conn:
             catalog.update_collection(conn, cid, name, metadata, configuration, set_metadata)
+
+    def set_schema(self, cid: int, schema: Any) -> None:
+        with self.db.transaction() as conn:
+            catalog.set_schema(conn, cid, schema)
 
     def delete_collection(self, cid: int) -> None:
         with self.db.transaction() as conn:
