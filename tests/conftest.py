@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -48,6 +50,24 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     handle = start_server_in_thread(str(tmp_path_factory.mktemp("server")), allow_reset=True)
     yield handle
     handle.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL cluster started for this session (tests/postgres_cluster.py)."""
+    from tests.postgres_cluster import Cluster, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed")
+    # not under pytest's tmp dirs: those are private to root, and the cluster may run as nobody
+    base = tempfile.mkdtemp(prefix="chroma-pg-")
+    cluster = Cluster(base, bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(params=["local", "http"])

@@ -1,0 +1,124 @@
+"""The connections of a PostgreSQL store: a pool, the transaction or snapshot a thread is
+in, change detection, and the error a caller sees while PostgreSQL is unreachable.
+
+Each call borrows a pooled connection (autocommit) for one statement, unless its thread
+is inside `transaction()` / `snapshot()`, whose connection it then joins: nested calls
+see what the outer ones wrote, as with the SQLite store's single connection.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import urllib.parse
+from collections.abc import Iterator
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from chromadb.errors import ServiceUnavailableError
+
+__all__ = ["Connections", "redact"]
+
+# How long a call waits for a pooled connection before it fails with a 503 (seconds).
+CONNECT_TIMEOUT = 5.0
+# How long the pool keeps retrying a lost connection in the background (its backoff
+# doubles each time): short, so that once PostgreSQL is back the next call connects at
+# once instead of waiting for a retry scheduled many seconds out.
+RECONNECT_SECONDS = 2.0
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class Connections:
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout: float = CONNECT_TIMEOUT) -> None:
+        self.url = url
+        self._local = threading.local()
+        # check_connection: a connection broken by a PostgreSQL restart is replaced when it
+        # is borrowed, so calls recover by themselves once PostgreSQL is back
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            timeout=timeout,
+            reconnect_timeout=RECONNECT_SECONDS,
+            open=False,
+            name="chromadb-store",
+        )
+        with unavailable_as_503(url):
+            self.pool.open(wait=True, timeout=timeout)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def _current(self) -> psycopg.Connection | None:
+        return getattr(self._local, "conn", None)
+
+    @contextlib.contextmanager
+    def _borrowed(self, begin: str | None) -> Iterator[psycopg.Connection]:
+        """A connection for this thread's next statements (joins the thread's transaction)."""
+        current = self._current()
+        if current is not None:
+            yield current
+            return
+        with unavailable_as_503(self.url), self.pool.connection() as conn:
+            if begin is None:
+                yield conn
+                return
+            self._local.conn = conn
+            try:
+                with conn.transaction():  # BEGIN; COMMIT, or ROLLBACK on an exception
+                    if begin:
+                        conn.execute(begin)
+                    yield conn
+            finally:
+                self._local.conn = None
+
+    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """For one statement (or the thread's transaction in progress)."""
+        return self._borrowed(None)
+
+    def transaction(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One write transaction (READ COMMITTED; writes lock the collection row they change)."""
+        return self._borrowed("")
+
+    def snapshot(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One consistent view across several reads."""
+        return self._borrowed("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    @contextlib.contextmanager
+    def side_snapshot(self) -> Iterator[psycopg.Connection]:
+        """A snapshot on a connection of its own, whatever this thread is in."""
+        with unavailable_as_503(self.url), self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
+    def version(self) -> str:
+        """Changes whenever anyone commits a transaction that wrote (cluster-wide).
+
+        The snapshot (xmin:xmax:in-progress xids) moves when a transaction gets an id
+        (its first write) and when one ends, so no commit goes unseen between two calls;
+        writes to other databases of the cluster only cost a needless refresh. One round
+        trip that touches no table.
+        """
+        with self.connection() as conn:
+            row = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
+            assert row is not None
+            return str(row[0])
+
+
+@contextlib.contextmanager
+def unavailable_as_503(url: str) -> Iterator[None]:
+    """PostgreSQL unreachable (down, restarting, pool exhausted): ServiceUnavailableError."""
+    try:
+        yield
+    except psycopg.OperationalError as e:
+        raise ServiceUnavailableError(f"the PostgreSQL store at {redact(url)} is unavailable: {e}") from e
