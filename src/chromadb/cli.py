@@ -34,7 +34,7 @@ DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 8000
 _TRUE = {"1", "true", "yes", "on"}
 _CONFIG_KEYS = {
-    "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset",
+    "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset", "store",
     "cors_allow_origins", "max_payload_size_bytes",
     "chroma_server_cors_allow_origins", "chroma_server_auth_credentials", "chroma_server_authn_credentials",
 }
@@ -56,6 +56,7 @@ class RunConfig:
     cors_allow_origins: list[str] | None = None
     max_body_bytes: int | None = None
     auth_token: str | None = field(default=None, repr=False)
+    store: str | None = field(default=None, repr=False)  # a PostgreSQL URL (may hold a password)
 
 
 def _env_allow_reset() -> bool:
@@ -85,6 +86,8 @@ def load_run_config(config_file: str) -> RunConfig:
     config = RunConfig()
     if "persist_path" in data:
         config.path = str(data["persist_path"])
+    if data.get("store") is not None:
+        config.store = str(data["store"])
     if "listen_address" in data:
         config.host = str(data["listen_address"])
     if "port" in data:
@@ -213,6 +216,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
     elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
         config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
+    if args.store is not None:
+        config.store = args.store
+    elif config.store is None and os.environ.get("CHROMA_STORE"):
+        config.store = os.environ["CHROMA_STORE"]
     if Settings().import_chroma_dir:  # CHROMA_IMPORT_CHROMA_DIR=1: serve a Chroma directory's import
         from chromadb.transfer.switch import path_to_open
 
@@ -235,6 +242,7 @@ def serve(config: RunConfig) -> int:
             config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             cors_allow_origins=config.cors_allow_origins or None,
             auth_token=config.auth_token,
+            store=config.store,
         )
     except Exception as e:  # noqa: BLE001 - any failure to open the data becomes a one-line CLI error
         for s in sockets:
@@ -243,6 +251,10 @@ def serve(config: RunConfig) -> int:
             raise CLIError(str(e)) from None  # says which directory and why
         raise CLIError(f"Cannot open the data directory {path}: {e}") from None
     print(_banner(path, config.host, port), flush=True)
+    if config.store is not None:
+        from chromadb.engine.store.postgres.connection import redact
+
+        print(f"Records kept in PostgreSQL: {redact(config.store)} ({path} caches the index files)", flush=True)
     if config.allow_reset:
         print("Resets are allowed: POST /api/v2/reset deletes all data.", flush=True)
     if config.auth_token:
@@ -277,7 +289,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="Serve the Chroma HTTP API v2 over a data directory.")
     run.add_argument("config", nargs="?", metavar="CONFIG_YAML", help="a YAML config file (upstream's format)")
-    run.add_argument("--path", help=f"the data directory (default {DEFAULT_PATH})")
+    run.add_argument("--path", help=f"the data directory (default {DEFAULT_PATH}); with --store, the cache of index files")
+    run.add_argument(
+        "--store",
+        help="keep the records in PostgreSQL: postgresql://USER@HOST:PORT/DB (also CHROMA_STORE; docs/postgresql.md)",
+    )
     run.add_argument("--host", help=f"the address to listen on (default {DEFAULT_HOST}: both 127.0.0.1 and ::1)")
     run.add_argument("--port", help=f"the port to listen on (default {DEFAULT_PORT})")
     run.add_argument(

@@ -76,6 +76,10 @@ class Settings:
     # into `<path>-quarrydb` beside it and opens that (chromadb/transfer/switch.py);
     # also IMPORT_CHROMA_DIR=1 or CHROMA_IMPORT_CHROMA_DIR=1. Off: the directory is refused.
     import_chroma_dir: bool = False
+    # The system of record: None (SQLite in persist_directory) or a PostgreSQL URL
+    # (postgresql://USER@HOST:PORT/DB), with persist_directory the cache of index files;
+    # also CHROMA_STORE. See docs/postgresql.md.
+    store: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -127,6 +131,8 @@ def _from_env(name: str, f: Any) -> Any:
     raw = os.environ.get(name.upper())
     if raw is None and name == "allow_reset":
         raw = os.environ.get("CHROMA_ALLOW_RESET")
+    if name == "store":
+        raw = os.environ.get("CHROMA_STORE")
     if raw is None and name == "import_chroma_dir":
         raw = os.environ.get("CHROMA_IMPORT_CHROMA_DIR")
     default = f.default_factory() if f.default_factory is not MISSING else f.default

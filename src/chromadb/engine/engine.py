@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,8 @@ from chromadb.engine.store import (
     RecordStore,
     WriteConflict,
     WriteResult,
+    open_store,
 )
-from chromadb.engine.store.sqlite import SqliteStore
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
@@ -55,7 +55,11 @@ WARM_RETRY_DELAY = 0.5
 
 
 class Engine:
-    def __init__(self, path: str | None, busy_timeout: float = 30.0, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self, path: str | None, busy_timeout: float = 30.0, options: EngineOptions | None = None, *, store: str | None = None
+    ) -> None:
+        """`path`: the data directory (None: in memory); with a `store` URL (PostgreSQL),
+        the records live there and `path` only caches the index files."""
         self.path = path
         self.options = EngineOptions.from_env() if options is None else options
         if path is not None:
@@ -63,7 +67,8 @@ class Engine:
             os.makedirs(path, exist_ok=True)
         # one lock for the views and the SQLite connection (the server's loop reads take it)
         self.lock = threading.RLock()
-        self.store: RecordStore = SqliteStore(
+        self.store: RecordStore = open_store(
+            store,
             None if path is None else os.path.join(path, "chroma.sqlite3"),
             busy_timeout,
             wal_watch=self.options.wal_watch,
@@ -71,7 +76,7 @@ class Engine:
         )
         self.views: dict[str, CollectionView] = {}
         self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
-        self._rows_version: tuple[int, int] | None = None
+        self._rows_version: Hashable | None = None
         self.index_files = IndexFiles(path, huge_pages=self.options.huge_pages)
         self.indexer = Indexer(self.views, self.lock, self.store, self.options, self.index_files)
         # load lazily opened views in the background (_warm)
