@@ -158,3 +158,28 @@ def test_postgres_restarting_is_a_503_json_error_then_the_server_recovers(postgr
         time.sleep(0.2)
     coll.add(ids=["b"], embeddings=[[3.0, 4.0]])
     assert coll.count() == 2
+
+
+def test_a_sqlite_directory_moves_into_postgres_and_back(url, tmp_path):
+    from chromadb.cli import main
+
+    source = chromadb.PersistentClient(path=str(tmp_path / "sqlite"))
+    coll = source.create_collection("col", metadata={"k": "v"})
+    coll.add(ids=["a", "b"], embeddings=[[0.1, 0.2], [0.3, 0.4]], metadatas=[{"i": 1, "f": 1.0}, {"b": True}], documents=["A", None])
+    expected = coll.get(include=["embeddings", "metadatas", "documents"])
+    source.close()
+    assert main(["export", "--path", str(tmp_path / "sqlite"), str(tmp_path / "out1")]) == 0
+    assert main(["import", str(tmp_path / "out1"), "--path", str(tmp_path / "cache"), "--store", url]) == 0
+    assert pg_ids(url) == ["a", "b"]
+    assert main(["export", "--path", str(tmp_path / "cache"), "--store", url, str(tmp_path / "out2")]) == 0
+    assert main(["import", str(tmp_path / "out2"), "--path", str(tmp_path / "back")]) == 0
+    back = chromadb.PersistentClient(path=str(tmp_path / "back"))
+    try:
+        got = back.get_collection("col")
+        assert got.metadata == {"k": "v"}
+        result = got.get(include=["embeddings", "metadatas", "documents"])
+        assert result["ids"] == expected["ids"] and result["metadatas"] == expected["metadatas"]
+        assert result["documents"] == expected["documents"]
+        assert np.array_equal(result["embeddings"], expected["embeddings"])
+    finally:
+        back.close()

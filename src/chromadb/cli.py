@@ -41,6 +41,7 @@ _CONFIG_KEYS = {
 # the server's token from the environment: our name first, then upstream's newer spelling
 _TOKEN_ENV = ("CHROMA_SERVER_AUTH_CREDENTIALS", "CHROMA_SERVER_AUTHN_CREDENTIALS")
 _CORS_ENV = "CHROMA_SERVER_CORS_ALLOW_ORIGINS"
+_STORE_HELP = "a PostgreSQL store, postgresql://USER@HOST:PORT/DB (--path is then its index cache)"
 
 
 class CLIError(Exception):
@@ -332,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, an export folder, or one collection file")
     imp.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory to import into (default {DEFAULT_PATH})")
     imp.add_argument("--dry-run", action="store_true", help="list what would be imported, write nothing")
+    imp.add_argument("--store", help=_STORE_HELP + " (export files only)")
     imp.add_argument("--batch-size", type=int, default=5000, help="a Chroma directory: records per write (default 5000)")
     # an export only: a Chroma directory comes over whole, each collection in its own tenant and database
     imp.add_argument("--collection", action="append", metavar="NAME", help="an export: a collection to import (repeat)")
@@ -349,6 +351,7 @@ def _add_transfer_commands(commands: Any) -> None:
     export.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
     export.add_argument("--collection", action="append", metavar="NAME", help="a collection to export (repeat; default all)")
     export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default jsonl)")
+    export.add_argument("--store", help=_STORE_HELP)
     _add_scope(export)
     export.set_defaults(func=cmd_export)
 
@@ -419,12 +422,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         exported = export_collections(
-            _existing_directory(args.path),
+            args.path if args.store else _existing_directory(args.path),
             args.out,
             collections=args.collection,
             tenant=args.tenant,
             database=args.database,
             format=args.format,
+            store=args.store,
         )
     except ImportError as e:  # --format parquet without pyarrow: the message says what to install
         raise CLIError(str(e)) from None
@@ -451,6 +455,8 @@ def _import_chroma_dir(args: argparse.Namespace) -> int:
 
     given = {"--collection": args.collection, "--rename": args.rename, "--tenant": args.tenant, "--database": args.database}
     export_only = [flag for flag, value in given.items() if value]
+    if args.store:
+        export_only.append("--store")
     if export_only:
         raise CLIError(
             f"{', '.join(export_only)}: for export files only; a Chroma directory comes over whole, "
@@ -483,6 +489,7 @@ def _load_export(args: argparse.Namespace) -> int:
             collections=args.collection,
             rename=rename,
             dry_run=args.dry_run,
+            store=args.store,
         )
     except ImportError as e:  # a parquet export without pyarrow: the message says what to install
         raise CLIError(str(e)) from None
