@@ -35,7 +35,9 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, base_dir: str, bin_dir: str) -> None:
+    def __init__(self, base_dir: str, bin_dir: str, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits as in production (benchmarks); the
+        tests run without them."""
         self.bin_dir = bin_dir
         self.data_dir = os.path.join(base_dir, "pgdata")
         self.port = _free_port()
@@ -47,11 +49,13 @@ class Cluster:
         self.log = os.path.join(base_dir, "postgres.log")
         self._run("initdb", "-D", self.data_dir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
         with open(os.path.join(self.data_dir, "postgresql.conf"), "a") as conf:
-            # a test cluster: no fsync, sockets in the data dir, TCP on the chosen port
+            # sockets in the data dir, TCP on the chosen port
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.data_dir}'\n"
-                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+                "max_connections = 200\n"
             )
+            if not durable:
+                conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
         self.start()
 
     def _run(self, tool: str, *args: str) -> None:

@@ -39,7 +39,10 @@ def redact(url: str) -> str:
 class Connections:
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
+        self.timeout = timeout
         self._local = threading.local()
+        self._version_lock = threading.Lock()
+        self._version_conn: psycopg.Connection | None = None
         # check_connection: a connection broken by a PostgreSQL restart is replaced when it
         # is borrowed, so calls recover by themselves once PostgreSQL is back
         self.pool = ConnectionPool(
@@ -57,6 +60,8 @@ class Connections:
             self.pool.open(wait=True, timeout=timeout)
 
     def close(self) -> None:
+        with self._version_lock:
+            self._close_version_conn()
         self.pool.close()
 
     def _current(self) -> psycopg.Connection | None:
@@ -107,12 +112,31 @@ class Connections:
         The snapshot (xmin:xmax:in-progress xids) moves when a transaction gets an id
         (its first write) and when one ends, so no commit goes unseen between two calls;
         writes to other databases of the cluster only cost a needless refresh. One round
-        trip that touches no table.
+        trip that touches no table, on a connection of its own: every read asks, so it
+        skips the pool's checkout and its liveness check (another round trip).
         """
-        with self.connection() as conn:
-            row = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
-            assert row is not None
-            return str(row[0])
+        with self._version_lock:
+            for attempt in (1, 2):  # once more on a new connection if PostgreSQL restarted
+                try:
+                    if self._version_conn is None or self._version_conn.closed:
+                        self._version_conn = psycopg.connect(
+                            self.url, autocommit=True, connect_timeout=max(1, int(self.timeout))
+                        )
+                    row = self._version_conn.execute("SELECT pg_current_snapshot()::text").fetchone()
+                    assert row is not None
+                    return str(row[0])
+                except psycopg.OperationalError as e:
+                    self._close_version_conn()
+                    if attempt == 2:
+                        raise ServiceUnavailableError(
+                            f"the PostgreSQL store at {redact(self.url)} is unavailable: {e}"
+                        ) from e
+            raise AssertionError("unreachable")
+
+    def _close_version_conn(self) -> None:
+        conn, self._version_conn = self._version_conn, None
+        if conn is not None:
+            conn.close()
 
 
 @contextlib.contextmanager
