@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import chromadb  # noqa: E402
-from chromadb.config import Settings  # noqa: E402
+import chromadb
+from chromadb.config import Settings
 
 
 def run(label: str, make_client, n: int, dim: int, queries: int) -> dict[str, float]:

@@ -11,7 +11,7 @@ import pytest
 
 from chromadb.engine.store import ChangesPruned, Deletion, iter_pages
 from chromadb.engine.store.postgres import PostgresStore
-from chromadb.errors import ForeignDataError, ServiceUnavailableError
+from chromadb.errors import ForeignDataError, InvalidArgumentError, ServiceUnavailableError
 from tests.test_record_store import batch, make_collection, vectors
 
 
@@ -124,3 +124,36 @@ def test_postgres_down_is_a_503_and_calls_recover_by_themselves(postgres, url):
     store.write(cid, batch("add", ["b"], vectors(2)))
     assert store.record_count(cid) == 2
     store.close()
+
+
+def test_a_value_postgres_cannot_store_is_an_invalid_argument(store):
+    cid = make_collection(store)["cid"]
+    with pytest.raises(InvalidArgumentError, match="cannot store"):
+        store.write(cid, batch("add", ["a"], vectors(1), documents=["nul \x00 inside"]))
+    assert store.record_count(cid) == 0 and store.collection_state(cid) == (0, None)
+
+
+def _get_or_create(client, name: str, ids: list[str]) -> None:
+    ids.append(str(client.get_or_create_collection(name).id))
+
+
+def test_servers_creating_one_name_at_once_get_one_collection(url, tmp_path):
+    """Catalog transactions run one at a time across servers (as SQLite's write lock makes
+    them): get_or_create from four servers at once returns one collection to all."""
+    import chromadb
+    from chromadb.config import Settings
+
+    clients = [chromadb.PersistentClient(path=str(tmp_path / str(i)), settings=Settings(store=url)) for i in range(4)]
+    try:
+        for round_ in range(5):
+            ids: list[str] = []
+            name = f"shared-{round_}"
+            threads = [threading.Thread(target=_get_or_create, args=(c, name, ids)) for c in clients]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(ids) == 4 and len(set(ids)) == 1
+    finally:
+        for c in clients:
+            c.close()

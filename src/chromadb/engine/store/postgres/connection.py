@@ -15,9 +15,12 @@ from collections.abc import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from chromadb.errors import ServiceUnavailableError
+from chromadb.errors import InvalidArgumentError, ServiceUnavailableError
 
 __all__ = ["Connections", "redact"]
+
+# pg_advisory_xact_lock key of catalog transactions (see Connections.transaction)
+CATALOG_LOCK = 0x5155_4152_0003
 
 # How long a call waits for a pooled connection before it fails with a 503 (seconds).
 CONNECT_TIMEOUT = 5.0
@@ -56,7 +59,7 @@ class Connections:
             open=False,
             name="chromadb-store",
         )
-        with unavailable_as_503(url):
+        with translate_errors(url):
             self.pool.open(wait=True, timeout=timeout)
 
     def close(self) -> None:
@@ -74,7 +77,7 @@ class Connections:
         if current is not None:
             yield current
             return
-        with unavailable_as_503(self.url), self.pool.connection() as conn:
+        with translate_errors(self.url), self.pool.connection() as conn:
             if begin is None:
                 yield conn
                 return
@@ -92,7 +95,14 @@ class Connections:
         return self._borrowed(None)
 
     def transaction(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
-        """One write transaction (READ COMMITTED; writes lock the collection row they change)."""
+        """A catalog transaction (check, then change): one at a time across every server,
+        as SQLite's write lock makes them, so two servers creating one name cannot both
+        find it free. Record writes do not take it (write_transaction)."""
+        return self._borrowed(f"SELECT pg_advisory_xact_lock({CATALOG_LOCK})")
+
+    def write_transaction(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """A record write's transaction (READ COMMITTED; the write locks its collection's row,
+        so writes to different collections run side by side)."""
         return self._borrowed("")
 
     def snapshot(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
@@ -102,7 +112,7 @@ class Connections:
     @contextlib.contextmanager
     def side_snapshot(self) -> Iterator[psycopg.Connection]:
         """A snapshot on a connection of its own, whatever this thread is in."""
-        with unavailable_as_503(self.url), self.pool.connection() as conn, conn.transaction():
+        with translate_errors(self.url), self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield conn
 
@@ -140,9 +150,12 @@ class Connections:
 
 
 @contextlib.contextmanager
-def unavailable_as_503(url: str) -> Iterator[None]:
-    """PostgreSQL unreachable (down, restarting, pool exhausted): ServiceUnavailableError."""
+def translate_errors(url: str) -> Iterator[None]:
+    """PostgreSQL unreachable (down, restarting, pool exhausted): ServiceUnavailableError;
+    a value PostgreSQL cannot store (a NUL character in text): InvalidArgumentError."""
     try:
         yield
     except psycopg.OperationalError as e:
         raise ServiceUnavailableError(f"the PostgreSQL store at {redact(url)} is unavailable: {e}") from e
+    except psycopg.DataError as e:
+        raise InvalidArgumentError(f"PostgreSQL cannot store this value: {e}") from e

@@ -129,7 +129,7 @@ class PostgresStore:
 
     # -- records ---------------------------------------------------------------------------------
     def write(self, cid: int, change: RecordBatch | Deletion, *, expect_seq: int | None = None) -> WriteResult:
-        with self.db.transaction() as conn:
+        with self.db.write_transaction() as conn:
             return records.write(conn, cid, change, expect_seq)
 
     def changes_since(self, cid: int, seq: int) -> Changes | None:
