@@ -56,11 +56,11 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A PostgreSQL cluster started for this session (tests/postgres_cluster.py)."""
-    from tests.postgres_cluster import Cluster, find_bin_dir
+    from tests.postgres_cluster import Cluster, ensure_bin_dir
 
-    bin_dir = find_bin_dir()
+    bin_dir = ensure_bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed")
+        pytest.skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed and apt-get cannot install them here")
     # not under pytest's tmp dirs: those are private to root, and the cluster may run as nobody
     base = tempfile.mkdtemp(prefix="chroma-pg-")
     cluster = Cluster(base, bin_dir)

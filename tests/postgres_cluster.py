@@ -2,8 +2,10 @@
 free localhost port, stopped at the end of the session.
 
 The binaries are PostgreSQL's own (initdb, pg_ctl, postgres): found on PATH or under
-/usr/lib/postgresql/<version>/bin (Debian's `postgresql` package). PostgreSQL refuses to
-run as root, so as root the cluster runs as `nobody`. Each test gets a database of its
+/usr/lib/postgresql/<version>/bin (Debian's `postgresql` package, which `ensure_bin_dir`
+installs with apt-get when missing, as root, keeping the .debs in the git-ignored
+`.cache/apt/` like the browser tests' Chromium). PostgreSQL refuses to run as root, so as
+root the cluster runs as `nobody`. Each test gets a database of its
 own (`new_database`), so tests never see each other's data.
 """
 from __future__ import annotations
@@ -26,6 +28,21 @@ def find_bin_dir() -> str | None:
         return os.path.dirname(os.path.realpath(initdb))
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return os.path.dirname(found[-1]) if found else None
+
+
+def ensure_bin_dir() -> str | None:
+    """The binaries' folder, installed with apt-get first if missing and possible (None:
+    not installed and cannot be: not root, no apt-get, or the install failed)."""
+    found = find_bin_dir()
+    if found is not None or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    from tests.browser_setup import _apt_get
+
+    install = ("install", "--no-install-recommends", "postgresql")
+    if _apt_get(*install).returncode != 0:
+        _apt_get("update")  # a fresh machine has no package lists yet
+        _apt_get(*install)
+    return find_bin_dir()
 
 
 def _free_port() -> int:
