@@ -183,3 +183,11 @@ def test_a_sqlite_directory_moves_into_postgres_and_back(url, tmp_path):
         assert np.array_equal(result["embeddings"], expected["embeddings"])
     finally:
         back.close()
+
+
+def test_settings_take_the_store_from_chroma_store_and_never_show_its_password(monkeypatch):
+    monkeypatch.setenv("CHROMA_STORE", "postgresql://chroma:hunter2@db:5432/chroma")
+    settings = Settings()
+    assert settings.store == "postgresql://chroma:hunter2@db:5432/chroma"
+    assert "hunter2" not in repr(settings) and "postgresql://chroma:********@db:5432/chroma" in repr(settings)
+    assert Settings(store=None).store is None  # an explicit value wins over the environment

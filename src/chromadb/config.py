@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import urllib.parse
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Any, TypeVar, cast
@@ -36,6 +37,14 @@ _SECRET_HEADERS = ("authorization", "x-chroma-token", "proxy-authorization")
 
 def _is_secret(name: str) -> bool:
     return name.endswith(("credentials", "password"))
+
+
+def _without_password(url: str) -> str:
+    """A store URL as shown in reprs: its password (if any) starred out."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":********@")))
 
 
 def parse_origins(text: str) -> list[str]:
@@ -119,6 +128,8 @@ class Settings:
             value = getattr(self, f.name)
             if _is_secret(f.name) and value is not None:
                 value = "********"
+            elif f.name == "store" and value:
+                value = _without_password(value)
             elif f.name == "chroma_server_headers" and value:
                 value = {k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in value.items()}
             elif f.name == "extra":
