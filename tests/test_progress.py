@@ -83,7 +83,7 @@ def test_the_environment_turns_every_bar_off(terminal, monkeypatch, value):
 
 
 def test_small_jobs_and_disabled_ones_stay_silent(terminal):
-    stderr = terminal()
+    terminal()
     assert not progress_bar(5, "Working", min_total=6).shown
     assert progress_bar(6, "Working", min_total=6).shown
     assert not progress_bar(1000, "Working", enabled=False).shown

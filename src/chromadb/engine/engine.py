@@ -613,6 +613,15 @@ class Engine:
         with self._reading(collection_id, tenant, database) as view:
             return view.live_count
 
+    def totals(self) -> dict[str, int]:
+        """What a monitor watches (the server's GET /metrics): collections and records in
+        the store, and records of the open collections still waiting for their HNSW index."""
+        with self.store.read() as conn:
+            collections = conn.execute("SELECT COUNT(*) FROM collections").fetchone()[0]
+            records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            pending = sum(len(v.pending_slots()) for v in self.views.values() if v.index is not None)
+        return {"collections": collections, "records": records, "pending_records": pending}
+
     def indexing_status(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Records the HNSW index covers vs records waiting for the indexer (searched exactly
         meanwhile). A collection too small for an index is searched exactly: all covered."""

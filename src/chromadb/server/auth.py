@@ -3,8 +3,8 @@
     app = create_app(path, auth_token="s3cret")   # wraps the routes in TokenAuthMiddleware
 
 The token is accepted as `Authorization: Bearer TOKEN` or `X-Chroma-Token: TOKEN`, the
-two headers the official clients send. Heartbeat and version stay public (load
-balancers and `chroma` health probes call them), as do the API description
+two headers the official clients send. Heartbeat, healthcheck and version stay public
+(load balancers and `chroma` health probes call them), as do the API description
 (`/openapi.json`, `/docs`), which is the same for every server and holds no data.
 Everything else, unknown paths included, fails closed: no token -> 401 `AuthError`,
 a wrong one -> 403 `AuthorizationError`, both with the usual JSON error body.
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PUBLIC_PATHS", "TokenAuthMiddleware", "check_token"]
 
-PUBLIC_PATHS = frozenset({"/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/openapi.json", "/docs"})
+PUBLIC_PATHS = frozenset(
+    {"/api/v2", "/api/v2/heartbeat", "/api/v2/healthcheck", "/api/v2/version", "/openapi.json", "/docs"}
+)
 _PUBLIC_METHODS = frozenset({"GET", "HEAD"})
 
 
