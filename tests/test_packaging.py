@@ -2,6 +2,7 @@
 the extras, a wheel that builds, and the two ways to start the command line."""
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -89,7 +90,7 @@ def test_the_wheel_builds_with_the_package_data_and_the_command(tmp_path):
 def test_help_names_every_subcommand(command):
     argv = [sys.executable, "-m", "chromadb"] if command == "module" else [str(Path(sys.executable).parent / "chroma")]
     out = subprocess.run([*argv, "--help"], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.startswith("usage: chroma")
+    assert out.startswith("usage: chroma") and "examples:" in out
     for sub in SUBCOMMANDS:
         assert re.search(rf"^\s+{sub}\s+\S", out, re.MULTILINE), f"{sub} missing from:\n{out}"
     run_help = subprocess.run([*argv, "run", "--help"], capture_output=True, text=True, timeout=60, check=True).stdout
@@ -103,3 +104,17 @@ def test_python_m_chromadb_runs_a_subcommand(tmp_path):
     )
     assert result.returncode == 1
     assert "is not a data directory" in result.stderr
+
+
+def test_the_cli_page_documents_every_command_and_option():
+    from chromadb.cli import _parser
+
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (commands,) = (a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == set(SUBCOMMANDS)
+    for name, sub in commands.choices.items():
+        assert f"chroma {name}" in page or f"| {name}" in page or f"`{name}`" in page, name
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help"):
+                    assert flag in page, f"docs/cli.md does not mention {name} {flag}"

@@ -307,8 +307,26 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+_EPILOG = """examples:
+  chroma run --path ./db                      serve ./db at http://localhost:8000 (API description at /docs)
+  chroma run --path ./db --log-level warning  the same, without the access log
+  chroma check --path ./db                    verify a data directory (`chroma repair` if it finds problems)
+  chroma import ./chroma --path ./db          bring a Chroma persist directory over, losslessly
+  chroma export ./export --path ./db          every collection to JSON Lines (--format parquet)
+  chroma backup ./db-copy --path ./db         a consistent copy while others write
+
+`chroma COMMAND --help` describes a command's options. Environment: CHROMA_SERVER_AUTH_CREDENTIALS
+(the server's token), CHROMA_LOG_LEVEL, CHROMA_PROGRESS=0 (no progress bars).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chroma", description="A Chroma-compatible embedding database.")
+    parser = argparse.ArgumentParser(
+        prog="chroma",
+        description="A Chroma-compatible embedding database (quarrydb). `python -m chromadb` runs the same command.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -326,7 +344,7 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-token",
         metavar="TOKEN",
         help="require this token ('Authorization: Bearer TOKEN' or 'X-Chroma-Token: TOKEN') on every route "
-        "but heartbeat and version (also CHROMA_SERVER_AUTH_CREDENTIALS; the environment keeps it out of `ps`)",
+        "but heartbeat, healthcheck and version (also CHROMA_SERVER_AUTH_CREDENTIALS; the environment keeps it out of `ps`)",
     )
     run.add_argument(
         "--cors-allow-origins",

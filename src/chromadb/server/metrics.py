@@ -97,7 +97,9 @@ class ServerMetrics:
 
 def _route_templates(app: Any) -> Iterable[tuple[Any, str]]:
     for route in getattr(app, "routes", ()):
-        endpoint, path = getattr(route, "endpoint", None), getattr(route, "path", None)
+        # a Route's scope carries its endpoint; a Mount's (static files, a sub-app) its app
+        endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
+        path = getattr(route, "path", None)
         if endpoint is not None and path is not None:
             yield endpoint, path
 
