@@ -147,3 +147,24 @@ def test_export_and_backup_are_silent_off_a_terminal(tmp_path, capsys, monkeypat
     export_collections(str(tmp_path / "db"), str(tmp_path / "export"))
     backup(str(tmp_path / "db"), str(tmp_path / "copy"))
     assert capsys.readouterr().err == ""
+
+
+def test_repair_rebuild_indexes_again_with_a_bar(tmp_path, terminal):
+    from chromadb.cli import main
+    from chromadb.engine.options import EngineOptions
+
+    path = str(tmp_path / "db")
+    n = EngineOptions.index_min + 100  # big enough for an HNSW index
+    client = chromadb.PersistentClient(path=path)
+    collection = client.create_collection("indexed", embedding_function=None)
+    collection.add(ids=[str(i) for i in range(n)], embeddings=[[float(i), float(i % 7)] for i in range(n)])
+    collection_id = str(collection.id)
+    client.close()
+    index_file = tmp_path / "db" / collection_id / "index.json"
+    assert main(["repair", "--path", path]) == 0
+    assert not index_file.exists()  # plain repair: rebuilt on next use
+    stderr = terminal()
+    assert main(["repair", "--path", path, "--rebuild"]) == 0
+    assert "Rebuilding indexes" in stderr.getvalue() and f"/{n} [" in stderr.getvalue()
+    assert index_file.exists()  # rebuilt and saved, not left for the next open
+    assert main(["check", "--path", path]) == 0

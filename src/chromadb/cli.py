@@ -2,7 +2,7 @@
 
     chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
                [--auth-token TOKEN] [--cors-allow-origins ORIGINS] [--log-level LEVEL]
-    chroma check | repair | vacuum [--path DIR]
+    chroma check | repair [--rebuild] | vacuum [--path DIR]
     chroma import SRC --path DIR [--dry-run] [--batch-size N]
     chroma export OUT --path DIR | chroma backup DEST --path DIR
     python -m chromadb ...          the same, where the `chroma` script is not on PATH
@@ -368,6 +368,10 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+        if name == "repair":
+            sub.add_argument(
+                "--rebuild", action="store_true", help="rebuild the vector indexes now (a progress bar on a terminal)"
+            )
         sub.set_defaults(func=func)
 
     imp = commands.add_parser(
@@ -446,9 +450,43 @@ def cmd_repair(args: argparse.Namespace) -> int:
     from chromadb.engine import maintenance
 
     removed = maintenance.repair(_existing_directory(args.path))
-    print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
+    if args.rebuild:
+        rebuilt = _rebuild_indexes(args.path)
+        print(f"removed {len(removed)} derived index folder(s); rebuilt and saved the vector indexes ({rebuilt:,} records)")
+    else:
+        print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
     _print_unknown(maintenance.unknown(args.path))
     return 0
+
+
+def _rebuild_indexes(path: str) -> int:
+    """Open every collection, so that the engine's indexer rebuilds its HNSW index from
+    the records, and wait for it with a progress bar; closing the engine saves them.
+    Returns how many records were indexed (small collections have no index: searched exactly)."""
+    import time
+
+    from chromadb.engine.engine import Engine
+    from chromadb.progress import progress_bar
+
+    engine = Engine(path)
+    try:
+        ids = engine.store.all_collection_ids()
+        statuses = [engine.indexing_status(collection_id) for collection_id in ids]  # opening starts the rebuild
+        indexed = sum(s["num_unindexed_ops"] for s in statuses)
+        with progress_bar(indexed, "Rebuilding indexes") as bar:
+            waiting = [(collection_id, s["num_unindexed_ops"]) for collection_id, s in zip(ids, statuses)]
+            while waiting:
+                time.sleep(0.2)
+                still = []
+                for collection_id, before in waiting:
+                    now = engine.indexing_status(collection_id)["num_unindexed_ops"]
+                    bar.update(before - now)
+                    if now:
+                        still.append((collection_id, now))
+                waiting = still
+    finally:
+        engine.close()
+    return indexed
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:
