@@ -430,9 +430,9 @@ def create_app(
 
     routes.append(Route("/metrics", prometheus_metrics, methods=["GET"]))
 
-    # the first middleware is the outermost: CORS answers browser pre-flights (which carry
-    # no credentials) before auth, and adds its headers to auth's refusals too
-    # the access log and request metrics wrap everything, so they see auth's and CORS' answers too
+    # the first middleware is the outermost: the access log and request metrics see every
+    # answer, auth's and CORS' included; CORS answers browser pre-flights (which carry no
+    # credentials) before auth, and adds its headers to auth's refusals too
     middleware = [Middleware(OperationsMiddleware, metrics=metrics)]
     if cors_allow_origins:
         from chromadb.server.cors import JSONCORSMiddleware
