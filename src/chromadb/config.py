@@ -89,6 +89,9 @@ class Settings:
     # (postgresql://USER@HOST:PORT/DB), with persist_directory the cache of index files;
     # also CHROMA_STORE. See docs/postgresql.md.
     store: str | None = None
+    # Progress bars of long jobs on a terminal (chromadb/progress.py): embedding many
+    # documents in add/upsert, ...; also CHROMA_PROGRESS=0. Off: no bar anywhere.
+    chroma_progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:

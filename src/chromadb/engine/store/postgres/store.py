@@ -152,6 +152,16 @@ class PostgresStore:
         with self.db.connection() as conn:
             return records.record_count(conn, cid)
 
+    def totals(self) -> tuple[int, int]:
+        """(collections, records) in the whole store. Exact counts: a monitor scraping every
+        few seconds of a store of millions of records may want pg_class.reltuples instead."""
+        with self.db.snapshot() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM chroma_collections), (SELECT count(*) FROM chroma_records)"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
     def record_fields(self, cid: int, rids: Sequence[int] | None) -> list[tuple[Any, ...]]:
         with self.db.connection() as conn:
             return records.record_columns(conn, cid, rids, records.FIELD_COLUMNS)
