@@ -250,3 +250,28 @@ def test_the_usage_guide_with_an_old_official_client(old_clients, tmp_path, vers
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen.pop("version") == version
     assert seen == EXPECTED
+
+
+_WITH_A_TOKEN = """
+import sys, chromadb
+from chromadb.config import Settings
+client = chromadb.HttpClient(host=sys.argv[1], port=int(sys.argv[2]), settings=Settings(
+    chroma_client_auth_provider="chromadb.auth.token_authn.TokenAuthClientProvider",
+    chroma_client_auth_credentials=sys.argv[3], anonymized_telemetry=False))
+collection = client.get_or_create_collection("with_a_token")
+collection.add(ids=["a"], embeddings=[[1.0, 2.0]])
+sys.stdout.write(str(collection.count()) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_old_official_client_with_a_token(old_clients, tmp_path, version: str) -> None:
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with start_server_in_thread(str(tmp_path / "data"), auth_token="old-s3cret") as server:
+        run = [str(old_clients[version]), "-c", _WITH_A_TOKEN, server.host, str(server.port)]
+        good = subprocess.run([*run, "old-s3cret"], capture_output=True, text=True, timeout=120, env=env, check=False)
+        wrong = subprocess.run([*run, "wrong"], capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.strip().splitlines()[-1] == "1"
+    assert wrong.returncode != 0
+    assert "chromadb.errors.AuthorizationError: The token sent is not valid" in wrong.stderr
