@@ -20,7 +20,9 @@ from chromadb.server.routes import API, COLL, DB, ROUTES, Call, RouteSpec
 
 __all__ = ["V1_ROUTES"]
 
-Scope = Literal["none", "query", "any"]
+# where a v1 route's tenant and database come from: "none" (it has no use for them), "query"
+# (the query string, else the defaults), "any" (the collection id alone decides)
+ScopeFrom = Literal["none", "query", "any"]
 
 
 @dataclasses.dataclass
@@ -33,7 +35,7 @@ class _AnyScopeCall(Call):
         return {"tenant": None, "database": None}
 
 
-def _with_scope(call: Call, scope: Scope) -> Call:
+def _with_scope(call: Call, scope: ScopeFrom) -> Call:
     if scope == "any":
         return _AnyScopeCall(**{f.name: getattr(call, f.name) for f in dataclasses.fields(call)})
     if scope == "query":
@@ -44,7 +46,7 @@ def _with_scope(call: Call, scope: Scope) -> Call:
     return call
 
 
-def _v1_handler(handler: Callable[[Call], Any], scope: Scope) -> Callable[[Call], Any]:
+def _v1_handler(handler: Callable[[Call], Any], scope: ScopeFrom) -> Callable[[Call], Any]:
     def v1(call: Call) -> Any:
         return handler(_with_scope(call, scope))
 
@@ -56,7 +58,7 @@ def _v1_handler(handler: Callable[[Call], Any], scope: Scope) -> Callable[[Call]
 V1_COLL = V1_PREFIX + "/collections/{collection_id}"
 
 # (method, v1 path, the v2 path whose handler serves it, where tenant and database come from)
-_V1_TO_V2: list[tuple[str, str, str, Scope]] = [
+_V1_TO_V2: list[tuple[str, str, str, ScopeFrom]] = [
     ("GET", V1_PREFIX, API, "none"),
     ("GET", V1_PREFIX + "/heartbeat", API + "/heartbeat", "none"),
     ("GET", V1_PREFIX + "/version", API + "/version", "none"),
