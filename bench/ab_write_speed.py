@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""A/B write throughput of two checkouts in the same run: add, upsert, delete.
+"""A/B write throughput of two checkouts in the same run: add, upsert, update, delete.
 
     python bench/ab_write_speed.py --target main=../main/.venv/bin/python --target mine=.venv/bin/python
 
@@ -9,6 +9,7 @@ in-process through `import chromadb` (public API only), batches of 1,000:
 
 * add N records (vector, document, 4 metadata keys): items/s until the last add returns;
 * upsert the same N ids with new vectors and metadata: items/s;
+* update the same N ids with new metadata only (merged into the stored one): items/s;
 * delete all N ids: items/s.
 
 Between steps the run waits for background indexing and then IDLE seconds, for every
@@ -27,7 +28,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STEPS = ("add", "upsert", "delete")
+STEPS = ("add", "upsert", "update", "delete")
 BATCH = 1_000
 IDLE = 1.0
 
@@ -59,6 +60,7 @@ def run_once(n: int, dim: int, path: str) -> dict:
     out = {"chromadb": os.path.dirname(chromadb.__file__)}
     out["add"] = timed(col.add, embeddings=vectors, metadatas=metas, documents=docs)
     out["upsert"] = timed(col.upsert, embeddings=moved, metadatas=metas[::-1])
+    out["update"] = timed(col.update, metadatas=[{"updated": i} for i in range(n)])
     out["delete"] = timed(col.delete)
     assert col.count() == 0
     return out

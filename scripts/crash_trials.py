@@ -237,15 +237,16 @@ def plan_digest(plan: list[Op]) -> str:
 
 
 # -- the child ------------------------------------------------------------------------------------
-# Hooks wrap VectorIndex.save, Indexer.after_write and Store.write, and wait on
+# Hooks wrap VectorIndex.save, Indexer.after_write and the SQLite store's
+# Connection.transaction (every commit), and wait on
 # Engine.wait_for_index: rename those and this script needs the same change.
 def child(path: str, kind: str, seed: int, fd: int, digest: str) -> None:
     import threading
 
     import chromadb
     from chromadb.engine import indexer as indexer_module
-    from chromadb.engine import store as store_module
     from chromadb.engine import vector_index
+    from chromadb.engine.store.sqlite import connection as connection_module
 
     def report(msg: str) -> None:
         os.write(fd, (msg + "\n").encode())  # one write below PIPE_BUF: atomic, unbuffered
@@ -271,15 +272,17 @@ def child(path: str, kind: str, seed: int, fd: int, digest: str) -> None:
                 rebuilt.set()
 
     indexer_module.Indexer.after_write = after_write
-    original_write = store_module.Store.write
+    original_transaction = connection_module.Connection.transaction
 
     @contextlib.contextmanager
-    def write(self):
-        with original_write(self) as conn:
+    def transaction(self):
+        nested = self.conn.in_transaction  # joins the outer one: its commit is reported
+        with original_transaction(self) as conn:
             yield conn
-        report("commit")
+        if not nested:
+            report("commit")
 
-    store_module.Store.write = write
+    connection_module.Connection.transaction = transaction
 
     client = chromadb.PersistentClient(path=path)
     engine = client._backend.engine

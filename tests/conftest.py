@@ -1,16 +1,19 @@
 """Shared fixtures. `client` runs each API test twice: in-process and over HTTP
-(our server in a thread, our HttpClient), so the two backends cannot drift."""
+(our server in a thread, our HttpClient), so the two backends cannot drift;
+`make_async_client` runs each async API test over HTTP, persistent and in-memory."""
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
 import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -59,6 +62,32 @@ def client(request: pytest.FixtureRequest, tmp_path) -> Iterator[chromadb.Client
         c.reset()
         yield c
         c.close()
+
+
+@pytest.fixture(params=["http", "persistent", "ephemeral"])
+def make_async_client(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., Awaitable[Any]]]:
+    """`client = await make_async_client()` inside a test's event loop: each async API test
+    runs with AsyncHttpClient (our server in a thread), AsyncPersistentClient and
+    AsyncEphemeralClient (a fresh in-memory database). Clients are closed after the test."""
+    made: list[Any] = []
+
+    async def make(settings: Settings | None = None, **kwargs: Any) -> Any:
+        settings = settings if settings is not None else Settings(allow_reset=True)
+        if request.param == "http":
+            server = request.getfixturevalue("http_server")
+            client = await chromadb.AsyncHttpClient(host=server.host, port=server.port, settings=settings, **kwargs)
+        elif request.param == "persistent":
+            client = await chromadb.AsyncPersistentClient(str(tmp_path / "db"), settings=settings, **kwargs)
+        else:
+            client = await chromadb.AsyncEphemeralClient(settings=settings, **kwargs)
+        made.append(client)
+        return client
+
+    if request.param == "ephemeral":
+        SharedSystemClient.clear_system_cache()
+    yield make
+    for client in made:
+        asyncio.run(client.close())
 
 
 @pytest.fixture

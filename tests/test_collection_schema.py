@@ -335,11 +335,11 @@ def test_a_fork_keeps_the_schema(client) -> None:
         fork.get(where={"cat": "x"})
 
 
-def test_the_async_client_sends_and_reads_the_schema(http_server) -> None:
+def test_the_async_clients_send_and_read_the_schema(make_async_client) -> None:
     import asyncio
 
     async def scenario() -> None:
-        client = await chromadb.AsyncHttpClient(host=http_server.host, port=http_server.port)
+        client = await make_async_client()
         name = unique_name()
         col = await client.create_collection(name, schema=Schema().create_index(VectorIndexConfig(space="ip")))
         assert col.configuration_json["hnsw"]["space"] == "ip"

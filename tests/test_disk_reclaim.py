@@ -16,9 +16,10 @@ import time
 import numpy as np
 
 import chromadb
-from chromadb.engine import maintenance, reclaim
+from chromadb.engine import maintenance
 from chromadb.engine.engine import Engine
-from chromadb.engine.store import AUTO_VACUUM_MIGRATION
+from chromadb.engine.store.sqlite import reclaim
+from chromadb.engine.store.sqlite.migrations import AUTO_VACUUM_MIGRATION
 
 N, DIM, BATCH = 10_000, 128, 1_000
 

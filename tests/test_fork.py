@@ -275,9 +275,9 @@ def test_fork_in_an_ephemeral_client_carries_the_index(monkeypatch):
     SharedSystemClient.clear_system_cache()
 
 
-def test_async_fork(http_server):
+def test_async_fork(make_async_client):
     async def scenario() -> tuple[str, int]:
-        aclient = await chromadb.AsyncHttpClient(host=http_server.host, port=http_server.port)
+        aclient = await make_async_client()
         col = await aclient.create_collection(f"async-{uuid.uuid4().hex[:8]}", embedding_function=None)
         await col.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
         fork = await col.fork(col.name + "-fork")

@@ -30,11 +30,10 @@ ALLOWED_UNTIL_MERGE: set[tuple[str, str]] = set()
 
 # Ties that exist only for type annotations (`if TYPE_CHECKING:`), hence no import circle
 # at run time, but still two modules that cannot be read apart (review of 727496c, §2):
-#  * the indexer reaches into the Engine's internals: cut by the per-collection runtime and
-#    an index-files object (issue 15 item 3);
 #  * a Collection handle holds its Client: cut by building Collection from a backend.
+# (The indexer's tie to the Engine went with engine/index_files.py: it takes the views, a
+# lock, the store and the index files.)
 KNOWN_TYPE_ONLY_TIES: set[tuple[str, str]] = {
-    ("chromadb.engine.indexer", "chromadb.engine.engine"),
     ("chromadb.api.collection", "chromadb.api.client"),
 }
 

@@ -75,8 +75,8 @@ def test_first_query_reads_only_the_rows_it_returns(saved):
     col.delete(ids=["id6"])
     assert not view.fields_loaded and not view.vectors_loaded  # a few ids are looked up in SQLite
     assert col.get(ids=["id6", "id5"])["ids"] == ["id5"]
-    col.upsert(ids=["id6"], embeddings=vectors[6:7])  # an insert needs every id in memory
-    assert view.fields_loaded and col.get(ids=["id6"])["ids"] == ["id6"]
+    col.upsert(ids=["id6"], embeddings=vectors[6:7])  # the store finds which ids exist: nothing loads
+    assert not view.fields_loaded and col.get(ids=["id6"])["ids"] == ["id6"]
     assert col.get(where={"j": {"$gte": 4998}})["ids"] == ["id4998", "id4999"]
     client.close()
 
@@ -118,7 +118,7 @@ def test_writes_before_the_bulk_loads(saved):
     col.upsert(ids=["id1", "extra"], embeddings=vectors[[2, 3]] + 100, metadatas=[{"j": 1}, {"j": -1}])
     col.delete(ids=["id0"])
     view = _view(engine, col)
-    assert view.fields_loaded and not view.vectors_loaded  # upsert needs ids, not vectors
+    assert not view.fields_loaded and not view.vectors_loaded  # writes are decided by the store
     col._wait_for_index()
     result = col.query(query_embeddings=vectors[2:3] + 100, n_results=2, include=["embeddings", "metadatas"])
     assert result["ids"] == [["id1", "extra"]]
@@ -153,7 +153,7 @@ def test_warm_up_that_loses_a_race_with_a_write_installs_nothing_stale(saved, mo
     col.count()
     view = _view(engine, col)
     assert not view.fields_loaded
-    from chromadb.engine import store as store_module
+    from chromadb.engine.store.sqlite import store as store_module
 
     original = store_module.SideReader.record_vectors
     raced = []
@@ -178,7 +178,7 @@ def test_warm_up_that_loses_a_race_with_a_write_installs_nothing_stale(saved, mo
 def test_close_stops_a_warm_up_in_progress(saved, monkeypatch):
     """A script that queries once and exits must not wait for the background load."""
     path, _ = saved
-    from chromadb.engine import store as store_module
+    from chromadb.engine.store.sqlite import store as store_module
 
     started = []
 
@@ -202,3 +202,24 @@ def test_close_stops_a_warm_up_in_progress(saved, monkeypatch):
     for t in warmers:
         t.join(10)
         assert not t.is_alive()
+
+
+def test_writes_to_a_cold_collection_load_nothing(saved):
+    """The store decides which ids exist and merges the records: a reopened collection's
+    update, upsert, add and delete of a few records load no field and no vector."""
+    path, vectors = saved
+    client, col, engine = _open(path)
+    col.count()  # opens the view: rids only
+    view = _view(engine, col)
+    col.update(ids=["id3", "missing"], metadatas=[{"j": -3}, {"j": 0}])
+    col.upsert(ids=["id4", "new"], embeddings=vectors[[4, 5]] + 1, metadatas=[{"k": 4}, {"k": 5}])
+    col.add(ids=["id5", "added"], embeddings=vectors[[6, 7]], documents=["not stored", "added"])
+    col.delete(ids=["id6"])
+    assert not view.fields_loaded and not view.vectors_loaded
+    got = col.get(ids=["id3", "id4", "id5", "id6", "new", "added", "missing"], include=["documents", "metadatas", "embeddings"])
+    assert got["ids"] == ["id3", "id4", "id5", "new", "added"]
+    assert got["documents"] == ["document 3", "document 4", "document 5", None, "added"]
+    assert got["metadatas"][:4] == [{"j": -3, "even": False}, {"j": 4, "even": True, "k": 4}, {"j": 5, "even": False}, {"k": 5}]
+    np.testing.assert_array_equal(got["embeddings"], np.vstack([vectors[3], vectors[4] + 1, vectors[5], vectors[5] + 1, vectors[7]]))
+    assert col.count() == N + 1
+    client.close()

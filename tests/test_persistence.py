@@ -143,7 +143,7 @@ def test_reads_and_writes_go_on_while_the_index_is_saved(tmp_path, monkeypatch):
     path = str(tmp_path / "db")
     client = chromadb.PersistentClient(path=path)
     engine = client._backend.engine
-    engine.options = dataclasses.replace(engine.options, save_min_changes=1)
+    engine.options = engine.indexer.options = dataclasses.replace(engine.options, save_min_changes=1)
     col = client.create_collection("saving", embedding_function=None)
     x = np.random.default_rng(8).standard_normal((indexer_module.INDEX_MIN + 500, 8)).astype(np.float32)
     col.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)

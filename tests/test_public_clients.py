@@ -145,9 +145,9 @@ def test_http_client_settings_conflicts_are_refused() -> None:
         chromadb.HttpClient(host="localhost", port=8000, settings=Settings(chroma_server_host="elsewhere"))
 
 
-def test_async_http_client_returns_async_collections(http_server) -> None:
+def test_async_clients_return_async_collections(make_async_client) -> None:
     async def scenario() -> None:
-        client = await chromadb.AsyncHttpClient(host=http_server.host, port=http_server.port)
+        client = await make_async_client()
         assert isinstance(client, AsyncClientAPI) and isinstance(client, chromadb.AsyncClientCreator)
         col = await client.get_or_create_collection("async-things", embedding_function=None)
         assert isinstance(col, AsyncCollection) and isinstance(col, CollectionCommon)

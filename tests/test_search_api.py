@@ -310,9 +310,9 @@ def test_bad_searches_are_refused(client):
         col.search(Search())
 
 
-def test_async_collection_search(http_server):
+def test_async_collection_search(make_async_client):
     async def run():
-        client = await chromadb.AsyncHttpClient(host=http_server.host, port=http_server.port)
+        client = await make_async_client()
         col = await client.get_or_create_collection("async-search")
         await col.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
         return await col.search(Search().rank(Knn(query=[0.0, 1.0])).select(K.SCORE))

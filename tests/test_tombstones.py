@@ -10,7 +10,8 @@ import textwrap
 import numpy as np
 
 import chromadb
-from chromadb.engine import store as store_module
+from chromadb.engine.store.sqlite import SqliteStore, migrations
+from chromadb.engine.store.sqlite import records as store_records
 
 KEEP = 5  # TOMBSTONE_KEEP_SEQS in these tests
 
@@ -19,8 +20,8 @@ def other_process(path: str, code: str) -> None:
     """Run `code` with `col` bound to the collection "tomb", in another process, with KEEP."""
     prelude = f"""
         import sys, numpy as np, chromadb
-        from chromadb.engine import store
-        store.TOMBSTONE_KEEP_SEQS = {KEEP}
+        from chromadb.engine.store.sqlite import records
+        records.TOMBSTONE_KEEP_SEQS = {KEEP}
         col = chromadb.PersistentClient(path=sys.argv[1]).get_collection("tomb", embedding_function=None)
     """
     subprocess.run([sys.executable, "-c", textwrap.dedent(prelude) + textwrap.dedent(code), path], check=True, timeout=120)
@@ -45,7 +46,7 @@ def make_collection(path: str, n: int = 20):
 
 
 def test_tombstones_older_than_the_margin_are_pruned(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "TOMBSTONE_KEEP_SEQS", KEEP)
+    monkeypatch.setattr(store_records, "TOMBSTONE_KEEP_SEQS", KEEP)
     path = str(tmp_path / "db")
     client, col = make_collection(path)  # seq 1
     col.delete(ids=["r0", "r1"])  # seq 2
@@ -109,19 +110,19 @@ def test_a_database_from_before_the_horizon_is_migrated(tmp_path):
     path.mkdir()
     # the schema as the first release created it, with a collection and a tombstone in it
     old = sqlite3.connect(path / "chroma.sqlite3")
-    name, sql = store_module._MIGRATIONS[0]
+    name, sql = migrations.MIGRATIONS[0]
     old.executescript(sql)
     old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at REAL)")
     old.execute("INSERT INTO migrations VALUES (?, 0)", (name,))
     old.commit()
     old.close()
-    store = store_module.Store(str(path / "chroma.sqlite3"))
+    store = SqliteStore(str(path / "chroma.sqlite3"))
     try:
         applied = [r[0] for r in store.conn.execute("SELECT name FROM migrations ORDER BY name")]
         assert applied == [
             "0001_initial",
             "0002_tombstone_horizon",
-            store_module.AUTO_VACUUM_MIGRATION,
+            migrations.AUTO_VACUUM_MIGRATION,
             "0004_collection_schema",
         ]
         columns = [r[1] for r in store.conn.execute("PRAGMA table_info(collections)")]

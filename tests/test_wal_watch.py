@@ -11,8 +11,8 @@ import textwrap
 import numpy as np
 
 import chromadb
-from chromadb.engine.store import Store
-from chromadb.engine.wal_watch import WalWatch
+from chromadb.engine.store.sqlite import SqliteStore
+from chromadb.engine.store.sqlite.wal_watch import WalWatch
 
 
 def _wal_db(tmp_path):
@@ -52,14 +52,14 @@ def test_no_watch_without_a_wal_index(tmp_path):
 
 
 def test_store_version_sees_another_connections_commit(tmp_path):
-    store = Store(str(tmp_path / "s.sqlite3"))
+    store = SqliteStore(str(tmp_path / "s.sqlite3"))
     assert store._wal_watch is not None and store._wal_watch.active
     first = store.version()
     assert store.version() == first  # answered by the header alone
     other = sqlite3.connect(str(tmp_path / "s.sqlite3"), isolation_level=None)
     other.execute("INSERT INTO tenants (name) VALUES ('someone-else')")
     assert store.version() != first
-    with store.write():
+    with store.transaction():
         store.insert_tenant("ours")
     assert store._wal_watch.active  # our own commit moved the header too
     store.close()

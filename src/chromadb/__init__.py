@@ -40,6 +40,8 @@ from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 if TYPE_CHECKING:
     from pathlib import Path  # pathlib costs ~50 ms at import: annotations only
 
+    from chromadb.api.async_client import AsyncClient
+
 __all__ = [
     "URI",
     "Collection",
@@ -202,10 +204,37 @@ async def AsyncHttpClient(  # noqa: N802
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> AsyncClientAPI:
-    """An asyncio client of a Chroma server (see chromadb.http.async_client)."""
+    """An asyncio client of a Chroma server (see chromadb.api.async_client)."""
     from chromadb.api.async_client import AsyncClient
 
     settings = _http_settings(settings, "chromadb.api.async_fastapi.AsyncFastAPI", host, port, ssl, headers)
+    return await AsyncClient.create(tenant=str(tenant), database=str(database), settings=settings)
+
+
+async def AsyncPersistentClient(  # noqa: N802
+    path: str | Path = "./chroma",
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> AsyncClient:
+    """`PersistentClient` for asyncio: every call awaited, run in the client's worker
+    threads over the same engine (see chromadb.api.async_client). Not in upstream 1.5.9."""
+    from chromadb.api.async_client import AsyncClient
+
+    settings = settings if settings is not None else Settings()
+    settings.persist_directory = str(path)
+    settings.is_persistent = True
+    return await AsyncClient.create(tenant=str(tenant), database=str(database), settings=settings)
+
+
+async def AsyncEphemeralClient(  # noqa: N802
+    settings: Settings | None = None, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+) -> AsyncClient:
+    """`EphemeralClient` for asyncio (the same in-memory database). Not in upstream 1.5.9."""
+    from chromadb.api.async_client import AsyncClient
+
+    settings = settings if settings is not None else Settings()
+    settings.is_persistent = False
     return await AsyncClient.create(tenant=str(tenant), database=str(database), settings=settings)
 
 

@@ -12,6 +12,7 @@
  ├── ForeignDataError          the data directory holds data that is not ours: left untouched
  │    └── ChromaDirectoryError a persist directory of Chroma itself
      ├── ChromaImportError         a Chroma directory that cannot be imported as it is
+     ├── ClientClosedError         a call on an async client after its close()
      └── ...
 
 `name()` is the wire name put in the JSON error body (`{"error": name, "message": ...}`);
@@ -28,6 +29,7 @@ __all__ = [
     "ChromaDirectoryError",
     "ChromaError",
     "ChromaImportError",
+    "ClientClosedError",
     "DuplicateIDError",
     "ForeignDataError",
     "IDAlreadyExistsError",
@@ -290,6 +292,14 @@ class ChromaImportError(ChromaError):
     @classmethod
     def name(cls) -> str:
         return "ChromaImportError"
+
+
+class ClientClosedError(ChromaError):
+    """A call on an async client after its `close()` (client-side only, never on the wire)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "ClientClosedError"
 
 
 # wire name -> class, as upstream's `chromadb.errors.error_types`

@@ -91,8 +91,9 @@ class Client(SharedSystemClient, ClientAPI):
     identity (Chroma Cloud keys are bound to one tenant and often one database).
     """
 
-    tenant: str = DEFAULT_TENANT
-    database: str = DEFAULT_DATABASE
+    # tenant and database in one attribute: a call in another thread never reads a
+    # tenant from before a set_tenant() with a database from after it (async clients)
+    _scope: tuple[str, str] = (DEFAULT_TENANT, DEFAULT_DATABASE)
     _closed: bool = False
 
     def __init__(
@@ -109,7 +110,7 @@ class Client(SharedSystemClient, ClientAPI):
             self._server: Backend = self._system.instance(ServerAPI)
             if tenant is None or database is None:
                 tenant, database = self._tenant_database_from_identity(tenant, database)
-            self.tenant, self.database = tenant, database
+            self._scope = (tenant, database)
             # upstream checks both exist when a client is built
             self._validate_tenant_database(tenant, database)
         except BaseException:
@@ -125,6 +126,22 @@ class Client(SharedSystemClient, ClientAPI):
     @property
     def _backend(self) -> Backend:
         return self._server
+
+    @property
+    def tenant(self) -> str:
+        return self._scope[0]
+
+    @tenant.setter
+    def tenant(self, tenant: str) -> None:
+        self._scope = (tenant, self._scope[1])
+
+    @property
+    def database(self) -> str:
+        return self._scope[1]
+
+    @database.setter
+    def database(self, database: str) -> None:
+        self._scope = (self._scope[0], database)
 
     def _tenant_database_from_identity(self, tenant: str | None, database: str | None) -> tuple[str, str]:
         identity = self.get_user_identity()
@@ -176,11 +193,12 @@ class Client(SharedSystemClient, ClientAPI):
 
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         self._validate_tenant_database(tenant, database)
-        self.tenant, self.database = tenant, database
+        self._scope = (tenant, database)
 
     def set_database(self, database: str) -> None:
-        self._backend.get_database(database, self.tenant)
-        self.database = database
+        tenant = self.tenant
+        self._backend.get_database(database, tenant)
+        self._scope = (tenant, database)
 
     def close(self) -> None:
         """Give back this client's share of its System; the last client closes the engine."""
@@ -247,14 +265,13 @@ class Client(SharedSystemClient, ClientAPI):
             metadata,
             self._configuration_for_create(configuration, embedding_function, metadata),
             get_or_create,
-            self.tenant,
-            self.database,
+            *self._scope,
             schema=_schema_json(schema),
         )
         return self._collection(model, embedding_function)
 
     def get_collection(self, name: str, embedding_function: Any = DEFAULT_EF, data_loader: Any = None) -> Collection:
-        model = self._backend.get_collection(name, self.tenant, self.database)
+        model = self._backend.get_collection(name, *self._scope)
         return self._collection(model, embedding_function)
 
     def get_or_create_collection(
@@ -271,18 +288,18 @@ class Client(SharedSystemClient, ClientAPI):
         )
 
     def get_collection_by_id(self, id: Any, embedding_function: Any = DEFAULT_EF, data_loader: Any = None) -> Collection:
-        model = self._backend.get_collection_by_id(str(id), self.tenant, self.database)
+        model = self._backend.get_collection_by_id(str(id), *self._scope)
         return self._collection(model, embedding_function)
 
     def list_collections(self, limit: int | None = None, offset: int | None = None) -> list[Collection]:
-        models = self._backend.list_collections(limit, offset, self.tenant, self.database)
+        models = self._backend.list_collections(limit, offset, *self._scope)
         return [self._collection(m, DEFAULT_EF) for m in models]
 
     def count_collections(self) -> int:
-        return self._backend.count_collections(self.tenant, self.database)
+        return self._backend.count_collections(*self._scope)
 
     def delete_collection(self, name: str) -> None:
-        self._backend.delete_collection(name, self.tenant, self.database)
+        self._backend.delete_collection(name, *self._scope)
 
 
 class AdminClient(SharedSystemClient, AdminAPI):
@@ -333,9 +350,14 @@ class AdminClient(SharedSystemClient, AdminAPI):
         return user_identity(self._server.get_user_identity())
 
 
+def serves_over_http(settings: Settings) -> bool:
+    """Whether `settings` describe a client of a server (else: the engine in this process)."""
+    return bool(settings.chroma_server_host) or "fastapi" in (settings.chroma_api_impl or "").lower()
+
+
 def backend_for(settings: Settings) -> Backend:
     """The backend a Settings object describes: HTTP when a server host is set, else local."""
-    if settings.chroma_server_host or "fastapi" in (settings.chroma_api_impl or "").lower():
+    if serves_over_http(settings):
         from chromadb.http.backend import HttpBackend
 
         return HttpBackend.from_settings(settings)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
 import time
 import uuid
@@ -20,17 +19,28 @@ from typing import Any
 import numpy as np
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromadb.engine import catalog, collection_schema, identify, index_folders, index_rules
+from chromadb.engine import catalog, collection_schema, identify, index_rules
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.fork import write_shifted_index
+from chromadb.engine.index_files import IndexFiles
 from chromadb.engine.indexer import Indexer
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.search import search
 from chromadb.engine.search_exec import run_payload
-from chromadb.engine.store import Store, TombstonesPruned, dumps, loads
+from chromadb.engine.store import (
+    ChangesPruned,
+    CollectionGone,
+    Deletion,
+    Record,
+    RecordStore,
+    WriteConflict,
+    WriteResult,
+)
+from chromadb.engine.store.sqlite import SqliteStore
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
+from chromadb.model.records import RecordBatch, WriteKind
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.search import SearchRequest
 from chromadb.model.where import Where, WhereDocument
@@ -51,20 +61,23 @@ class Engine:
         if path is not None:
             identify.check_directory(path)
             os.makedirs(path, exist_ok=True)
-        self.store = Store(
+        # one lock for the views and the SQLite connection (the server's loop reads take it)
+        self.lock = threading.RLock()
+        self.store: RecordStore = SqliteStore(
             None if path is None else os.path.join(path, "chroma.sqlite3"),
             busy_timeout,
             wal_watch=self.options.wal_watch,
+            lock=self.lock,
         )
-        self.lock = self.store.lock
         self.views: dict[str, CollectionView] = {}
         self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
         self._rows_version: tuple[int, int] | None = None
-        self.indexer = Indexer(self)
+        self.index_files = IndexFiles(path, huge_pages=self.options.huge_pages)
+        self.indexer = Indexer(self.views, self.lock, self.store, self.options, self.index_files)
         # load lazily opened views in the background (_warm)
         self.warm_up = path is not None and self.options.warm_up
         self.closed = False
-        with self.store.write():
+        with self.store.transaction():
             self._ensure_defaults()
 
     def _ensure_defaults(self) -> None:
@@ -86,17 +99,17 @@ class Engine:
     # -- system ---------------------------------------------------------------------------
     def reset(self) -> None:
         with self.lock:
-            with self.store.write():
+            with self.store.transaction():
                 ids = self.store.all_collection_ids()
                 self.store.reset()
                 self._ensure_defaults()
             self.views.clear()
             for coll_id in ids:
-                self._remove_files(coll_id)
+                self.index_files.remove(coll_id)
 
     # -- tenants and databases -----------------------------------------------------------
     def create_tenant(self, name: str) -> None:
-        with self.store.write():
+        with self.store.transaction():
             if not self.store.insert_tenant(name):
                 raise UniqueConstraintError(f"Tenant [{name}] already exists")
 
@@ -108,7 +121,7 @@ class Engine:
         return tenant
 
     def create_database(self, name: str, tenant: str) -> None:
-        with self.store.write():
+        with self.store.transaction():
             if self.store.get_tenant(tenant) is None:
                 raise NotFoundError(f"Tenant [{tenant}] not found")
             if not self.store.insert_database(str(uuid.uuid4()), name, tenant):
@@ -129,14 +142,14 @@ class Engine:
 
     def delete_database(self, name: str, tenant: str) -> None:
         with self.lock:
-            with self.store.write():
+            with self.store.transaction():
                 db = self.store.get_database(name, tenant)
                 if db is None:
                     raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
                 removed = self.store.delete_database(db["id"])
             for coll_id in removed:
                 self.views.pop(coll_id, None)
-                self._remove_files(coll_id)
+                self.index_files.remove(coll_id)
 
     def _database_id(self, tenant: str, database: str) -> str:
         db = self.store.get_database(database, tenant)
@@ -161,7 +174,7 @@ class Engine:
     ) -> dict[str, Any]:
         """`schema`: the index schema as the user gave it (upstream's JSON shape), or None.
         `collection_id`: keep a given id (an import from Chroma keeps its collections' ids)."""
-        with self.store.write():
+        with self.store.transaction():
             db_id = self._database_id(tenant, database)
             existing = self.store.get_collection_by_name(db_id, name)
             if existing is not None:
@@ -176,7 +189,7 @@ class Engine:
             return catalog.collection_model(self.store.get_collection_by_id(coll_id))  # type: ignore[arg-type]
 
     def get_collection(self, name: str, tenant: str, database: str) -> dict[str, Any]:
-        with self.store.read():
+        with self.store.snapshot():
             row = self.store.get_collection_by_name(self._database_id(tenant, database), name)
         if row is None:
             raise NotFoundError(f"Collection [{name}] does not exist")
@@ -188,12 +201,12 @@ class Engine:
         return catalog.collection_model(row)
 
     def list_collections(self, limit: int | None, offset: int, tenant: str, database: str) -> list[dict[str, Any]]:
-        with self.store.read():
+        with self.store.snapshot():
             rows = self.store.list_collections(self._database_id(tenant, database), limit, offset)
         return [catalog.collection_model(r) for r in rows]
 
     def count_collections(self, tenant: str, database: str) -> int:
-        with self.store.read():
+        with self.store.snapshot():
             return self.store.count_collections(self._database_id(tenant, database))
 
     def update_collection(
@@ -205,7 +218,7 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> None:
-        with self.store.write():
+        with self.store.transaction():
             row = self._collection_row(collection_id, tenant, database)
             if new_name is not None and new_name != row["name"]:
                 db_id = self._database_id(row["tenant"], row["database"])
@@ -220,13 +233,13 @@ class Engine:
 
     def delete_collection(self, name: str, tenant: str, database: str) -> None:
         with self.lock:
-            with self.store.write():
+            with self.store.transaction():
                 row = self.store.get_collection_by_name(self._database_id(tenant, database), name)
                 if row is None:
                     raise NotFoundError(f"Collection [{name}] does not exist")
-                self.store.delete_collection_rows(row["cid"])
+                self.store.delete_collection(row["cid"])
             self.views.pop(row["id"], None)
-            self._remove_files(row["id"])
+            self.index_files.remove(row["id"])
 
     def fork_collection(
         self, collection_id: str, new_name: str, tenant: str | None = None, database: str | None = None
@@ -235,7 +248,7 @@ class Engine:
         a copy of every record, independent from then on. Rows are copied inside SQLite in
         one transaction; the vector index is the source's graph, relabelled (fork.py)."""
         with self.lock:
-            with self.store.write():
+            with self.store.transaction():
                 row = self._collection_row(collection_id, tenant, database)
                 db_id = self._database_id(row["tenant"], row["database"])
                 if self.store.get_collection_by_name(db_id, new_name) is not None:
@@ -261,17 +274,9 @@ class Engine:
             # an insert that ran while this fork waited may hold a vector rewritten meanwhile
             return labels[~source.slots_of_labels(labels)[1]].tolist()
 
-        directory = self._index_dir(row["id"])
         try:
-            with contextlib.ExitStack() as stack:
-                if directory is None:  # in memory: the files only carry the graph across
-                    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="chromadb-fork-"))
-                else:  # another process may already save an index of the fork it opened
-                    from filelock import FileLock
-
-                    os.makedirs(directory, exist_ok=True)
-                    index_folders.mark(directory, row["id"])  # what maintenance may delete: ours
-                    stack.enter_context(FileLock(os.path.join(directory, "index.lock")))
+            # another process may already save an index of the fork it opened: under the lock
+            with self.index_files.writing(row["id"]) as directory:
                 if not write_shifted_index(index, directory, row["seq"], shift, changed_since_inserted):
                     return None
                 hnsw = row["configuration"]["hnsw"]
@@ -295,7 +300,7 @@ class Engine:
         elif view.seq != row["seq"]:
             try:
                 self._catch_up(view)
-            except TombstonesPruned:  # too far behind to replay the deletes: reload
+            except ChangesPruned:  # too far behind to replay the deletes: reload
                 view = self.views[row["id"]] = self._load_view(row)
         index = view.index
         if index is not None and index.params is not row["configuration"]["hnsw"]:
@@ -306,22 +311,21 @@ class Engine:
         """A fresh view of the collection, with its saved index (read from its files unless given)."""
         space = row["configuration"]["hnsw"]["space"]
         view = CollectionView(row["cid"], row["id"], row["dimension"], space, self.store)
-        with self.store.read():
-            seq = self.store.collection_state(row["cid"])[0]  # type: ignore[index]
+        with self.store.snapshot():
+            state = self.store.collection_state(row["cid"])
             rids = self.store.record_rids(row["cid"])
+        if state is None:  # deleted meanwhile: an empty view, dropped at the next read
+            rids = rids[:0]
+        seq = row["seq"] if state is None else state[0]
         view.open(rids)
         view.seq = seq
-        self.indexer.load_index(view, row, self.indexer.read_saved(row) if saved is None else saved)
+        self.indexer.load_index(view, row, self.index_files.read_saved(row) if saved is None else saved)
         return view
 
     def _catch_up(self, view: CollectionView) -> None:
-        with self.store.read():
-            state = self.store.collection_state(view.cid)
-            if state is None:
-                return
-            rows = self.store.records_since(view.cid, view.seq)
-            deleted = self.store.tombstones_since(view.cid, view.seq)
-        self._apply(view, [_decode(r) for r in rows], deleted, state[0])
+        changes = self.store.changes_since(view.cid, view.seq)
+        if changes is not None:
+            self._apply(view, changes.rows, changes.deleted, changes.seq)
 
     def _apply(self, view: CollectionView, rows: list[tuple], deleted_rids: list[int], seq: int) -> None:
         """Apply committed changes to the view and keep the index honest about them."""
@@ -344,19 +348,13 @@ class Engine:
         self.indexer.after_write(view, bool(rows or deleted_rids))
 
     # -- vector index -------------------------------------------------------------------
-    def _index_dir(self, collection_id: str) -> str | None:
-        return None if self.path is None else os.path.join(self.path, collection_id)
-
     def wait_for_index(self, timeout: float | None = None) -> bool:
         """Block until every pending record is in its collection's index (for benchmarks and tests)."""
         return self.indexer.wait_idle(timeout)
 
-    def _remove_files(self, collection_id: str) -> None:
-        directory = self._index_dir(collection_id)
-        if directory is not None and os.path.isdir(directory):
-            index_folders.remove_our_files(directory)  # a file we did not write stays
-
     # -- record writes --------------------------------------------------------------------
+    # The store decides what a write does (which ids exist, how records merge) in its own
+    # transaction; the view then applies what the store says it wrote.
     def _check_dimension(self, row: dict[str, Any], embeddings: np.ndarray | None) -> None:
         if embeddings is None or len(embeddings) == 0:
             return
@@ -377,94 +375,49 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> None:
-        with self.lock:
-            with self.store.write():
-                row = self._collection_row(collection_id, tenant, database)
-                self._check_dimension(row, embeddings)
-                view = self._view(row)
-                existing = view.slots_of_ids(ids)
-                seen: set[str] = set()
-                new_rows = []
-                rid = self.store.next_rid()
-                for i, id_ in enumerate(ids):
-                    if id_ in existing or id_ in seen:
-                        continue  # add of an existing id is a silent no-op; first in a batch wins
-                    seen.add(id_)
-                    meta = _clean_metadata(metadatas[i] if metadatas else None)
-                    new_rows.append(
-                        (rid, id_, documents[i] if documents else None, uris[i] if uris else None, meta, embeddings[i])
-                    )
-                    rid += 1
-                if not new_rows:
-                    return
-                self._discover_keys(row, [r[4] for r in new_rows])
-                seq = self.store.next_seq(row["cid"])
-                self.store.insert_records(row["cid"], seq, [_encode(r) for r in new_rows])
-                if row["dimension"] is None:
-                    self.store.set_dimension(row["cid"], embeddings.shape[1])
-            self._after_commit(view, new_rows, [], seq)
+        self._write_records(collection_id, "add", ids, embeddings, metadatas, documents, uris, tenant, database)
 
     def upsert(self, collection_id: str, ids: list[str], embeddings: np.ndarray, metadatas, documents, uris, tenant=None, database=None) -> None:
-        self._write(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing=True)
+        self._write_records(collection_id, "upsert", ids, embeddings, metadatas, documents, uris, tenant, database)
 
     def update(self, collection_id: str, ids: list[str], embeddings, metadatas, documents, uris, tenant=None, database=None) -> None:
-        self._write(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing=False)
+        self._write_records(collection_id, "update", ids, embeddings, metadatas, documents, uris, tenant, database)
 
-    def _write(self, collection_id, ids, embeddings, metadatas, documents, uris, tenant, database, insert_missing: bool) -> None:
-        """upsert and update: merge into existing records; upsert also inserts missing ones."""
+    def _write_records(
+        self, collection_id: str, kind: WriteKind, ids, embeddings, metadatas, documents, uris, tenant, database
+    ) -> None:
+        # the callers (LocalBackend, tests) pass values a RecordBatch has already checked
+        batch = RecordBatch(kind, ids, embeddings, metadatas, documents, uris)
         with self.lock:
-            with self.store.write():
+            # one transaction: the write and the schema keys it brings (store.write joins it)
+            with self.store.transaction():
                 row = self._collection_row(collection_id, tenant, database)
-                matrix = embeddings if isinstance(embeddings, np.ndarray) else None
-                if isinstance(embeddings, list):
-                    present = [e for e in embeddings if e is not None]
-                    matrix = np.stack(present) if present else None
-                    if matrix is not None and len({len(e) for e in present}) > 1:
-                        raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
-                self._check_dimension(row, matrix)
-                view = self._view(row)
-                rid = self.store.next_rid()
-                merged_rows: dict[str, tuple] = {}  # id -> final row; a repeated id merges again
-                new_ids: set[str] = set()
-                for i, id_ in enumerate(ids):
-                    vec = None if embeddings is None else embeddings[i]
-                    doc = documents[i] if documents else None
-                    uri = uris[i] if uris else None
-                    meta = metadatas[i] if metadatas else None
-                    prev = merged_rows.get(id_)
-                    if prev is None and id_ in view.slot_of:
-                        slot = view.slot_of[id_]
-                        prev = (int(view.rids[slot]), id_, view.documents[slot], view.uris[slot], view.metadata(slot), None)
-                    if prev is None:
-                        if not insert_missing:
-                            continue  # update of a missing id is silently ignored
-                        if vec is None:
-                            raise InvalidArgumentError(f"Record {id_!r} does not exist and no embedding was given")
-                        merged_rows[id_] = (rid, id_, doc, uri, _clean_metadata(meta), vec)
-                        new_ids.add(id_)
-                        rid += 1
-                    else:
-                        merged_rows[id_] = (
-                            prev[0],
-                            id_,
-                            doc if doc is not None else prev[2],
-                            uri if uri is not None else prev[3],
-                            _merge_metadata(prev[4], meta),
-                            vec if vec is not None else prev[5],
-                        )
-                if not merged_rows:
-                    return
-                self._discover_keys(row, [r[4] for r in merged_rows.values()])
-                final_inserts = [r for r in merged_rows.values() if r[1] in new_ids]
-                updates = [r for r in merged_rows.values() if r[1] not in new_ids]
-                seq = self.store.next_seq(row["cid"])
-                if final_inserts:
-                    self.store.insert_records(row["cid"], seq, [_encode(r) for r in final_inserts])
-                if updates:
-                    self.store.update_records(seq, [_encode_update(r) for r in updates])
-                if row["dimension"] is None and matrix is not None:
-                    self.store.set_dimension(row["cid"], matrix.shape[1])
-            self._after_commit(view, final_inserts + updates, [], seq)
+                # opened before the write, so the view of a new collection starts loaded
+                # (empty) and takes the records from the write's result, not from SQLite
+                self._view(row)
+                result = self._store_write(row, batch)
+                if result.changed:
+                    self._discover_keys(row, [r.metadata for r in result.rows])
+            self._after_write(row, result)
+
+    def _store_write(
+        self, row: dict[str, Any], change: RecordBatch | Deletion, expect_seq: int | None = None
+    ) -> WriteResult:
+        try:
+            return self.store.write(row["cid"], change, expect_seq=expect_seq)
+        except CollectionGone:
+            raise NotFoundError(f"Collection [{row['id']}] does not exist") from None
+
+    def _after_write(self, row: dict[str, Any], result: WriteResult) -> None:
+        """Bring the collection's view to the write's seq: apply what the store wrote when the
+        view was at the seq just before it, else catch up (another writer came in between)."""
+        if not result.changed:
+            return
+        view = self.views.get(row["id"])
+        if view is not None and view.cid == row["cid"] and view.seq == result.base_seq:
+            self._after_commit(view, list(result.rows), result.deleted, result.seq)
+        else:
+            self._view({**row, "seq": result.seq, "dimension": result.dimension})
 
     def _discover_keys(self, row: dict[str, Any], metadatas: list[dict[str, Any] | None]) -> None:
         """Metadata keys (or value types of a key) the schema does not describe yet are added
@@ -486,24 +439,34 @@ class Engine:
         self, collection_id: str, request: DeleteRequest, tenant: str | None = None, database: str | None = None
     ) -> int:
         ids, where, where_document, limit = request.ids, request.where, request.where_document, request.limit
+        filtered = request.filtered
         with self.lock:
-            with self.store.write():
-                row = self._collection_row(collection_id, tenant, database)
-                index_rules.check_filters(row["schema"], where, where_document)
-                view = self._view(row)
-                filtered = request.filtered
-                if ids is None and not filtered:
+            row = self._collection_row(collection_id, tenant, database)
+            index_rules.check_filters(row["schema"], where, where_document)
+            if ids is None and not filtered:
+                return 0
+            if not filtered:  # by ids alone: the store finds them
+                self._view(row)
+                self._after_write(row, self._store_write(row, Deletion(ids=ids)))
+                return len(ids)  # type: ignore[arg-type]
+            while True:
+                # the records the filter selects in a view at the store's seq, deleted only
+                # if no other writer changed the collection in between (else: select again)
+                with self.store.snapshot():
+                    row = self._collection_row(collection_id, tenant, database)
+                    view = self._view(row)
+                    slots = self._select(view, ids, where, where_document)
+                    if limit is not None:
+                        slots = slots[:limit]
+                    rids = view.rids[slots].tolist()
+                if not rids:
                     return 0
-                slots = self._select(view, ids, where, where_document)
-                if filtered and limit is not None:
-                    slots = slots[:limit]
-                if len(slots) == 0:
-                    return len(ids) if ids is not None and not filtered else 0
-                rids = view.rids[slots].tolist()
-                seq = self.store.next_seq(row["cid"])
-                self.store.delete_records(row["cid"], seq, rids)
-            self._after_commit(view, [], rids, seq)
-            return len(ids) if ids is not None and not filtered else len(rids)
+                try:
+                    result = self._store_write(row, Deletion(rids=rids), expect_seq=view.seq)
+                except WriteConflict:
+                    continue
+                self._after_write(row, result)
+                return len(rids)
 
     def _after_commit(self, view: CollectionView, rows: list[tuple], deleted_rids: list[int], seq: int) -> None:
         try:
@@ -536,7 +499,7 @@ class Engine:
                 if view.fields_loaded and view.vectors_loaded:
                     yield view
                     return
-            with self.store.read():
+            with self.store.snapshot():
                 view = self._view(self._collection_row(collection_id, tenant, database))
                 yield view
             if not (view.fields_loaded and view.vectors_loaded):
@@ -612,6 +575,16 @@ class Engine:
     def count(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> int:
         with self._reading(collection_id, tenant, database) as view:
             return view.live_count
+
+    def scan(
+        self, collection_id: str, after: int = 0, limit: int = 1000, tenant: str | None = None, database: str | None = None
+    ) -> list[Record]:
+        """Up to `limit` records of the collection with rid > `after`, in insertion order, with
+        their vectors, read from the store (for export and rebuilds). Page on with
+        `after=page[-1].rid` until a page comes back empty."""
+        with self.lock:
+            row = self._collection_row(collection_id, tenant, database)
+        return self.store.scan(row["cid"], after, limit)
 
     def indexing_status(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Records the HNSW index covers vs records waiting for the indexer (searched exactly
@@ -690,44 +663,8 @@ def _rows(view: CollectionView, slots: np.ndarray, include: list[str]) -> dict[s
     return result
 
 
-def _clean_metadata(meta: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not meta:
-        return None
-    if None not in meta.values():
-        return meta
-    cleaned = {k: v for k, v in meta.items() if v is not None}
-    return cleaned or None
-
-
-def _merge_metadata(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Key-by-key merge; a None value deletes the key; an empty result is None."""
-    if new is None:
-        return old
-    merged = dict(old or {})
-    for key, value in new.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged or None
-
-
 def _check_scope(row: dict[str, Any] | None, collection_id: str, tenant: str | None, database: str | None) -> None:
     if row is None or (tenant is not None and row["tenant"] != tenant) or (
         database is not None and row["database"] != database
     ):
         raise NotFoundError(f"Collection [{collection_id}] does not exist")
-
-
-def _encode(r: tuple) -> tuple:
-    vec = r[5]
-    return (r[0], r[1], r[2], r[3], dumps(r[4]), None if vec is None else np.asarray(vec, np.float32).tobytes())
-
-
-def _encode_update(r: tuple) -> tuple:
-    vec = r[5]  # None: the stored vector stays
-    return (r[0], r[2], r[3], dumps(r[4]), None if vec is None else np.asarray(vec, np.float32).tobytes())
-
-
-def _decode(r: tuple) -> tuple:
-    return (r[0], r[1], r[2], r[3], loads(r[4]), None if r[5] is None else np.frombuffer(r[5], dtype=np.float32))

@@ -6,7 +6,7 @@ Opening a file read-write is already a write (the WAL switch rewrites its header
 the file is first looked at without SQLite's write path:
 
 1. the 100-byte header, read as plain bytes: not SQLite -> refused; our application
-   id at offset 68 (set by `Store._migrate`) -> ours, nothing more to read;
+   id at offset 68 (set by `store/sqlite/migrations.py`) -> ours, nothing more to read;
 2. otherwise the schema, through a read-only connection that leaves no file behind
    (`mode=ro`, or `immutable=1` for a WAL file nobody has open: see _read_schema).
 

@@ -9,19 +9,18 @@ of the old one is deleted. One thread per engine, woken by writes.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from chromadb.engine import catalog, index_folders
+from chromadb.engine import catalog
+from chromadb.engine.index_files import IndexFiles
 from chromadb.engine.options import EngineOptions
+from chromadb.engine.store import RecordStore
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView, split_labels
-
-if TYPE_CHECKING:
-    from chromadb.engine.engine import Engine
 
 logger = logging.getLogger("chromadb.engine")
 
@@ -34,8 +33,22 @@ INDEX_CHUNK = 512
 
 
 class Indexer:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """Works on the engine's views (`views`, read under `lock`), the catalog rows of `store`
+    and the index files; it knows nothing else of the engine."""
+
+    def __init__(
+        self,
+        views: Mapping[str, CollectionView],
+        lock: threading.RLock,
+        store: RecordStore,
+        options: EngineOptions,
+        files: IndexFiles,
+    ) -> None:
+        self.views = views
+        self.lock = lock
+        self.store = store
+        self.options = options
+        self.files = files
         self._wake = threading.Condition()
         self._pending = False
         self._busy = False
@@ -43,27 +56,12 @@ class Indexer:
         self._thread: threading.Thread | None = None
 
     # -- called by the engine, under its lock -------------------------------------------
-    def read_saved(self, row: dict[str, Any]) -> tuple[VectorIndex, dict] | None:
-        """The collection's saved index file, if any (safe to call from another thread)."""
-        directory = self.engine._index_dir(row["id"])
-        if directory is None or row["dimension"] is None or not os.path.isdir(directory):
-            return None
-        space, params = row["configuration"]["hnsw"]["space"], row["configuration"]["hnsw"]
-        # No lock: a save replaces index.json atomically, then drops the older file; a
-        # reader that lost that race finds its file gone and reads the new pair.
-        for _ in range(3):
-            loaded = VectorIndex.load(directory, space, row["dimension"], params, huge_pages=self.engine.options.huge_pages)
-            if loaded is not None or not os.path.exists(os.path.join(directory, "index.json")):
-                return loaded
-        return None
-
     def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict] | None) -> None:
-        """Attach the saved index (from read_saved) and mark what it covers; the rest is searched exactly."""
+        """Attach the saved index (IndexFiles.read_saved) and mark what it covers; the rest is searched exactly."""
         if loaded is not None and loaded[1]["seq"] <= view.seq and loaded[0].dimension == view.dimension:
             index, meta = loaded
-            store = self.engine.store
-            with store.read():
-                changed = np.array(store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
+            with self.store.snapshot():
+                changed = np.array(self.store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
             # The index covers the records whose label it holds (not deleted), unless they
             # changed after it was saved; labels also restore each vector's version.
             labels = np.array(index.hnsw.get_ids_list(), dtype=np.int64)
@@ -83,7 +81,7 @@ class Indexer:
             self.after_write(view, True)
 
     def after_write(self, view: CollectionView, changed: bool) -> None:
-        index, options = view.index, self.engine.options
+        index, options = view.index, self.options
         if index is None:
             if view.dimension is None or view.live_count < options.index_min:
                 return
@@ -102,42 +100,35 @@ class Indexer:
 
     def _new_index(self, view: CollectionView) -> VectorIndex:
         view.set_indexed(slice(None), False)
-        row = self.engine.store.get_collection_by_id(view.collection_id)
+        row = self.store.get_collection_by_id(view.collection_id)
         params = (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
-        huge_pages = self.engine.options.huge_pages
+        huge_pages = self.options.huge_pages
         return VectorIndex(view.space, view.dimension, params, capacity=view.live_count, huge_pages=huge_pages)  # type: ignore[arg-type]
 
     def save_all(self, force: bool = False) -> None:
-        for view in list(self.engine.views.values()):
+        for view in list(self.views.values()):
             self._save(view, force)
 
     def _save(self, view: CollectionView, force: bool) -> None:
         """Write the index to disk, off the engine lock: reads and writes go on meanwhile
         (168 MB at 100k x 384 take a while). Only this thread inserts into the graph, so
         the file holds at least what `seq` says; whatever changes after is replayed on load."""
-        engine = self.engine
-        with engine.lock:
+        with self.lock:
             index = view.index
-            directory = engine._index_dir(view.collection_id)
-            if index is None or directory is None or (index.dirty == 0 and not index.compacted):
+            if index is None or self.files.root is None or (index.dirty == 0 and not index.compacted):
                 return
-            options = engine.options
+            options = self.options
             limit = max(options.save_min_changes, options.save_fraction * index.element_count)
             if not (force or index.compacted or index.dirty >= limit):
                 return
             seq = view.seq
         try:
-            os.makedirs(directory, exist_ok=True)
-            index_folders.mark(directory, view.collection_id)  # what maintenance may delete: ours
-            from filelock import FileLock  # imported here: it costs a fresh process ~30 ms
-
-            with FileLock(os.path.join(directory, "index.lock")):  # one saver at a time
-                index.save(directory, seq)
+            self.files.save(view.collection_id, index, seq)  # under the folder's lock: one saver at a time
         except OSError as e:  # the index is a cache: losing a save only costs replay time
             logger.warning("could not save the vector index of %s: %s", view.collection_id, e)
-        with engine.lock:
-            if engine.store.get_collection_by_id(view.collection_id) is None:
-                engine._remove_files(view.collection_id)  # deleted while we wrote its files
+        with self.lock:
+            if self.store.get_collection_by_id(view.collection_id) is None:
+                self.files.remove(view.collection_id)  # deleted while we wrote its files
 
     # -- the thread ------------------------------------------------------------------------
     def wake(self) -> None:
@@ -185,7 +176,7 @@ class Indexer:
     def _settle_pages(self) -> None:
         """Once drained: graphs that a resize copied go back into huge pages (hugepages.py),
         off the engine lock. New writes come first: what is left waits for the next drain."""
-        for view in list(self.engine.views.values()):
+        for view in list(self.views.values()):
             index = view.index
             if index is not None and index.unsettled and not self._stopped:
                 index.settle_pages(stop=lambda: self._stopped or self._pending)
@@ -197,9 +188,8 @@ class Indexer:
         meanwhile; a record written again (or deleted) during the insert stays pending
         and is hidden from the index.
         """
-        engine = self.engine
-        with engine.lock:
-            for view in list(engine.views.values()):
+        with self.lock:
+            for view in list(self.views.values()):
                 index = view.index
                 if index is None:
                     continue
@@ -213,8 +203,8 @@ class Indexer:
             else:
                 return False
         index.add(vectors, labels, expected=expected)
-        with engine.lock:
-            if view.index is not index or engine.views.get(view.collection_id) is not view:
+        with self.lock:
+            if view.index is not index or self.views.get(view.collection_id) is not view:
                 return True
             # slots may have moved (compaction) and records may have changed meanwhile
             slots, current = view.slots_of_labels(labels)

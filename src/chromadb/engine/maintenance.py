@@ -21,7 +21,7 @@ def check(path: str) -> dict[str, Any]:
     """SQLite integrity plus, per collection, whether the saved index agrees with the records."""
     engine = Engine(path)
     try:
-        report: dict[str, Any] = {"sqlite": engine.store.conn.execute("PRAGMA integrity_check").fetchone()[0]}
+        report: dict[str, Any] = {"sqlite": engine.store.integrity_check()}
         collections = []
         for coll_id in engine.store.all_collection_ids():
             row = engine.store.get_collection_by_id(coll_id)
@@ -66,10 +66,7 @@ def vacuum(path: str) -> tuple[int, int]:
     before = directory_size(path)
     engine = Engine(path)
     try:
-        with engine.lock:
-            engine.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine.store.conn.execute("VACUUM")
-            engine.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.store.compact()
         folders = index_folders.survey(path, set(engine.store.all_collection_ids()))
     finally:
         engine.close()

@@ -9,7 +9,7 @@ switch, and tests run with each one off:
 | trick | field | environment (off with `0`) |
 |---|---|---|
 | HNSW graphs in transparent huge pages (hugepages.py; Linux) | `huge_pages` | `CHROMA_HUGE_PAGES` |
-| change detection from the `-shm` header (wal_watch.py) | `wal_watch` | `CHROMA_WAL_WATCH` |
+| change detection from the `-shm` header (store/sqlite/wal_watch.py) | `wal_watch` | `CHROMA_WAL_WATCH` |
 | lazily opened views loaded in a background thread | `warm_up` | `CHROMA_WARM_UP` |
 | small server reads on the event loop (server/app.py) | `loop_reads` | `CHROMA_LOOP_READS` |
 """

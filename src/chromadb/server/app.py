@@ -47,6 +47,8 @@ from chromadb.server.errors import (
 from chromadb.server.old_clients import wants_old_shape
 from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import COLL, ROUTES, Call, RouteSpec
+from chromadb.server.ui_routes import UI_ROUTES
+from chromadb.server.ui_routes import static_routes as static_ui_routes
 from chromadb.server.v1_routes import V1_ROUTES
 
 __all__ = ["BYTES_PER_RECORD", "DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "create_app"]
@@ -412,6 +414,8 @@ def create_app(
         return HTMLResponse(_DOCS_PAGE.format(title=html.escape(document["info"]["title"])))
 
     routes += [Route("/openapi.json", openapi, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
+    # the browse-and-query page (docs/ui.md): its files, and its one endpoint behind auth like the API
+    routes += static_ui_routes() + [Route(s.path, _Endpoint(s), methods=[s.method]) for s in UI_ROUTES]
 
     # the first middleware is the outermost: CORS answers browser pre-flights (which carry
     # no credentials) before auth, and adds its headers to auth's refusals too

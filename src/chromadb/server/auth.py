@@ -5,7 +5,8 @@
 The token is accepted as `Authorization: Bearer TOKEN` or `X-Chroma-Token: TOKEN`, the
 two headers the official clients send. Heartbeat and version stay public (load
 balancers and `chroma` health probes call them), as do the API description
-(`/openapi.json`, `/docs`), which is the same for every server and holds no data.
+(`/openapi.json`, `/docs`), which is the same for every server and holds no data, and so
+are `/` and the files of the browse page (`/ui`, docs/ui.md), which asks for the token itself.
 Everything else, unknown paths included, fails closed: no token -> 401 `AuthError`,
 a wrong one -> 403 `AuthorizationError`, both with the usual JSON error body.
 """
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING
 from chromadb.errors import AuthorizationError, ChromaAuthError, ChromaError
 from chromadb.server import wire
 from chromadb.server.errors import error_body, error_status
+from chromadb.server.ui_routes import PUBLIC_PATHS as UI_FILES
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["PUBLIC_PATHS", "TokenAuthMiddleware", "check_token"]
 
-PUBLIC_PATHS = frozenset({"/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/openapi.json", "/docs"})
+PUBLIC_PATHS = frozenset({"/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/openapi.json", "/docs"}) | UI_FILES
 _PUBLIC_METHODS = frozenset({"GET", "HEAD"})
 
 

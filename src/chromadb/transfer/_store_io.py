@@ -1,23 +1,22 @@
 """The only place where transfer/ reaches below the Engine's public methods, into its store.
 
-Export reads a consistent snapshot in pages of records, in insertion order; load writes
-pages into a collection it created and nobody else knows yet (a temporary name), without
-the in-memory view an `Engine.add` would grow to the collection's size. Both are what
-the store port's `scan(collection, after, limit)` and `write(batch)` will offer (issue 15);
-until then they are built here from the store's record-reading and -writing methods.
+Export reads a consistent snapshot in pages of records, in insertion order (the store
+port's `scan`); load writes pages into a collection it created and nobody else knows yet
+(a temporary name) with the port's `write`, without the in-memory view an `Engine.add`
+would grow to the collection's size.
 """
 from __future__ import annotations
 
 import contextlib
 import inspect
-import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chromadb.engine.store import Store, dumps, loads
+from chromadb.engine.store import Record, RecordStore
 from chromadb.errors import NotFoundError
+from chromadb.model.records import RecordBatch
 from chromadb.transfer.format import ExportFileError, Page
 
 if TYPE_CHECKING:
@@ -44,39 +43,27 @@ class Snapshot:
         """The collection's records in insertion order, `page_size` at a time."""
         after = 0
         while True:
-            rows = self._scan(row["cid"], after, page_size)
+            rows: list[Record] = self._store.scan(row["cid"], after, page_size)
             if not rows:
                 return
-            after = rows[-1][0]
+            after = rows[-1].rid
             dimension = row["dimension"] or 0
             matrix = np.empty((len(rows), dimension), dtype=np.float32)
             for i, r in enumerate(rows):
-                matrix[i] = np.frombuffer(r[5], dtype=np.float32)
+                matrix[i] = r.embedding
             yield Page(
-                ids=[r[1] for r in rows],
+                ids=[r.id for r in rows],
                 embeddings=matrix,
-                documents=[r[2] for r in rows],
-                uris=[r[3] for r in rows],
-                metadatas=[loads(r[4]) for r in rows],
+                documents=[r.document for r in rows],
+                uris=[r.uri for r in rows],
+                metadatas=[r.metadata for r in rows],
             )
-
-    def _scan(self, cid: int, after: int, limit: int) -> list[tuple[Any, ...]]:
-        """(rid, id, document, uri, metadata_blob, embedding_blob) of the first `limit`
-        records with rid > `after`: the store port's `scan`, which today's store lacks.
-        A rowid range scan in rid order; `+cid` keeps SQLite off the index on cid (through
-        it, each page cost a walk of the whole collection: 10 s of a 13 s export at 100k)."""
-        rows: list[tuple[Any, ...]] = self._store.conn.execute(
-            "SELECT rid, id, document, uri, metadata, embedding FROM records "
-            "WHERE rid > ? AND +cid = ? ORDER BY rid LIMIT ?",
-            (after, cid, limit),
-        ).fetchall()
-        return rows
 
 
 @contextlib.contextmanager
 def read_snapshot(engine: Engine, tenant: str, database: str) -> Iterator[Snapshot]:
     """One read transaction for a whole export: every page comes from the same moment."""
-    with engine.store.read():
+    with engine.store.snapshot():
         db = engine.store.get_database(database, tenant)
         if db is None:
             engine.get_tenant(tenant)  # NotFoundError naming the tenant when it is the tenant that is missing
@@ -98,39 +85,38 @@ def insert_collection(
     """A collection with this metadata, configuration, schema and dimension exactly as
     exported (not re-derived from one another, as `create_collection` would); returns its cid."""
     store = engine.store
-    extra = {} if schema is None else {"schema": schema}
-    with store.write():
+    with store.transaction():
         db = store.get_database(database, tenant)
         if db is None:
             raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
-        store.insert_collection(collection_id, name, db["id"], metadata, configuration, dimension, **extra)
+        store.insert_collection(collection_id, name, db["id"], metadata, configuration, dimension, schema=schema)
         row = store.get_collection_by_id(collection_id)
     assert row is not None  # inserted in the transaction above
     return int(row["cid"])
 
 
 def can_store_schema() -> bool:
-    """Whether the store keeps a collection's schema (the catalog gains it with issue 17)."""
-    return "schema" in inspect.signature(Store.insert_collection).parameters
+    """Whether the store keeps a collection's schema."""
+    return "schema" in inspect.signature(RecordStore.insert_collection).parameters
 
 
 def append_page(engine: Engine, cid: int, page: Page, where: str) -> None:
-    """Add the page's records, in order, as one write (one sequence number)."""
+    """Add the page's records, in order, as one write (one sequence number). An id the
+    collection holds already refuses the page (an add would ignore it): nothing of it is written."""
     store = engine.store
     vectors = np.ascontiguousarray(page.embeddings, dtype=np.float32)
-    try:
-        with store.write():
-            seq = store.next_seq(cid)
-            rid = store.next_rid()
-            store.insert_records(
-                cid,
-                seq,
-                [
-                    (rid + i, page.ids[i], page.documents[i], page.uris[i], dumps(page.metadatas[i]), vectors[i].tobytes())
-                    for i in range(len(page))
-                ],
-            )
-    except sqlite3.IntegrityError:
-        with store.read():
-            again = [id_ for id_, _ in store.record_rids_of_ids(cid, page.ids)]
-        raise ExportFileError(f"{where}: the id {again[0] if again else '?'!r} appears twice in the export") from None
+    batch = RecordBatch("add", list(page.ids), vectors, list(page.metadatas), list(page.documents), list(page.uris))
+    with store.transaction():
+        written = store.write(cid, batch).rows
+        if len(written) != len(page):  # raised inside the transaction: the page is rolled back
+            raise ExportFileError(f"{where}: the id {_repeated(page.ids, written)!r} appears twice in the export")
+
+
+def _repeated(ids: list[str], written: list[Record]) -> str:
+    """The first id the write did not store: stored before, or earlier in the same page."""
+    stored, seen = {r.id for r in written}, set()
+    for id_ in ids:
+        if id_ not in stored or id_ in seen:
+            return id_
+        seen.add(id_)
+    return "?"
