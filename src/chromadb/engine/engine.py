@@ -586,6 +586,14 @@ class Engine:
             row = self._collection_row(collection_id, tenant, database)
         return self.store.scan(row["cid"], after, limit)
 
+    def totals(self) -> dict[str, int]:
+        """What a monitor watches (the server's GET /metrics): collections and records in
+        the store, and records of the open collections still waiting for their HNSW index."""
+        collections, records = self.store.totals()
+        with self.lock:
+            pending = sum(len(v.pending_slots()) for v in self.views.values() if v.index is not None)
+        return {"collections": collections, "records": records, "pending_records": pending}
+
     def indexing_status(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Records the HNSW index covers vs records waiting for the indexer (searched exactly
         meanwhile). A collection too small for an index is searched exactly: all covered."""
