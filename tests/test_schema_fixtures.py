@@ -48,8 +48,12 @@ def base(http_server) -> str:
     return f"http://{http_server.host}:{http_server.port}/api/v2/tenants/default_tenant/databases/default_database"
 
 
+# a User-Agent of our own: httpx's default gets the pre-1.0 collection shape (server/old_clients.py)
+AGENT = {"User-Agent": "quarrydb-tests"}
+
+
 def _send(method: str, url: str, body: Any) -> list[Any]:
-    r = httpx.request(method, url, json=body, timeout=60)
+    r = httpx.request(method, url, json=body, headers=AGENT, timeout=60)
     answer = r.json()
     if isinstance(answer, dict):
         answer.pop("id", None)
@@ -88,7 +92,7 @@ def test_scenario_answers_as_the_real_server(base: str, case: str) -> None:
     collection_id = None
     for (method, path, body), expected in zip(scenario["steps"], scenario["answers"], strict=True):
         if method == "CREATE":
-            r = httpx.post(base + "/collections", json={"name": name, **body}, timeout=60)
+            r = httpx.post(base + "/collections", json={"name": name, **body}, headers=AGENT, timeout=60)
             collection_id = collection_id or r.json()["id"]
             answer = _send("GET", f"{base}/collections/{name}", None) if r.status_code == 200 else None
             got = [r.status_code, answer[1] if answer else r.json()]

@@ -285,7 +285,9 @@ def test_embedding_function_configs_are_stored_not_executed(tmp_path, monkeypatc
         {"type": "legacy", "module": SENTINEL},
         {"type": "unknown", "name": f"__import__('{SENTINEL}')"},
     ]
-    with start_server_in_thread(str(tmp_path / "data")) as plain, httpx.Client(base_url=plain.url) as http:
+    # a User-Agent of our own: httpx's default gets the pre-1.0 collection shape (server/old_clients.py)
+    agent = {"User-Agent": "quarrydb-tests"}
+    with start_server_in_thread(str(tmp_path / "data")) as plain, httpx.Client(base_url=plain.url, headers=agent) as http:
         for i, ef in enumerate(configs):
             r = http.post(f"{DB}/collections", json={"name": f"ef-{i}", "configuration": {"embedding_function": ef}})
             assert r.status_code == 200, r.text

@@ -24,6 +24,10 @@ def embed_path(collection_id: str, tenant: str = "default_tenant", database: str
     return f"/ui/api/tenants/{tenant}/databases/{database}/collections/{collection_id}/embed"
 
 
+# a User-Agent of our own: httpx's default gets the pre-1.0 collection shape (server/old_clients.py)
+AGENT = {"User-Agent": "quarrydb-tests"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     with start_server_in_thread(str(tmp_path_factory.mktemp("ui-routes"))) as handle:
@@ -38,7 +42,7 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHan
 
 @pytest.fixture
 def http(server: ServerHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as c:
+    with httpx.Client(base_url=server.url, headers=AGENT) as c:
         yield c
 
 
@@ -154,7 +158,7 @@ def test_embed_is_not_in_the_api_description(http):
 
 # -- with a token -------------------------------------------------------------------------------------------
 def test_with_a_token_the_page_is_public_and_its_endpoint_is_not(token_server):
-    with httpx.Client(base_url=token_server.url) as http:
+    with httpx.Client(base_url=token_server.url, headers=AGENT) as http:
         for path in ("/", "/ui", "/ui/", "/ui/app.js", "/ui/app.css"):
             assert http.get(path).status_code == 200, path
         auth = {"Authorization": f"Bearer {TOKEN}"}

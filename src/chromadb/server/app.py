@@ -42,16 +42,17 @@ from chromadb.server.errors import (
     PayloadTooLargeError,
     RequestTimeoutError,
     RouteNotFoundError,
-    V1GoneError,
     error_body,
     error_status,
 )
 from chromadb.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from chromadb.server.metrics import OperationsMiddleware, ServerMetrics
+from chromadb.server.old_clients import wants_old_shape
 from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import COLL, ROUTES, Call, RouteSpec
 from chromadb.server.ui_routes import UI_ROUTES
 from chromadb.server.ui_routes import static_routes as static_ui_routes
+from chromadb.server.v1_routes import V1_ROUTES
 
 __all__ = ["BYTES_PER_RECORD", "DEFAULT_BODY_IDLE_TIMEOUT", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 
@@ -282,6 +283,7 @@ class _Endpoint:
                 raw_body=raw,
                 allow_reset=state.allow_reset,
                 max_batch_size=state.max_batch_size,
+                old_shape=wants_old_shape(scope["path"], scope["headers"]),
             )
             content = await self._run(call, state.loop_reads)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
@@ -337,10 +339,6 @@ def _collection_endpoints(endpoints: list[_Endpoint]) -> dict[tuple[str, str], _
         if e.spec.path.startswith(prefix) and "/" not in verb and "{" not in verb:
             found[(e.spec.method, verb)] = e
     return found
-
-
-async def _v1_gone(request: Request) -> Response:
-    return error_response(V1GoneError())
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -408,13 +406,11 @@ def create_app(
         if owned:
             opened.close()
 
-    endpoints = [_Endpoint(spec) for spec in ROUTES]
+    # v1 (clients before 0.5.16) over the same handlers: server/v1_routes.py
+    endpoints = [_Endpoint(spec) for spec in ROUTES + V1_ROUTES]
     routes: list[Any] = [
         Route(e.spec.path, e, methods=[e.spec.method], name=f"{e.spec.method} {e.spec.path}") for e in endpoints
     ]
-    routes.append(
-        Route("/api/v1/{rest:path}", _v1_gone, methods=["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-    )
     document = openapi_document(ROUTES, auth=bool(auth_token))
 
     async def openapi(request: Request) -> Response:

@@ -18,7 +18,6 @@ __all__ = [
     "RequestTimeoutError",
     "ResetDisabledError",
     "RouteNotFoundError",
-    "V1GoneError",
     "error_body",
     "error_status",
 ]
@@ -59,7 +58,7 @@ class FeatureUnavailableError(UnimplementedError):
 
 
 class HTTPStatusError(ChromaError):
-    """A routing-level refusal (405 method not allowed, 410 v1 API...)."""
+    """A routing-level refusal (405 method not allowed, ...)."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
@@ -78,17 +77,6 @@ class RouteNotFoundError(HTTPStatusError):
     @classmethod
     def name(cls) -> str:
         return "NotFoundError"
-
-
-class V1GoneError(HTTPStatusError):
-    """The v1 API, which upstream also refuses (spec section 10)."""
-
-    def __init__(self) -> None:
-        super().__init__("The v1 API is deprecated. Please use /v2 apis", 410)
-
-    @classmethod
-    def name(cls) -> str:
-        return "Unimplemented"
 
 
 def error_status(exc: BaseException) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from chromadb.api.backend import Backend
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.errors import InvalidArgumentError
-from chromadb.server import wire
+from chromadb.server import old_clients, wire
 from chromadb.server.errors import FeatureUnavailableError, ResetDisabledError
 
 __all__ = ["ROUTES", "Call", "RouteSpec"]
@@ -37,6 +37,8 @@ class Call:
     raw_body: bytes
     allow_reset: bool
     max_batch_size: int
+    # the client reads collections in the 0.5/0.6 shape (server/old_clients.py decides)
+    old_shape: bool = False
     _parsed: Any = field(default=_UNPARSED, repr=False)
 
     def body(self) -> Any:
@@ -159,9 +161,14 @@ def delete_database(call: Call) -> Any:
 
 
 # -- collections ----------------------------------------------------------------------------------
+def collection_out(call: Call, model: dict[str, Any]) -> dict[str, Any]:
+    """A collection as this client reads it: 1.x's shape, or 0.5/0.6's to an old client."""
+    return old_clients.collection_to_old_wire(model) if call.old_shape else wire.collection_to_wire(model)
+
+
 def list_collections(call: Call) -> Any:
     models = call.backend.list_collections(call.int_query("limit"), call.int_query("offset"), **call.scope)
-    return [wire.collection_to_wire(m) for m in models]
+    return [collection_out(call, m) for m in models]
 
 
 def count_collections(call: Call) -> Any:
@@ -170,19 +177,18 @@ def count_collections(call: Call) -> Any:
 
 def create_collection(call: Call) -> Any:
     req = wire.decode_create_collection(call.body())
-    return wire.collection_to_wire(
-        call.backend.create_collection(
-            req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope, schema=req["schema"]
-        )
+    model = call.backend.create_collection(
+        req["name"], req["metadata"], req["configuration"], req["get_or_create"], **call.scope, schema=req["schema"]
     )
+    return collection_out(call, model)
 
 
 def get_collection(call: Call) -> Any:
-    return wire.collection_to_wire(call.backend.get_collection(call.params["collection_id"], **call.scope))
+    return collection_out(call, call.backend.get_collection(call.params["collection_id"], **call.scope))
 
 
 def get_collection_by_id(call: Call) -> Any:
-    return wire.collection_to_wire(call.backend.get_collection_by_id(call.collection_id, **call.scope))
+    return collection_out(call, call.backend.get_collection_by_id(call.collection_id, **call.scope))
 
 
 def get_collection_by_crn(call: Call) -> Any:
@@ -190,7 +196,7 @@ def get_collection_by_crn(call: Call) -> Any:
     if len(parts) != 3 or not all(parts):
         raise InvalidArgumentError("Expected a collection resource name of the form tenant:database:collection")
     tenant, database, name = parts
-    return wire.collection_to_wire(call.backend.get_collection(name, tenant, database))
+    return collection_out(call, call.backend.get_collection(name, tenant, database))
 
 
 def update_collection(call: Call) -> Any:
@@ -209,7 +215,7 @@ def delete_collection(call: Call) -> Any:
 def fork_collection(call: Call) -> Any:
     """Fork a collection: a new one with its configuration, metadata and records."""
     new_name = wire.decode_fork_collection(call.body())["new_name"]
-    return wire.collection_to_wire(call.backend.fork_collection(call.collection_id, new_name, **call.scope))
+    return collection_out(call, call.backend.fork_collection(call.collection_id, new_name, **call.scope))
 
 
 # -- records ------------------------------------------------------------------------------------------

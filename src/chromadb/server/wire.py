@@ -27,6 +27,7 @@ from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
 from chromadb.model.search import SearchRequest, SearchShapeError, check_search_request, parse_search_body
+from chromadb.server import old_clients
 from chromadb.server.wire_schema import decode_schema
 
 T = TypeVar("T")
@@ -344,10 +345,13 @@ def decode_name(body: Any) -> str:
 
 def decode_create_collection(body: Any) -> dict[str, Any]:
     body = _object(body)
+    name = _str(body, "name", required=True)
+    metadata = _metadata(body.get("metadata"), "metadata", allow_null_values=False)
     return {
-        "name": _str(body, "name", required=True),
-        "metadata": _metadata(body.get("metadata"), "metadata", allow_null_values=False),
-        "configuration": _map(body, "configuration"),
+        "name": name,
+        "metadata": metadata,
+        # clients before 1.0 send their typed configuration form (server/old_clients.py)
+        "configuration": old_clients.configuration_from_old(_map(body, "configuration"), metadata),
         "schema": decode_schema(body.get("schema"), UnprocessableEntityError),
         "get_or_create": _bool(body, "get_or_create", False),
     }
