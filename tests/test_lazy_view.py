@@ -51,7 +51,7 @@ def _wait_loaded(view, timeout=20.0):
 
 
 def _view(engine, col):
-    return engine.views[str(col.id)]
+    return engine.runtimes[str(col.id)].view
 
 
 def test_first_query_reads_only_the_rows_it_returns(saved):

@@ -44,8 +44,8 @@ def engine_with_vectors():
 
 def run(engine: Engine, cid: str, body: dict, schema: dict | None) -> dict:
     request = parse_search_body({"searches": [body]})
-    with engine._reading(cid, None, None) as view:
-        return run_payload(view, request.searches[0], schema, engine.options.exact_search_max)
+    with engine._reading(cid, None, None) as runtime:
+        return run_payload(runtime.view, request.searches[0], schema, engine.options.exact_search_max)
 
 
 def expected_ranking(vectors, q_terms, q_vals, idf: bool, allowed=None) -> tuple[list[str], np.ndarray]:
