@@ -103,7 +103,7 @@ def test_the_engine_keeps_one_runtime_per_collection_and_drops_it_with_the_colle
     engine = Engine(None, options=OPTIONS)
     try:
         model = engine.create_collection("c", None, None, False, DEFAULT_TENANT, DEFAULT_DATABASE)
-        engine.add(model["id"], ["a"], np.array([[1.0, 0.0]], np.float32), None, None, None)
+        engine.add(model["id"], RecordBatch.build("add", ["a"], [[1.0, 0.0]]))
         runtime = engine.runtimes[model["id"]]
         engine.count(model["id"])
         assert engine.runtimes[model["id"]] is runtime and not runtime.dropped

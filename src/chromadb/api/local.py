@@ -227,18 +227,15 @@ class LocalBackend(Backend):
     # Writes, reads and deletes arrive checked: the door built the batch or request.
     @_checked
     def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.add(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.add(collection_id, batch, tenant=tenant, database=database)
 
     @_checked
     def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.update(collection_id, b.ids, b.embeddings, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.update(collection_id, batch, tenant=tenant, database=database)
 
     @_checked
     def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.upsert(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.upsert(collection_id, batch, tenant=tenant, database=database)
 
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
         return self.engine.delete(collection_id, request, tenant, database)

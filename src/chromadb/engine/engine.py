@@ -36,7 +36,7 @@ from chromadb.engine.store import (
 )
 from chromadb.engine.store.sqlite import SqliteStore
 from chromadb.engine.vector_index import VectorIndex
-from chromadb.errors import NotFoundError, UniqueConstraintError
+from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 from chromadb.model.records import RecordBatch, WriteKind
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.search import SearchRequest
@@ -335,30 +335,26 @@ class Engine:
     # The store decides what a write does (which ids exist, how records merge) in its own
     # transaction; the runtime then applies what the store says it wrote.
 
-    def add(
-        self,
-        collection_id: str,
-        ids: list[str],
-        embeddings: np.ndarray,
-        metadatas: list[dict[str, Any] | None] | None,
-        documents: list[str | None] | None,
-        uris: list[str | None] | None,
-        tenant: str | None = None,
-        database: str | None = None,
+    def add(self, collection_id: str, batch: RecordBatch, *, tenant: str | None = None, database: str | None = None) -> None:
+        self._write_records(collection_id, "add", batch, tenant, database)
+
+    def upsert(
+        self, collection_id: str, batch: RecordBatch, *, tenant: str | None = None, database: str | None = None
     ) -> None:
-        self._write_records(collection_id, "add", ids, embeddings, metadatas, documents, uris, tenant, database)
+        self._write_records(collection_id, "upsert", batch, tenant, database)
 
-    def upsert(self, collection_id: str, ids: list[str], embeddings: np.ndarray, metadatas, documents, uris, tenant=None, database=None) -> None:
-        self._write_records(collection_id, "upsert", ids, embeddings, metadatas, documents, uris, tenant, database)
-
-    def update(self, collection_id: str, ids: list[str], embeddings, metadatas, documents, uris, tenant=None, database=None) -> None:
-        self._write_records(collection_id, "update", ids, embeddings, metadatas, documents, uris, tenant, database)
+    def update(
+        self, collection_id: str, batch: RecordBatch, *, tenant: str | None = None, database: str | None = None
+    ) -> None:
+        self._write_records(collection_id, "update", batch, tenant, database)
 
     def _write_records(
-        self, collection_id: str, kind: WriteKind, ids, embeddings, metadatas, documents, uris, tenant, database
+        self, collection_id: str, kind: WriteKind, batch: RecordBatch, tenant: str | None, database: str | None
     ) -> None:
-        # the callers (LocalBackend, tests) pass values a RecordBatch has already checked
-        batch = RecordBatch(kind, ids, embeddings, metadatas, documents, uris)
+        # the batch was checked by the door that built it (RecordBatch.build); its kind says
+        # which merge rules the store applies, so it must be the call's
+        if batch.kind != kind:
+            raise InvalidArgumentError(f"Expected a batch for {kind}, got one for {batch.kind}")
         with self.lock:
             # one transaction: the write and the schema keys it brings (store.write joins it)
             with self.store.transaction():

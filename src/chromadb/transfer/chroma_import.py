@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from chromadb.engine import catalog
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, ChromaImportError, NotFoundError
+from chromadb.model.records import RecordBatch as Records
 from chromadb.model.requests import GetRequest
 from chromadb.transfer.chroma_dir import ChromaCollection, ChromaDirectory, RecordBatch
 from chromadb.transfer.progress import Progress
@@ -227,16 +228,9 @@ def _create_tenants_and_databases(engine: Engine, pairs: list[tuple[str, str]]) 
 def _add(engine: Engine, coll: ChromaCollection, batch: RecordBatch) -> None:
     if not len(batch):
         return
-    engine.add(
-        coll.id,
-        batch.ids,
-        batch.embeddings,
-        batch.metadatas,
-        batch.documents,
-        batch.uris,
-        tenant=coll.tenant,
-        database=coll.database,
-    )
+    # Chroma's records, as it checked them when it wrote them: taken as they are
+    records = Records("add", batch.ids, batch.embeddings, batch.metadatas, batch.documents, batch.uris)
+    engine.add(coll.id, records, tenant=coll.tenant, database=coll.database)
 
 
 def _verify(engine: Engine, coll: ChromaCollection, report: CollectionReport, source: _Digest, batch_size: int) -> None:
