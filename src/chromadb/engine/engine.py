@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import numpy as np
@@ -61,8 +61,8 @@ class Engine:
             lock=self.lock,
         )
         self.runtimes: dict[str, CollectionRuntime] = {}
-        self._rows: dict[str, dict[str, Any]] = {}  # collection rows as of _rows_version
-        self._rows_version: tuple[int, int] | None = None
+        self._rows: dict[str, dict[str, Any] | None] = {}  # collection rows as of _rows_version
+        self._rows_version: Hashable = None
         self.index_files = IndexFiles(path, huge_pages=self.options.huge_pages)
         self.indexer = Indexer(self.runtimes, self.lock, self.store, self.options, self.index_files)
         # load lazily opened views in the background (CollectionRuntime.warm_soon)
@@ -266,7 +266,7 @@ class Engine:
 
         def changed_since_inserted(labels: np.ndarray) -> list[int]:
             # an insert that ran while this fork waited may hold a vector rewritten meanwhile
-            return labels[~view.slots_of_labels(labels)[1]].tolist()  # type: ignore[no-any-return]
+            return labels[~view.slots_of_labels(labels)[1]].tolist()
 
         try:
             # another process may already save an index of the fork it opened: under the lock

@@ -63,7 +63,7 @@ class Indexer:
         self._thread: threading.Thread | None = None
 
     # -- called by the engine, under its lock -------------------------------------------
-    def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict] | None) -> None:
+    def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict[str, Any]] | None) -> None:
         """Attach the saved index (IndexFiles.read_saved) and mark what it covers; the rest is searched exactly."""
         if loaded is not None and loaded[1]["seq"] <= view.seq and loaded[0].dimension == view.dimension:
             index, meta = loaded

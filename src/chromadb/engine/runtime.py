@@ -150,7 +150,7 @@ class CollectionRuntime:
                 written, found = view.locate([r[0] for r in rows if r[5] is not None])
                 stale = written[found & view.is_indexed(written)]
                 index.mark_deleted(view.labels(stale).tolist())
-            view.apply_rows(rows)  # type: ignore[arg-type]  # a Record is the row tuple the view reads
+            view.apply_rows(rows)
         view.seq = seq
         if deleted_rids and view.n - view.live_count > max(COMPACT_MIN_DEAD, view.n // 2):
             view.compact()
