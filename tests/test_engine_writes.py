@@ -38,7 +38,7 @@ def test_a_filtered_delete_selects_again_when_another_writer_came_in_between(tmp
         assert deleted == 3 and len(calls) == 2 and calls[1] == calls[0] + 1
         assert engine.count(cid) == 1 and other.count(cid) == 1
         got = engine.get(cid, _get_all())
-        assert got["ids"] == ["keep"]
+        assert got.ids == ["keep"]
     finally:
         other.close()
         engine.close()
@@ -54,10 +54,10 @@ def test_a_view_behind_another_writer_catches_up_after_its_own_write(tmp_path):
         other.upsert(cid, RecordBatch.build("upsert", ["a", "b"], _vectors(2, 1.0), [{"w": 2}, None]))  # seq 2, elsewhere
         engine.update(cid, RecordBatch.build("update", ["a", "b"], None, [{"x": 3}, {"x": 4}]))  # seq 3, merged in the store
         got = engine.get(cid, _get_all())
-        assert got["ids"] == ["a", "b"]
-        assert got["metadatas"] == [{"v": 1, "w": 2, "x": 3}, {"x": 4}]
-        assert got["documents"] == ["A", None]
-        np.testing.assert_array_equal(got["embeddings"], _vectors(2, 1.0))
+        assert got.ids == ["a", "b"]
+        assert got.metadatas == [{"v": 1, "w": 2, "x": 3}, {"x": 4}]
+        assert got.documents == ["A", None]
+        np.testing.assert_array_equal(got.embeddings, _vectors(2, 1.0))
     finally:
         other.close()
         engine.close()

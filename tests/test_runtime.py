@@ -66,15 +66,17 @@ def test_a_runtime_applies_its_own_writes_and_catches_up_with_others(stores):
     runtime.absorb(_add(mine, row, ["a", "b"], [1.0, 2.0]))
     assert runtime.count() == 2
     got = runtime.get(GetRequest.build(CLIENT, include=["metadatas"]))
-    assert got["ids"] == ["a", "b"] and got["metadatas"] == [{"v": 1.0}, {"v": 2.0}]
+    assert got.ids == ["a", "b"] and got.metadatas == [{"v": 1.0}, {"v": 2.0}]
+    assert got.documents is None and got.embeddings is None and got.include == ("metadatas",)
 
     _add(other, row, ["c"], [3.0])  # another writer: the runtime sees it only by catching up
     other.write(row["cid"], Deletion(ids=["a"]))
     assert runtime.count() == 2
     runtime.catch_up()
     assert runtime.count() == 2 and runtime.seq == mine.get_collection_by_id(row["id"])["seq"]
-    found = runtime.query(QueryRequest.build(CLIENT, [[2.9, 0.0]], n_results=2, where={"v": {"$gte": 2}}))
-    assert found["ids"] == [["c", "b"]]
+    found = runtime.query(QueryRequest.build(CLIENT, [[2.9, 0.0]], n_results=2, where={"v": {"$gte": 2}}, include=["distances"]))
+    assert found.ids == [["c", "b"]] and found.metadatas is None
+    np.testing.assert_allclose(found.distances[0], [0.01, 0.81], rtol=1e-5)  # squared l2
     assert runtime.indexing_status()["total_ops"] == 2
 
 

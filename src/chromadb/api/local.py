@@ -247,10 +247,10 @@ class LocalBackend(Backend):
         return self.engine.indexing_status(collection_id, tenant, database)
 
     def get(self, collection_id: str, request: GetRequest, tenant: str, database: str) -> dict[str, Any]:
-        return self.engine.get(collection_id, request, tenant, database)
+        return self.engine.get(collection_id, request, tenant, database).to_dict()
 
     def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
-        return self.engine.query(collection_id, request, tenant, database)
+        return self.engine.query(collection_id, request, tenant, database).to_dict()
 
     def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
         return self.engine.search(collection_id, request, tenant, database)

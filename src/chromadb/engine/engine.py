@@ -39,6 +39,7 @@ from chromadb.engine.vector_index import VectorIndex
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 from chromadb.model.records import RecordBatch, WriteKind
 from chromadb.model.requests import DeleteRequest, GetRequest, QueryRequest
+from chromadb.model.results import GetResult, QueryResult
 from chromadb.model.search import SearchRequest
 from chromadb.model.where import Where, WhereDocument
 
@@ -489,7 +490,7 @@ class Engine:
 
     def get(
         self, collection_id: str, request: GetRequest, tenant: str | None = None, database: str | None = None
-    ) -> dict[str, Any]:
+    ) -> GetResult:
         # one snapshot: what the view loads lazily matches what it caught up to
         with self._reading(collection_id, tenant, database) as runtime:
             self._check_filters(collection_id, request.where, request.where_document)
@@ -497,7 +498,7 @@ class Engine:
 
     def query(
         self, collection_id: str, request: QueryRequest, tenant: str | None = None, database: str | None = None
-    ) -> dict[str, Any]:
+    ) -> QueryResult:
         with self._reading(collection_id, tenant, database) as runtime:
             self._check_filters(collection_id, request.where, request.where_document)
             return runtime.query(request)

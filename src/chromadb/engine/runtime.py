@@ -32,6 +32,7 @@ from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError
 from chromadb.model.requests import GetRequest, QueryRequest
+from chromadb.model.results import GetResult, QueryResult
 from chromadb.model.search import SearchRequest
 from chromadb.model.where import Where, WhereDocument
 
@@ -237,15 +238,21 @@ class CollectionRuntime:
             "op_indexing_progress": 1.0 if total == 0 else (total - waiting) / total,
         }
 
-    def get(self, request: GetRequest) -> dict[str, Any]:
+    def get(self, request: GetRequest) -> GetResult:
         include, offset, limit = request.include, request.offset, request.limit
         slots = self.select(request.ids, request.where, request.where_document)
         end = None if limit is None else offset + limit
-        result = _rows(self.view, slots[offset:end], include)
-        result["include"] = list(include)
-        return result
+        rows = _rows(self.view, slots[offset:end], include)
+        return GetResult(
+            ids=rows["ids"],
+            documents=rows["documents"],
+            uris=rows["uris"],
+            metadatas=rows["metadatas"],
+            embeddings=rows["embeddings"],
+            include=include,
+        )
 
-    def query(self, request: QueryRequest) -> dict[str, Any]:
+    def query(self, request: QueryRequest) -> QueryResult:
         query_embeddings, n_results, include = request.embeddings, request.n_results, request.include
         ids, where, where_document = request.ids, request.where, request.where_document
         view = self.view
@@ -263,15 +270,19 @@ class CollectionRuntime:
             allowed = view.candidates(key, lambda: self._filter_mask(ids, where, where_document))
         found = search(view, query_embeddings, n_results, allowed, self.options.exact_search_max)
         per_query = [_rows(view, slots, include) for slots, _ in found]
-        result: dict[str, Any] = dict.fromkeys(("embeddings", "documents", "uris", "metadatas", "distances"))
-        result["ids"] = [r["ids"] for r in per_query]
-        for field in ("embeddings", "documents", "uris", "metadatas"):
-            if field in include:
-                result[field] = [r[field] for r in per_query]
-        if "distances" in include:
-            result["distances"] = [d for _, d in found]
-        result["include"] = list(include)
-        return result
+
+        def column(field: str) -> list[Any] | None:
+            return [r[field] for r in per_query] if field in include else None
+
+        return QueryResult(
+            ids=[r["ids"] for r in per_query],
+            documents=column("documents"),
+            uris=column("uris"),
+            metadatas=column("metadatas"),
+            embeddings=column("embeddings"),
+            distances=[d for _, d in found] if "distances" in include else None,
+            include=include,
+        )
 
     def search(self, request: SearchRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
         """Every payload of a search request, answered column-major (spec/search-api.md §1.4):

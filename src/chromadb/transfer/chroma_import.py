@@ -239,10 +239,10 @@ def _verify(engine: Engine, coll: ChromaCollection, report: CollectionReport, so
     while True:
         request = GetRequest(None, None, None, batch_size, offset, ("embeddings",))
         page = engine.get(coll.id, request, tenant=coll.tenant, database=coll.database)
-        if not page["ids"]:
+        if not page.ids:
             break
-        dest.update(page["ids"], page["embeddings"])
-        offset += len(page["ids"])
+        dest.update(page.ids, page.embeddings)
+        offset += len(page.ids)
     report.imported = engine.count(coll.id, tenant=coll.tenant, database=coll.database)
     report.ids_sha256 = source.ids.hexdigest()
     report.vectors_sha256 = source.vectors.hexdigest()
