@@ -184,7 +184,7 @@ def test_the_command_imports_shows_progress_and_a_summary(tmp_path, capsys):
     printed = capsys.readouterr()
     assert "Imported 7 collection(s), 1,673 records" in printed.out and "Chroma 0.5.6-0.6.3" in printed.out
     assert printed.out.count("verified") == 7 and "records/s" in printed.out
-    assert "1,673/1,673 records (100%)" in printed.err  # plain progress lines: stderr is not a terminal
+    assert printed.err == ""  # stderr is not a terminal: no progress bar (chromadb/progress.py)
     client = chromadb.PersistentClient(path=dest, tenant="acme", database="prod")
     assert client.get_collection("tenant_col").count() == 3
     client.close()
@@ -460,12 +460,21 @@ def test_chroma_run_with_the_opt_in_serves_the_import(tmp_path, monkeypatch):
     assert tree_state(src) == before
 
 
-def test_progress_is_plain_text_when_not_a_terminal(tmp_path):
-    stream = io.StringIO()
-    import_chroma_dir(source_copy(tmp_path), str(tmp_path / "quarry"), progress=stream)
-    lines = stream.getvalue().splitlines()
-    assert lines and all("\r" not in line for line in lines)
-    assert lines[-1].startswith("1,673/1,673 records (100%)")
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_nothing_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHROMA_PROGRESS", raising=False)
+    terminal, pipe = _Terminal(), io.StringIO()
+    src = source_copy(tmp_path)
+    import_chroma_dir(src, str(tmp_path / "on-a-terminal"), progress=terminal)
+    import_chroma_dir(src, str(tmp_path / "into-a-pipe"), progress=pipe)
+    drawn = terminal.getvalue()
+    assert "\r" in drawn and "/1673 [" in drawn and "record/s" in drawn  # tqdm redraws in place
+    assert "acme/prod/tenant_col" in drawn  # each collection's name as the bar's label
+    assert pipe.getvalue() == ""
 
 
 def test_the_chroma_directory_itself_or_a_folder_inside_it_is_refused_as_destination(tmp_path):

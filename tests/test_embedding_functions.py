@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -215,21 +216,33 @@ def test_concurrent_calls_share_one_session() -> None:
     assert _minilm.get_model("onnx") is _minilm.get_model("onnx")
 
 
-def test_progress_bar_only_for_large_jobs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _minilm._progress_bar(10, None) is None
-    assert _minilm._progress_bar(10_000, False) is None
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_for_large_jobs_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMA_PROGRESS", raising=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert not _minilm._progress_bar(10, None).shown
+    assert not _minilm._progress_bar(10_000, False).shown
     bar = _minilm._progress_bar(10_000, None)
-    assert bar is not None
+    assert bar.shown
     bar.close()
-    monkeypatch.setenv(_minilm.PROGRESS_ENV, "0")
-    assert _minilm._progress_bar(10_000, None) is None
-    monkeypatch.delenv(_minilm.PROGRESS_ENV)
+    monkeypatch.setenv("CHROMA_PROGRESS", "0")
+    assert not _minilm._progress_bar(10_000, None).shown
+    monkeypatch.delenv("CHROMA_PROGRESS")
 
     monkeypatch.setattr(_minilm, "PROGRESS_THRESHOLD", 3)
     DefaultEmbeddingFunction()(["a", "b", "c", "d"])
-    assert "Embedding" in capsys.readouterr().err
+    assert "Embedding" in terminal.getvalue()
+    terminal.truncate(0)
     DefaultEmbeddingFunction(show_progress=False)(["a", "b", "c", "d"])
-    assert "Embedding" not in capsys.readouterr().err
+    assert "Embedding" not in terminal.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: no bar
+    DefaultEmbeddingFunction()(["a", "b", "c", "d"])
+    assert sys.stderr.getvalue() == ""
 
 
 # --- model files: location, hashes, caches ----------------------------------------------

@@ -332,3 +332,13 @@ def test_an_engine_scans_a_collection_for_export(tmp_path):
         assert engine.scan(coll["id"], after=rest[-1].rid) == []
     finally:
         engine.close()
+
+
+def test_totals_count_every_collection_and_record(store):
+    assert store.totals() == (0, 0)
+    first = make_collection(store, "first")["cid"]
+    second = make_collection(store, "second")["cid"]
+    store.write(first, batch("add", ["a", "b"], vectors(1, 2)))
+    store.write(second, batch("add", ["c"], vectors(3)))
+    store.write(first, Deletion(ids=["a"]))
+    assert store.totals() == (2, 2)

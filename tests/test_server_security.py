@@ -53,7 +53,9 @@ def token_settings(header: str = "Authorization", token: str = TOKEN) -> Setting
 
 
 # -- token auth -----------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/api/v2/heartbeat", "/api/v2", "/api/v2/version", "/openapi.json", "/docs"])
+@pytest.mark.parametrize(
+    "path", ["/api/v2/heartbeat", "/api/v2", "/api/v2/healthcheck", "/api/v2/version", "/openapi.json", "/docs"]
+)
 def test_public_routes_need_no_token(server, path):
     assert httpx.get(server.url + path).status_code == 200
 
@@ -63,7 +65,7 @@ def test_public_routes_need_no_token(server, path):
     [
         ("GET", "/api/v2/auth/identity"),
         ("GET", "/api/v2/pre-flight-checks"),
-        ("GET", "/api/v2/healthcheck"),
+        ("GET", "/metrics"),
         ("GET", "/api/v2/tenants/default_tenant"),
         ("GET", f"{DB}/collections"),
         ("POST", f"{DB}/collections"),

@@ -1,9 +1,11 @@
 """The `chroma` command.
 
     chroma run [CONFIG_YAML] [--path DIR] [--host HOST] [--port PORT] [--allow-reset]
-               [--auth-token TOKEN] [--cors-allow-origins ORIGINS]
-    chroma check | repair | vacuum [--path DIR]
+               [--auth-token TOKEN] [--cors-allow-origins ORIGINS] [--log-level LEVEL]
+    chroma check | repair [--rebuild] | vacuum [--path DIR]
     chroma import SRC --path DIR [--dry-run] [--batch-size N]
+    chroma export OUT --path DIR | chroma backup DEST --path DIR
+    python -m chromadb ...          the same, where the `chroma` script is not on PATH
 
 Each subcommand is a function `cmd_<name>(args) -> int` registered in `_parser()`;
 add new ones there. The server and its dependencies are imported only by `run`.
@@ -32,15 +34,19 @@ _HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
 DEFAULT_PATH = "./chroma"
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 8000
+DEFAULT_LOG_LEVEL = "info"  # the access log's level: one line per request
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _TRUE = {"1", "true", "yes", "on"}
 _CONFIG_KEYS = {
     "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset",
-    "cors_allow_origins", "max_payload_size_bytes",
+    "cors_allow_origins", "max_payload_size_bytes", "log_level",
     "chroma_server_cors_allow_origins", "chroma_server_auth_credentials", "chroma_server_authn_credentials",
 }
 # the server's token from the environment: our name first, then upstream's newer spelling
 _TOKEN_ENV = ("CHROMA_SERVER_AUTH_CREDENTIALS", "CHROMA_SERVER_AUTHN_CREDENTIALS")
 _CORS_ENV = "CHROMA_SERVER_CORS_ALLOW_ORIGINS"
+_LOG_LEVEL_ENV = "CHROMA_LOG_LEVEL"
 
 
 class CLIError(Exception):
@@ -56,6 +62,7 @@ class RunConfig:
     cors_allow_origins: list[str] | None = None
     max_body_bytes: int | None = None
     auth_token: str | None = field(default=None, repr=False)
+    log_level: str | None = None  # None: CHROMA_LOG_LEVEL, else DEFAULT_LOG_LEVEL
 
 
 def _env_allow_reset() -> bool:
@@ -98,6 +105,8 @@ def load_run_config(config_file: str) -> RunConfig:
     for key in ("chroma_server_auth_credentials", "chroma_server_authn_credentials"):
         if data.get(key) is not None:
             config.auth_token = _token_setting(data[key], key)
+    if data.get("log_level") is not None:
+        config.log_level = _log_level(data["log_level"], "log_level")
     if data.get("max_payload_size_bytes") is not None:
         size = data["max_payload_size_bytes"]
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
@@ -133,6 +142,27 @@ def _token_setting(value: Any, name: str) -> str:
         # it travels in an HTTP header: printable ASCII without spaces, as upstream's clients require
         raise CLIError(f"{name} must be printable ASCII without spaces")
     return token
+
+
+def _log_level(value: Any, name: str) -> str:
+    level = str(value).strip().lower()
+    if level not in LOG_LEVELS:
+        raise CLIError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _setup_logging(level: str) -> None:
+    """The `chromadb` loggers (the access log among them) on stderr, at `level`."""
+    import logging
+
+    logger = logging.getLogger("chromadb")
+    logger.setLevel(level.upper())
+    if not any(getattr(h, "_chroma_run", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handler._chroma_run = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False  # not twice, should the root logger have a handler too
 
 
 def _port(value: Any) -> int:
@@ -213,6 +243,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
     elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
         config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
+    if args.log_level is not None:
+        config.log_level = _log_level(args.log_level, "--log-level")
+    elif config.log_level is None:
+        env_level = os.environ.get(_LOG_LEVEL_ENV)
+        config.log_level = _log_level(env_level, _LOG_LEVEL_ENV) if env_level else DEFAULT_LOG_LEVEL
     if Settings().import_chroma_dir:  # CHROMA_IMPORT_CHROMA_DIR=1: serve a Chroma directory's import
         from chromadb.transfer.switch import path_to_open
 
@@ -225,6 +260,8 @@ def serve(config: RunConfig) -> int:
 
     from chromadb.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 
+    log_level = config.log_level or DEFAULT_LOG_LEVEL
+    _setup_logging(log_level)
     sockets = _listen_sockets(config.host, config.port)
     port = sockets[0].getsockname()[1]
     path = os.path.abspath(config.path)
@@ -249,9 +286,9 @@ def serve(config: RunConfig) -> int:
         print("Token auth is on: every route but heartbeat and version needs the token.", flush=True)
     if config.cors_allow_origins:
         print(f"CORS origins allowed: {', '.join(config.cors_allow_origins)}", flush=True)
-    # no access log: at this log level it is never printed, yet formatting its arguments costs every request
+    # uvicorn's own access log stays off: ours (server/metrics.py) names routes, not paths with ids in them
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+        uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: make that a clean exit
     if threading.current_thread() is threading.main_thread():
@@ -270,8 +307,26 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+_EPILOG = """examples:
+  chroma run --path ./db                      serve ./db at http://localhost:8000 (API description at /docs)
+  chroma run --path ./db --log-level warning  the same, without the access log
+  chroma check --path ./db                    verify a data directory (`chroma repair` if it finds problems)
+  chroma import ./chroma --path ./db          bring a Chroma persist directory over, losslessly
+  chroma export ./export --path ./db          every collection to JSON Lines (--format parquet)
+  chroma backup ./db-copy --path ./db         a consistent copy while others write
+
+`chroma COMMAND --help` describes a command's options. Environment: CHROMA_SERVER_AUTH_CREDENTIALS
+(the server's token), CHROMA_LOG_LEVEL, CHROMA_PROGRESS=0 (no progress bars).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chroma", description="A Chroma-compatible embedding database.")
+    parser = argparse.ArgumentParser(
+        prog="chroma",
+        description="A Chroma-compatible embedding database (quarrydb). `python -m chromadb` runs the same command.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -289,13 +344,20 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-token",
         metavar="TOKEN",
         help="require this token ('Authorization: Bearer TOKEN' or 'X-Chroma-Token: TOKEN') on every route "
-        "but heartbeat and version (also CHROMA_SERVER_AUTH_CREDENTIALS; the environment keeps it out of `ps`)",
+        "but heartbeat, healthcheck and version (also CHROMA_SERVER_AUTH_CREDENTIALS; the environment keeps it out of `ps`)",
     )
     run.add_argument(
         "--cors-allow-origins",
         metavar="ORIGINS",
         help="browser origins allowed by CORS, comma-separated or a JSON list; '*' for any "
         "(also CHROMA_SERVER_CORS_ALLOW_ORIGINS)",
+    )
+    run.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help=f"what the server logs on stderr (default {DEFAULT_LOG_LEVEL}: one access-log line per request; "
+        "warning: problems only; also CHROMA_LOG_LEVEL)",
     )
     run.set_defaults(func=cmd_run)
 
@@ -306,6 +368,10 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
+        if name == "repair":
+            sub.add_argument(
+                "--rebuild", action="store_true", help="rebuild the vector indexes now (a progress bar on a terminal)"
+            )
         sub.set_defaults(func=func)
 
     imp = commands.add_parser(
@@ -384,9 +450,43 @@ def cmd_repair(args: argparse.Namespace) -> int:
     from chromadb.engine import maintenance
 
     removed = maintenance.repair(_existing_directory(args.path))
-    print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
+    if args.rebuild:
+        rebuilt = _rebuild_indexes(args.path)
+        print(f"removed {len(removed)} derived index folder(s); rebuilt and saved the vector indexes ({rebuilt:,} records)")
+    else:
+        print(f"removed {len(removed)} derived index folder(s); they are rebuilt on next use")
     _print_unknown(maintenance.unknown(args.path))
     return 0
+
+
+def _rebuild_indexes(path: str) -> int:
+    """Open every collection, so that the engine's indexer rebuilds its HNSW index from
+    the records, and wait for it with a progress bar; closing the engine saves them.
+    Returns how many records were indexed (small collections have no index: searched exactly)."""
+    import time
+
+    from chromadb.engine.engine import Engine
+    from chromadb.progress import progress_bar
+
+    engine = Engine(path)
+    try:
+        ids = engine.store.all_collection_ids()
+        statuses = [engine.indexing_status(collection_id) for collection_id in ids]  # opening starts the rebuild
+        indexed = sum(s["num_unindexed_ops"] for s in statuses)
+        with progress_bar(indexed, "Rebuilding indexes") as bar:
+            waiting = [(collection_id, s["num_unindexed_ops"]) for collection_id, s in zip(ids, statuses)]
+            while waiting:
+                time.sleep(0.2)
+                still = []
+                for collection_id, before in waiting:
+                    now = engine.indexing_status(collection_id)["num_unindexed_ops"]
+                    bar.update(before - now)
+                    if now:
+                        still.append((collection_id, now))
+                waiting = still
+    finally:
+        engine.close()
+    return indexed
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:

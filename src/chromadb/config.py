@@ -76,6 +76,9 @@ class Settings:
     # into `<path>-quarrydb` beside it and opens that (chromadb/transfer/switch.py);
     # also IMPORT_CHROMA_DIR=1 or CHROMA_IMPORT_CHROMA_DIR=1. Off: the directory is refused.
     import_chroma_dir: bool = False
+    # Progress bars of long jobs on a terminal (chromadb/progress.py): embedding many
+    # documents in add/upsert, ...; also CHROMA_PROGRESS=0. Off: no bar anywhere.
+    chroma_progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:

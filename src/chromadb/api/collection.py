@@ -26,9 +26,15 @@ from chromadb.api.types import (
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import CLIENT, DEFAULT_N_RESULTS, DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.search import check_search_request, parse_search_body
+from chromadb.progress import progress_bar
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
+
+# documents of one add/upsert: from this many on, embedding them shows a progress bar (on a
+# terminal), embedded EMBED_PROGRESS_CHUNK at a time
+EMBED_PROGRESS_MIN = 512
+EMBED_PROGRESS_CHUNK = 256
 
 
 def _listify(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -78,9 +84,25 @@ class Collection(CollectionCommon["Client"]):
         for t in texts:
             if not isinstance(t, str):
                 raise ValueError(f"Expected documents to embed to be str, got {t!r}")
-        embed = getattr(ef, "embed_query", None) if query else None
-        vectors = embed(input=texts) if embed is not None else ef(input=texts)
-        return [np.asarray(x, dtype=np.float32) for x in vectors]
+        if query:
+            embed = getattr(ef, "embed_query", None) or ef
+            return [np.asarray(x, dtype=np.float32) for x in embed(input=texts)]
+        bar = progress_bar(len(texts), "Embedding", unit="doc", enabled=self._progress(), min_total=EMBED_PROGRESS_MIN)
+        if not bar.shown:
+            return [np.asarray(x, dtype=np.float32) for x in ef(input=texts)]
+        # a bar needs steps: the embedding function is called on chunks, in order
+        rows: list[np.ndarray] = []
+        with bar:
+            for start in range(0, len(texts), EMBED_PROGRESS_CHUNK):
+                chunk = texts[start : start + EMBED_PROGRESS_CHUNK]
+                rows += [np.asarray(x, dtype=np.float32) for x in ef(input=chunk)]
+                bar.update(len(chunk))
+        return rows
+
+    def _progress(self) -> bool:
+        """The client's Settings.chroma_progress (CHROMA_PROGRESS); on for a client without settings."""
+        get_settings = getattr(self._client, "get_settings", None)
+        return bool(getattr(get_settings(), "chroma_progress", True)) if get_settings is not None else True
 
     def _record_batch(self, kind: WriteKind, ids, embeddings, metadatas, documents, uris) -> RecordBatch:
         """The write's records, embedding the documents when no embeddings are given."""

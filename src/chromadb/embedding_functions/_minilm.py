@@ -6,7 +6,7 @@ item instead of to 256 tokens, with documents of similar length batched together
 padded positions are masked out, so the vectors are the same and short documents are
 ~11x faster. With onnxruntime, batches run side by side, one per core (at most
 MAX_WORKERS), each on a single thread; the vectors are bit-identical to one batch at a
-time. onnxruntime, tokenizers and tqdm are imported here, on first use, so
+time. onnxruntime and tokenizers are imported here, on first use, so
 `import chromadb` stays fast.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 
 from chromadb.embedding_functions import _model_files
 from chromadb.embedding_functions._model_files import ModelFiles, cache_dir, locate_model
+from chromadb.progress import ProgressBar, progress_bar
 
 __all__ = ["BATCH_SIZE", "MAX_TOKENS", "MiniLM", "get_model"]
 
@@ -35,7 +36,6 @@ BATCH_TOKENS = 2048  # padded tokens per batch; only long documents reach it
 MAX_WORKERS = 4  # concurrent batches at most: each holds its own buffers
 ARENA_KEEP_WIDTH = 128  # onnxruntime's arena is shrunk after batches wider than this
 PROGRESS_THRESHOLD = 256  # documents; smaller calls stay silent
-PROGRESS_ENV = "QUARRYDB_PROGRESS"  # "0" / "false" / "off" hides every bar
 BACKEND_ENV = "QUARRYDB_EMBED_BACKEND"  # "auto" (default), "onnx" or "numpy"
 
 _CHUNK = 2048  # documents tokenised and length-sorted at a time; bounds memory
@@ -72,11 +72,9 @@ class MiniLM:
                 for rows, vectors in zip(batches, self._run_batches(token_ids), strict=True):
                     for i, vector in zip(rows, vectors, strict=True):
                         out[chunk_start + i] = vector
-                    if bar is not None:
-                        bar.update(len(rows))
+                    bar.update(len(rows))
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return out
 
     def _run_batches(self, batches: list[list[list[int]]]) -> Iterator[list[np.ndarray]]:
@@ -154,14 +152,9 @@ def _check_texts(texts: Sequence[str]) -> None:
             )
 
 
-def _progress_bar(total: int, progress: bool | None) -> Any:
-    if progress is False or total <= PROGRESS_THRESHOLD:
-        return None
-    if progress is None and os.environ.get(PROGRESS_ENV, "").strip().lower() in {"0", "false", "off", "no"}:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Embedding", unit="doc", leave=False)
+def _progress_bar(total: int, progress: bool | None) -> ProgressBar:
+    # the bar every long job shows (chromadb/progress.py): on a terminal only, CHROMA_PROGRESS=0 hides it
+    return progress_bar(total, "Embedding", unit="doc", enabled=progress, min_total=PROGRESS_THRESHOLD + 1)
 
 
 _lock = threading.Lock()

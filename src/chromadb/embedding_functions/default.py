@@ -36,9 +36,9 @@ class ONNXMiniLM_L6_V2(EmbeddingFunction[Sequence[str]]):
     Args:
         preferred_providers: onnxruntime execution providers to use, in order;
             default: every available one except CoreML.
-        show_progress: True always shows a progress bar on calls of more than 256
-            documents, False never does; None (default) shows it unless the environment
-            variable QUARRYDB_PROGRESS is "0". Not persisted with collections.
+        show_progress: True shows a progress bar on calls of more than 256 documents
+            when stderr is a terminal, False never does; None (default) shows it unless
+            the environment variable CHROMA_PROGRESS is "0". Not persisted with collections.
 
     Example:
         ef = ONNXMiniLM_L6_V2()

@@ -484,6 +484,14 @@ class Engine:
             row = self._collection_row(collection_id, tenant, database)
         return self.store.scan(row["cid"], after, limit)
 
+    def totals(self) -> dict[str, int]:
+        """What a monitor watches (the server's GET /metrics): collections and records in
+        the store, and records of the open collections still waiting for their HNSW index."""
+        collections, records = self.store.totals()
+        with self.lock:
+            pending = sum(runtime.waiting() for runtime in self.runtimes.values())
+        return {"collections": collections, "records": records, "pending_records": pending}
+
     def indexing_status(self, collection_id: str, tenant: str | None = None, database: str | None = None) -> dict[str, Any]:
         with self._reading(collection_id, tenant, database) as runtime:
             return runtime.indexing_status()

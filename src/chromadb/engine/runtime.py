@@ -225,12 +225,15 @@ class CollectionRuntime:
     def count(self) -> int:
         return self.view.live_count
 
+    def waiting(self) -> int:
+        """Records waiting for the indexer (0 without an index: all searched exactly)."""
+        return 0 if self.view.index is None else len(self.view.pending_slots())
+
     def indexing_status(self) -> dict[str, Any]:
         """Records the HNSW index covers vs records waiting for the indexer (searched exactly
         meanwhile). A collection too small for an index is searched exactly: all covered."""
-        view = self.view
-        total = view.live_count
-        waiting = 0 if view.index is None else len(view.pending_slots())
+        total = self.view.live_count
+        waiting = self.waiting()
         return {
             "num_indexed_ops": total - waiting,
             "num_unindexed_ops": waiting,

@@ -10,7 +10,8 @@ of a collection's records skip Starlette's router (`_CollectionRoutes`), and end
 speak raw ASGI. Request bodies are read with a size cap and an idle timeout; everything
 that goes wrong becomes a JSON error (`server/errors.py`), never a bare 500 or a
 dropped connection. With a token, the routes sit behind `server/auth.py`; with CORS
-origins, behind `server/cors.py`.
+origins, behind `server/cors.py`. Outside them all, `server/metrics.py` logs each request
+and counts it for `GET /metrics`.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ from chromadb.server.errors import (
     error_body,
     error_status,
 )
+from chromadb.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from chromadb.server.metrics import OperationsMiddleware, ServerMetrics
 from chromadb.server.openapi import openapi_document
 from chromadb.server.routes import COLL, ROUTES, Call, RouteSpec
 from chromadb.server.ui_routes import UI_ROUTES
@@ -319,6 +322,7 @@ class _CollectionRoutes:
                 params = match.groupdict()
                 endpoint = self.endpoints.get((scope["method"], params.pop("verb")))
                 if endpoint is not None and not (scope["method"] == "GET" and params["collection_id"] == "by-id"):
+                    scope["endpoint"] = endpoint  # as the router would: the access log names the route by it
                     await endpoint.serve(params, scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -421,9 +425,19 @@ def create_app(
     # the browse-and-query page (docs/ui.md): its files, and its one endpoint behind auth like the API
     routes += static_ui_routes() + [Route(s.path, _Endpoint(s), methods=[s.method]) for s in UI_ROUTES]
 
-    # the first middleware is the outermost: CORS answers browser pre-flights (which carry
-    # no credentials) before auth, and adds its headers to auth's refusals too
-    middleware = []
+    # operations (server/metrics.py): GET /metrics, behind the token like the data it counts
+    metrics = ServerMetrics(backend)
+
+    async def prometheus_metrics(request: Request) -> Response:
+        content = await anyio.to_thread.run_sync(metrics.render)  # the gauges read SQLite
+        return Response(content, media_type=METRICS_CONTENT_TYPE)
+
+    routes.append(Route("/metrics", prometheus_metrics, methods=["GET"]))
+
+    # the first middleware is the outermost: the access log and request metrics see every
+    # answer, auth's and CORS' included; CORS answers browser pre-flights (which carry no
+    # credentials) before auth, and adds its headers to auth's refusals too
+    middleware = [Middleware(OperationsMiddleware, metrics=metrics)]
     if cors_allow_origins:
         from chromadb.server.cors import JSONCORSMiddleware
 

@@ -3,7 +3,7 @@
     app = create_app(path, auth_token="s3cret")   # wraps the routes in TokenAuthMiddleware
 
 The token is accepted as `Authorization: Bearer TOKEN` or `X-Chroma-Token: TOKEN`, the
-two headers the official clients send. Heartbeat and version stay public (load
+two headers the official clients send. Heartbeat, healthcheck and version stay public (load
 balancers and `chroma` health probes call them), as do the API description
 (`/openapi.json`, `/docs`), which is the same for every server and holds no data, and so
 are `/` and the files of the browse page (`/ui`, docs/ui.md), which asks for the token itself.
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = ["PUBLIC_PATHS", "TokenAuthMiddleware", "check_token"]
 
-PUBLIC_PATHS = frozenset({"/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/openapi.json", "/docs"}) | UI_FILES
+PUBLIC_PATHS = (
+    frozenset({"/api/v2", "/api/v2/heartbeat", "/api/v2/healthcheck", "/api/v2/version", "/openapi.json", "/docs"})
+    | UI_FILES
+)
 _PUBLIC_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -212,7 +212,7 @@ _BODIES = {
     "search": "SearchRequest",
 }
 _LIST_ROUTES = {"list_databases", "list_collections"}
-_PUBLIC = {"heartbeat", "version"}
+_PUBLIC = {"heartbeat", "healthcheck", "version"}
 
 
 def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:

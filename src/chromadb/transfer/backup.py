@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from chromadb.engine import identify, index_folders
 from chromadb.errors import InvalidArgumentError, NotFoundError
+from chromadb.progress import progress_bar
 
 __all__ = ["BackupResult", "backup"]
 
@@ -74,8 +75,15 @@ def backup(path: str, dest: str) -> BackupResult:
     result = BackupResult(dest)
     try:
         # index files first: whatever they reflect is then no newer than the snapshot below
-        copied = [c for c in _live_index_folders(path) if _copy_index(path, staging, c)]
-        _copy_database(database, os.path.join(staging, _DB_FILE))
+        folders = _live_index_folders(path)
+        with progress_bar(len(folders) + 1, "Backing up", unit="file") as bar:
+            copied = []
+            for folder in folders:
+                if _copy_index(path, staging, folder):
+                    copied.append(folder)
+                bar.update()
+            _copy_database(database, os.path.join(staging, _DB_FILE))  # one step: one consistent snapshot
+            bar.update()
         states = _collection_states(os.path.join(staging, _DB_FILE))
         for collection_id in sorted(copied):
             if _fits(os.path.join(staging, collection_id), states.get(collection_id)):

@@ -27,8 +27,8 @@ from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, ChromaImportError, NotFoundError
 from chromadb.model.records import RecordBatch as Records
 from chromadb.model.requests import GetRequest
+from chromadb.progress import ProgressBar, progress_bar
 from chromadb.transfer.chroma_dir import ChromaCollection, ChromaDirectory, RecordBatch
-from chromadb.transfer.progress import Progress
 
 BATCH_SIZE = 5000
 
@@ -131,7 +131,12 @@ def import_chroma_dir(
         ]
         if dry_run:
             return summary
-        bar = Progress(sum(c.live_records for c in collections), progress, enabled=show_progress)
+        bar = progress_bar(
+            sum(c.live_records for c in collections),
+            "Importing",
+            stream=progress,
+            enabled=None if show_progress else False,
+        )
         engine = Engine(dest)
         try:
             _check_plan(engine, collections, dest)
@@ -178,14 +183,14 @@ def _write_all(
     chroma: ChromaDirectory,
     collections: list[ChromaCollection],
     summary: ImportSummary,
-    bar: Progress,
+    bar: ProgressBar,
     batch_size: int,
 ) -> None:
     created: list[ChromaCollection] = []
     new_databases = _create_tenants_and_databases(engine, chroma.tenants_and_databases())
     try:
         for coll, report in zip(collections, summary.collections):
-            bar.start(report.label)
+            bar.set_description(report.label)
             engine.create_collection(
                 coll.name, coll.metadata, coll.configuration, False, coll.tenant, coll.database, collection_id=coll.id
             )
@@ -194,10 +199,9 @@ def _write_all(
             for batch in chroma.records(coll, batch_size):
                 _add(engine, coll, batch)
                 source_digest.update(batch.ids, batch.embeddings)
-                bar.advance(len(batch))
+                bar.update(len(batch))
             report.records = source_digest.count
             _verify(engine, coll, report, source_digest, batch_size)
-            bar.finish_item()
     except BaseException:
         _undo(engine, created, new_databases)
         raise

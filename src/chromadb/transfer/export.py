@@ -17,6 +17,7 @@ import orjson
 
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.errors import InvalidArgumentError, NotFoundError
+from chromadb.progress import progress_bar
 from chromadb.transfer._store_io import read_snapshot
 from chromadb.transfer.format import FORMATS, MANIFEST_FILE, collection_file_names, make_header, make_manifest
 
@@ -80,15 +81,18 @@ def export_collections(
             os.makedirs(staging)
             files = collection_file_names([r["name"] for r in rows], format)
             exported = []
-            for row, file in zip(rows, files):
-                count = snapshot.count(row)
-                writer = writer_class(os.path.join(staging, file), make_header(row, count, format))
-                try:
-                    for page in snapshot.pages(row, page_size):
-                        writer.write(page)
-                finally:
-                    writer.close()
-                exported.append(ExportedCollection(row["name"], os.path.join(out, file), count))
+            counts = [snapshot.count(row) for row in rows]
+            with progress_bar(sum(counts), "Exporting") as bar:
+                for row, file, count in zip(rows, files, counts):
+                    bar.set_description(row["name"])
+                    writer = writer_class(os.path.join(staging, file), make_header(row, count, format))
+                    try:
+                        for page in snapshot.pages(row, page_size):
+                            writer.write(page)
+                            bar.update(len(page.ids))
+                    finally:
+                        writer.close()
+                    exported.append(ExportedCollection(row["name"], os.path.join(out, file), count))
         manifest = make_manifest(tenant, database, [{"name": e.name, "file": os.path.basename(e.file), "count": e.count} for e in exported])
         with open(os.path.join(staging, MANIFEST_FILE), "wb") as f:
             f.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))

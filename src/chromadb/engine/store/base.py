@@ -222,6 +222,10 @@ class RecordStore(Protocol):
 
     def record_count(self, cid: int) -> int: ...
 
+    def totals(self) -> tuple[int, int]:
+        """(collections, records) in the whole store: what a monitor shows."""
+        ...
+
     # What a view reads while it has not loaded everything (view.RecordSource).
     def record_fields(self, cid: int, rids: Sequence[int] | None) -> list[tuple[Any, ...]]:
         """(rid, id, document, uri, metadata as JSON bytes) rows (None: every record), in rid order."""

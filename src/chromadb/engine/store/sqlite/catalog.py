@@ -130,6 +130,11 @@ def count_collections(conn: sqlite3.Connection, db_id: str) -> int:
     return count
 
 
+def collection_count(conn: sqlite3.Connection) -> int:
+    count: int = conn.execute("SELECT COUNT(*) FROM collections").fetchone()[0]
+    return count
+
+
 def all_collection_ids(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT id FROM collections")]
 

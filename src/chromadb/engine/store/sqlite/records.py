@@ -204,6 +204,11 @@ def rids_since(conn: sqlite3.Connection, cid: int, seq: int) -> list[int]:
     return [r[0] for r in conn.execute("SELECT rid FROM records WHERE cid = ? AND seq > ?", (cid, seq))]
 
 
+def total_count(conn: sqlite3.Connection) -> int:
+    count: int = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    return count
+
+
 def record_count(conn: sqlite3.Connection, cid: int) -> int:
     count: int = conn.execute("SELECT COUNT(*) FROM records WHERE cid = ?", (cid,)).fetchone()[0]
     return count

@@ -176,6 +176,10 @@ class SqliteStore:
         with self.lock:
             return records.record_count(self.db.conn, cid)
 
+    def totals(self) -> tuple[int, int]:
+        with self.lock:
+            return catalog.collection_count(self.db.conn), records.total_count(self.db.conn)
+
     def record_fields(self, cid: int, rids: Sequence[int] | None) -> list[tuple[Any, ...]]:
         with self.lock:
             return records.record_columns(self.db.conn, cid, rids, records.FIELD_COLUMNS)
