@@ -1,10 +1,13 @@
-"""Shared fixtures. `client` runs each API test twice: in-process and over HTTP
-(our server in a thread, our HttpClient), so the two backends cannot drift;
+"""Shared fixtures. `client` runs each API test three times: in-process, over HTTP
+(our server in a thread, our HttpClient), and over HTTP to a server whose records are in
+PostgreSQL, so the backends and stores cannot drift;
 `make_async_client` runs each async API test over HTTP, persistent and in-memory."""
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -50,9 +53,45 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     handle.stop()
 
 
-@pytest.fixture(params=["local", "http"])
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL cluster started for this session (tests/postgres_cluster.py)."""
+    from tests.postgres_cluster import Cluster, ensure_bin_dir
+
+    bin_dir = ensure_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed and apt-get cannot install them here")
+    # not under pytest's tmp dirs: those are private to root, and the cluster may run as nobody
+    base = tempfile.mkdtemp(prefix="chroma-pg-")
+    cluster = Cluster(base, bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Our server in a thread, its records in a database of the session's PostgreSQL."""
+    from chromadb.server.testing import start_server_in_thread
+
+    cache = str(tmp_path_factory.mktemp("pg-server-cache"))
+    handle = start_server_in_thread(cache, allow_reset=True, store=postgres.new_database())
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(params=["local", "http", "postgres"])
 def client(request: pytest.FixtureRequest, tmp_path) -> Iterator[chromadb.ClientAPI]:
-    if request.param == "local":
+    """The API tests run in-process, over HTTP, and over HTTP to a server on PostgreSQL."""
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        c = chromadb.HttpClient(host=server.host, port=server.port, settings=Settings(allow_reset=True))
+        c.reset()
+        yield c
+        c.close()
+    elif request.param == "local":
         c = chromadb.PersistentClient(path=str(tmp_path / "db"), settings=Settings(allow_reset=True))
         yield c
         c.close()

@@ -218,7 +218,10 @@ def test_import_sends_anything_but_a_chroma_directory_to_the_export_loader(tmp_p
         (
             str(export),
             dest,
-            {"tenant": "acme", "database": "default_database", "collections": None, "rename": {"docs": "docs-2"}, "dry_run": False},
+            {
+                "tenant": "acme", "database": "default_database", "collections": None,
+                "rename": {"docs": "docs-2"}, "dry_run": False, "store": None,
+            },  # fmt: skip
         )
     ]
     assert "docs-2: 3 records (id some-id)" in capsys.readouterr().out

@@ -34,15 +34,27 @@ def _sqlite_file(tmp_path) -> Callable[[], RecordStore]:
 
 
 # name -> tmp_path -> (open the store, open a second handle on the same data, or None)
+# (the PostgreSQL store, "postgres", needs the session's cluster: see _postgres)
 STORES: dict[str, Callable[..., tuple[Callable[[], RecordStore], Callable[[], RecordStore] | None]]] = {
     "sqlite-file": lambda tmp_path: (_sqlite_file(tmp_path), _sqlite_file(tmp_path)),
     "sqlite-memory": lambda tmp_path: (lambda: SqliteStore(None), None),  # one connection: no second handle
 }
 
 
-@pytest.fixture(params=sorted(STORES))
+def _postgres(request) -> tuple[Callable[[], RecordStore], Callable[[], RecordStore]]:
+    """A new database on the session's cluster; a second handle is a second pool on it."""
+    from chromadb.engine.store.postgres import PostgresStore
+
+    url = request.getfixturevalue("postgres").new_database()
+    return (lambda: PostgresStore(url)), (lambda: PostgresStore(url))
+
+
+@pytest.fixture(params=sorted([*STORES, "postgres"]))
 def handles(request, tmp_path) -> Iterator[tuple[RecordStore, Callable[[], RecordStore] | None]]:
-    open_store, open_other = STORES[request.param](tmp_path)
+    if request.param == "postgres":
+        open_store, open_other = _postgres(request)
+    else:
+        open_store, open_other = STORES[request.param](tmp_path)
     store = open_store()
     yield store, open_other
     store.close()

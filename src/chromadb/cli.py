@@ -39,13 +39,14 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _TRUE = {"1", "true", "yes", "on"}
 _CONFIG_KEYS = {
-    "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset",
+    "port", "listen_address", "persist_path", "sqlite_filename", "allow_reset", "store",
     "cors_allow_origins", "max_payload_size_bytes", "log_level",
     "chroma_server_cors_allow_origins", "chroma_server_auth_credentials", "chroma_server_authn_credentials",
 }
 # the server's token from the environment: our name first, then upstream's newer spelling
 _TOKEN_ENV = ("CHROMA_SERVER_AUTH_CREDENTIALS", "CHROMA_SERVER_AUTHN_CREDENTIALS")
 _CORS_ENV = "CHROMA_SERVER_CORS_ALLOW_ORIGINS"
+_STORE_HELP = "a PostgreSQL store, postgresql://USER@HOST:PORT/DB (--path is then its index cache)"
 _LOG_LEVEL_ENV = "CHROMA_LOG_LEVEL"
 
 
@@ -62,6 +63,7 @@ class RunConfig:
     cors_allow_origins: list[str] | None = None
     max_body_bytes: int | None = None
     auth_token: str | None = field(default=None, repr=False)
+    store: str | None = field(default=None, repr=False)  # a PostgreSQL URL (may hold a password)
     log_level: str | None = None  # None: CHROMA_LOG_LEVEL, else DEFAULT_LOG_LEVEL
 
 
@@ -92,6 +94,8 @@ def load_run_config(config_file: str) -> RunConfig:
     config = RunConfig()
     if "persist_path" in data:
         config.path = str(data["persist_path"])
+    if data.get("store") is not None:
+        config.store = str(data["store"])
     if "listen_address" in data:
         config.host = str(data["listen_address"])
     if "port" in data:
@@ -243,6 +247,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.cors_allow_origins = _origins_setting(args.cors_allow_origins, "--cors-allow-origins")
     elif config.cors_allow_origins is None and os.environ.get(_CORS_ENV):
         config.cors_allow_origins = _origins_setting(os.environ[_CORS_ENV], _CORS_ENV)
+    if args.store is not None:
+        config.store = args.store
+    elif config.store is None and os.environ.get("CHROMA_STORE"):
+        config.store = os.environ["CHROMA_STORE"]
     if args.log_level is not None:
         config.log_level = _log_level(args.log_level, "--log-level")
     elif config.log_level is None:
@@ -272,6 +280,7 @@ def serve(config: RunConfig) -> int:
             config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             cors_allow_origins=config.cors_allow_origins or None,
             auth_token=config.auth_token,
+            store=config.store,
         )
     except Exception as e:  # noqa: BLE001 - any failure to open the data becomes a one-line CLI error
         for s in sockets:
@@ -280,6 +289,10 @@ def serve(config: RunConfig) -> int:
             raise CLIError(str(e)) from None  # says which directory and why
         raise CLIError(f"Cannot open the data directory {path}: {e}") from None
     print(_banner(path, config.host, port), flush=True)
+    if config.store is not None:
+        from chromadb.engine.store.postgres.connection import redact
+
+        print(f"Records kept in PostgreSQL: {redact(config.store)} ({path} caches the index files)", flush=True)
     if config.allow_reset:
         print("Resets are allowed: POST /api/v2/reset deletes all data.", flush=True)
     if config.auth_token:
@@ -332,7 +345,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="Serve the Chroma HTTP API v2 over a data directory.")
     run.add_argument("config", nargs="?", metavar="CONFIG_YAML", help="a YAML config file (upstream's format)")
-    run.add_argument("--path", help=f"the data directory (default {DEFAULT_PATH})")
+    run.add_argument("--path", help=f"the data directory (default {DEFAULT_PATH}); with --store, the cache of index files")
+    run.add_argument(
+        "--store",
+        help="keep the records in PostgreSQL: postgresql://USER@HOST:PORT/DB (also CHROMA_STORE; docs/postgresql.md)",
+    )
     run.add_argument("--host", help=f"the address to listen on (default {DEFAULT_HOST}: both 127.0.0.1 and ::1)")
     run.add_argument("--port", help=f"the port to listen on (default {DEFAULT_PORT})")
     run.add_argument(
@@ -382,6 +399,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("src", metavar="SRC", help="a Chroma persist directory, an export folder, or one collection file")
     imp.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory to import into (default {DEFAULT_PATH})")
     imp.add_argument("--dry-run", action="store_true", help="list what would be imported, write nothing")
+    imp.add_argument("--store", help=_STORE_HELP + " (export files only)")
     imp.add_argument("--batch-size", type=int, default=5000, help="a Chroma directory: records per write (default 5000)")
     # an export only: a Chroma directory comes over whole, each collection in its own tenant and database
     imp.add_argument("--collection", action="append", metavar="NAME", help="an export: a collection to import (repeat)")
@@ -399,6 +417,7 @@ def _add_transfer_commands(commands: Any) -> None:
     export.add_argument("--path", default=DEFAULT_PATH, help=f"the data directory (default {DEFAULT_PATH})")
     export.add_argument("--collection", action="append", metavar="NAME", help="a collection to export (repeat; default all)")
     export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="file format (default jsonl)")
+    export.add_argument("--store", help=_STORE_HELP)
     _add_scope(export)
     export.set_defaults(func=cmd_export)
 
@@ -503,12 +522,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         exported = export_collections(
-            _existing_directory(args.path),
+            args.path if args.store else _existing_directory(args.path),
             args.out,
             collections=args.collection,
             tenant=args.tenant,
             database=args.database,
             format=args.format,
+            store=args.store,
         )
     except ImportError as e:  # --format parquet without pyarrow: the message says what to install
         raise CLIError(str(e)) from None
@@ -535,6 +555,8 @@ def _import_chroma_dir(args: argparse.Namespace) -> int:
 
     given = {"--collection": args.collection, "--rename": args.rename, "--tenant": args.tenant, "--database": args.database}
     export_only = [flag for flag, value in given.items() if value]
+    if args.store:
+        export_only.append("--store")
     if export_only:
         raise CLIError(
             f"{', '.join(export_only)}: for export files only; a Chroma directory comes over whole, "
@@ -567,6 +589,7 @@ def _load_export(args: argparse.Namespace) -> int:
             collections=args.collection,
             rename=rename,
             dry_run=args.dry_run,
+            store=args.store,
         )
     except ImportError as e:  # a parquet export without pyarrow: the message says what to install
         raise CLIError(str(e)) from None

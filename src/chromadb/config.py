@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import urllib.parse
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Any, TypeVar, cast
@@ -36,6 +37,14 @@ _SECRET_HEADERS = ("authorization", "x-chroma-token", "proxy-authorization")
 
 def _is_secret(name: str) -> bool:
     return name.endswith(("credentials", "password"))
+
+
+def _without_password(url: str) -> str:
+    """A store URL as shown in reprs: its password (if any) starred out."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":********@")))
 
 
 def parse_origins(text: str) -> list[str]:
@@ -76,6 +85,10 @@ class Settings:
     # into `<path>-quarrydb` beside it and opens that (chromadb/transfer/switch.py);
     # also IMPORT_CHROMA_DIR=1 or CHROMA_IMPORT_CHROMA_DIR=1. Off: the directory is refused.
     import_chroma_dir: bool = False
+    # The system of record: None (SQLite in persist_directory) or a PostgreSQL URL
+    # (postgresql://USER@HOST:PORT/DB), with persist_directory the cache of index files;
+    # also CHROMA_STORE. See docs/postgresql.md.
+    store: str | None = None
     # Progress bars of long jobs on a terminal (chromadb/progress.py): embedding many
     # documents in add/upsert, ...; also CHROMA_PROGRESS=0. Off: no bar anywhere.
     chroma_progress: bool = True
@@ -118,6 +131,8 @@ class Settings:
             value = getattr(self, f.name)
             if _is_secret(f.name) and value is not None:
                 value = "********"
+            elif f.name == "store" and value:
+                value = _without_password(value)
             elif f.name == "chroma_server_headers" and value:
                 value = {k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in value.items()}
             elif f.name == "extra":
@@ -130,6 +145,8 @@ def _from_env(name: str, f: Any) -> Any:
     raw = os.environ.get(name.upper())
     if raw is None and name == "allow_reset":
         raw = os.environ.get("CHROMA_ALLOW_RESET")
+    if name == "store":
+        raw = os.environ.get("CHROMA_STORE")
     if raw is None and name == "import_chroma_dir":
         raw = os.environ.get("CHROMA_IMPORT_CHROMA_DIR")
     default = f.default_factory() if f.default_factory is not MISSING else f.default

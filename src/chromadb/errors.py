@@ -41,6 +41,7 @@ __all__ = [
     "NotFoundError",
     "QuotaError",
     "RateLimitError",
+    "ServiceUnavailableError",
     "UnimplementedError",
     "UniqueConstraintError",
     "VersionMismatchError",
@@ -230,6 +231,20 @@ class InternalError(ChromaError):
     @classmethod
     def name(cls) -> str:
         return "InternalError"
+
+
+class ServiceUnavailableError(ChromaError):
+    """The system of record cannot be reached now (a PostgreSQL store down or restarting).
+    Calls succeed again once it is back. A write cut off before its commit changed
+    nothing; one cut off during its commit may have been applied (add ignores ids that
+    exist, so sending it again is safe; so is an upsert)."""
+
+    def code(self) -> int:
+        return 503
+
+    @classmethod
+    def name(cls) -> str:
+        return "ServiceUnavailableError"
 
 
 class UnimplementedError(ChromaError):

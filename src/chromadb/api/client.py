@@ -368,4 +368,6 @@ def backend_for(settings: Settings) -> Backend:
         from chromadb.transfer.switch import path_to_open
 
         path = path_to_open(path)
-    return LocalBackend(path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout)
+    return LocalBackend(
+        path, allow_reset=settings.allow_reset, busy_timeout=settings.sqlite_busy_timeout, store=settings.store
+    )

@@ -39,12 +39,14 @@ _engines_lock = threading.Lock()
 _forgotten: list[list[Any]] = []  # in-memory engines replaced by forget_ephemeral_engine, still in use
 
 
-def acquire_engine(path: str | None, busy_timeout: float = 30.0) -> Engine:
+def acquire_engine(path: str | None, busy_timeout: float = 30.0, store: str | None = None) -> Engine:
     key = "ephemeral" if path is None else os.path.realpath(path)
+    if store is not None:
+        key += " " + store
     with _engines_lock:
         entry = _engines.get(key)
         if entry is None or entry[0].closed:
-            entry = [Engine(path, busy_timeout), 0]
+            entry = [Engine(path, busy_timeout, store=store), 0]
             _engines[key] = entry
         entry[1] += 1
         return entry[0]
@@ -55,7 +57,7 @@ def release_engine(engine: Engine) -> None:
         for key, entry in list(_engines.items()):
             if entry[0] is engine:
                 entry[1] -= 1
-                if entry[1] <= 0 and engine.path is not None:
+                if entry[1] <= 0 and (engine.path is not None or key != "ephemeral"):
                     engine.close()
                     del _engines[key]
                 return
@@ -111,8 +113,10 @@ def _check_tenant(tenant: str) -> None:
 
 
 class LocalBackend(Backend):
-    def __init__(self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0) -> None:
-        self.engine = acquire_engine(path, busy_timeout)
+    def __init__(
+        self, path: str | None, allow_reset: bool = False, busy_timeout: float = 30.0, store: str | None = None
+    ) -> None:
+        self.engine = acquire_engine(path, busy_timeout, store)
         self.allow_reset = allow_reset
         self._closed = False
 

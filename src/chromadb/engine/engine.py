@@ -33,8 +33,8 @@ from chromadb.engine.store import (
     RecordStore,
     WriteConflict,
     WriteResult,
+    open_store,
 )
-from chromadb.engine.store.sqlite import SqliteStore
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.errors import InvalidArgumentError, NotFoundError, UniqueConstraintError
 from chromadb.model.records import RecordBatch, WriteKind
@@ -47,7 +47,11 @@ logger = logging.getLogger("chromadb.engine")
 
 
 class Engine:
-    def __init__(self, path: str | None, busy_timeout: float = 30.0, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self, path: str | None, busy_timeout: float = 30.0, options: EngineOptions | None = None, *, store: str | None = None
+    ) -> None:
+        """`path`: the data directory (None: in memory); with a `store` URL (PostgreSQL),
+        the records live there and `path` only caches the index files."""
         self.path = path
         self.options = EngineOptions.from_env() if options is None else options
         if path is not None:
@@ -55,7 +59,8 @@ class Engine:
             os.makedirs(path, exist_ok=True)
         # one lock for the runtimes and the SQLite connection (the server's loop reads take it)
         self.lock = threading.RLock()
-        self.store: RecordStore = SqliteStore(
+        self.store: RecordStore = open_store(
+            store,
             None if path is None else os.path.join(path, "chroma.sqlite3"),
             busy_timeout,
             wal_watch=self.options.wal_watch,

@@ -378,6 +378,7 @@ def create_app(
     auth_token: str | None = None,
     body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
     backend: Backend | None = None,
+    store: str | None = None,
 ) -> Starlette:
     """The HTTP API over the data directory `path` (None: in memory).
 
@@ -390,6 +391,7 @@ def create_app(
             needs it (`server/auth.py`); None serves everyone, as upstream does.
         body_idle_timeout: seconds a client may pause while sending a body before it gets 408.
         backend: use this backend instead of opening `path` (tests); it is not closed.
+        store: a PostgreSQL URL to keep the records in (`path` then caches index files).
     """
     if auth_token is not None and not auth_token:
         raise ValueError("The auth token must not be empty")
@@ -397,7 +399,7 @@ def create_app(
     if backend is None:
         from chromadb.api.local import LocalBackend
 
-        backend = LocalBackend(path, allow_reset=allow_reset)
+        backend = LocalBackend(path, allow_reset=allow_reset, store=store)
     opened = backend
 
     @contextlib.asynccontextmanager

@@ -43,6 +43,7 @@ def export_collections(
     database: str = DEFAULT_DATABASE,
     format: str = "jsonl",
     page_size: int = PAGE_SIZE,
+    store: str | None = None,
 ) -> list[ExportedCollection]:
     """Export collections of the data directory `path` into the new folder `out`.
 
@@ -53,6 +54,7 @@ def export_collections(
         tenant, database: where the collections are.
         format: "jsonl" (default) or "parquet" (needs pyarrow: `pip install quarrydb[parquet]`).
         page_size: records read and written at a time.
+        store: a PostgreSQL URL to export from (`path` is then its index cache; docs/postgresql.md).
 
     Returns:
         One ExportedCollection (name, file, count) per collection, in export order.
@@ -70,9 +72,9 @@ def export_collections(
     _check_target(out)
     if page_size < 1:
         raise InvalidArgumentError(f"page_size must be at least 1, got {page_size}")
-    if not os.path.isfile(os.path.join(path, "chroma.sqlite3")):
+    if store is None and not os.path.isfile(os.path.join(path, "chroma.sqlite3")):
         raise NotFoundError(f"{path} is not a data directory (no chroma.sqlite3 in it)")
-    engine = Engine(path)
+    engine = Engine(path, store=store)
     out = out.rstrip(os.sep) or out  # "copy/" names the folder "copy"
     staging = f"{out}.partial-{os.getpid()}"
     try:

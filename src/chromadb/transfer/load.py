@@ -50,6 +50,7 @@ def load_export(
     rename: Mapping[str, str] | None = None,
     page_size: int = PAGE_SIZE,
     dry_run: bool = False,
+    store: str | None = None,
 ) -> list[LoadedCollection]:
     """Import an export folder (or one of its collection files) into the data directory `path`.
 
@@ -62,6 +63,7 @@ def load_export(
         page_size: records read and written at a time.
         dry_run: check the export's headers and the names, and say what would be imported,
             without writing anything (the records themselves are read only by a real import).
+        store: a PostgreSQL URL to import into (`path` is then its index cache; docs/postgresql.md).
 
     Returns:
         One LoadedCollection (name, id, count, source) per collection imported (for a dry
@@ -82,8 +84,8 @@ def load_export(
     targets = _target_names(sources, rename or {}, check_name)
     _refuse_schemas(sources)
     if dry_run:
-        return _dry_run(sources, targets, path, tenant, database)
-    engine = Engine(path)
+        return _dry_run(sources, targets, path, tenant, database, store)
+    engine = Engine(path, store=store)
     created: list[tuple[str, str]] = []  # (temporary name, id) of what this load made
     try:
         _ensure_database(engine, tenant, database)
@@ -122,11 +124,14 @@ def _refuse_schemas(sources: list[_Source]) -> None:
             raise ExportFileError(f"{source.file}: the collection has a schema, which this quarrydb cannot store")
 
 
-def _dry_run(sources: list[_Source], targets: list[str], path: str, tenant: str, database: str) -> list[LoadedCollection]:
+def _dry_run(
+    sources: list[_Source], targets: list[str], path: str, tenant: str, database: str, store: str | None
+) -> list[LoadedCollection]:
     from chromadb.engine.engine import Engine
 
-    if os.path.isfile(os.path.join(path, "chroma.sqlite3")):  # else nothing there can be taken
-        engine = Engine(path)
+    # without a store URL, no SQLite file means nothing there can be taken
+    if store is not None or os.path.isfile(os.path.join(path, "chroma.sqlite3")):
+        engine = Engine(path, store=store)
         try:
             if _database_exists(engine, tenant, database):
                 _refuse_taken(engine, targets, tenant, database)
