@@ -34,7 +34,7 @@ def backlog_collection(tmp_path, x: np.ndarray, space: str = "l2"):
     col = client.create_collection("backlog", metadata={"hnsw:space": space}, embedding_function=None)
     for start in range(0, len(x), 5_000):
         col.add(ids=[f"r{i}" for i in range(start, min(start + 5_000, len(x)))], embeddings=x[start : start + 5_000])
-    view = client._backend.engine.views[str(col.id)]
+    view = client._backend.engine.runtimes[str(col.id)].view
     assert view.index is not None and len(view.pending_slots()) == len(x)  # nothing indexed
     return client, col, view
 
@@ -100,7 +100,7 @@ def test_small_backlogs_and_few_dimensions_are_scanned_exactly(tmp_path, held_in
     col = narrow.create_collection("narrow", embedding_function=None)
     x = rng.standard_normal((N, 32)).astype(np.float32)
     col.add(ids=[f"r{i}" for i in range(N)], embeddings=x)
-    view = narrow._backend.engine.views[str(col.id)]
+    view = narrow._backend.engine.runtimes[str(col.id)].view
     res = col.query(query_embeddings=x[:3], n_results=K)
     assert [ids[0] for ids in res["ids"]] == ["r0", "r1", "r2"]
     assert view.sketch() is None and view._sketch_off

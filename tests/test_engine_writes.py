@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from chromadb.engine.engine import Engine
+from chromadb.errors import InvalidArgumentError
+from chromadb.model.records import RecordBatch
 from chromadb.model.requests import SERVER, DeleteRequest, GetRequest
 
 DIM = 4
@@ -19,14 +22,14 @@ def test_a_filtered_delete_selects_again_when_another_writer_came_in_between(tmp
     try:
         coll = engine.create_collection("c", None, None, False, "default_tenant", "default_database")
         cid = coll["id"]
-        engine.add(cid, ["a", "b", "keep"], _vectors(3), [{"k": 1}, {"k": 1}, {"k": 2}], None, None)
+        engine.add(cid, RecordBatch.build("add", ["a", "b", "keep"], _vectors(3), [{"k": 1}, {"k": 1}, {"k": 2}]))
         original = engine.store.write
         calls = []
 
         def write_after_another_writer(cid_, change, *, expect_seq=None):
             calls.append(expect_seq)
             if len(calls) == 1:  # another process adds a matching record after the selection
-                other.add(cid, ["late"], _vectors(1, 5.0), [{"k": 1}], None, None)
+                other.add(cid, RecordBatch.build("add", ["late"], _vectors(1, 5.0), [{"k": 1}]))
             return original(cid_, change, expect_seq=expect_seq)
 
         engine.store.write = write_after_another_writer
@@ -35,7 +38,7 @@ def test_a_filtered_delete_selects_again_when_another_writer_came_in_between(tmp
         assert deleted == 3 and len(calls) == 2 and calls[1] == calls[0] + 1
         assert engine.count(cid) == 1 and other.count(cid) == 1
         got = engine.get(cid, _get_all())
-        assert got["ids"] == ["keep"]
+        assert got.ids == ["keep"]
     finally:
         other.close()
         engine.close()
@@ -46,15 +49,15 @@ def test_a_view_behind_another_writer_catches_up_after_its_own_write(tmp_path):
     engine, other = Engine(path), Engine(path)
     try:
         cid = engine.create_collection("c", None, None, False, "default_tenant", "default_database")["id"]
-        engine.add(cid, ["a"], _vectors(1), [{"v": 1}], ["A"], None)
+        engine.add(cid, RecordBatch.build("add", ["a"], _vectors(1), [{"v": 1}], ["A"]))
         assert engine.count(cid) == 1  # the view is at seq 1
-        other.upsert(cid, ["a", "b"], _vectors(2, 1.0), [{"w": 2}, None], None, None)  # seq 2, elsewhere
-        engine.update(cid, ["a", "b"], None, [{"x": 3}, {"x": 4}], None, None)  # seq 3, merged in the store
+        other.upsert(cid, RecordBatch.build("upsert", ["a", "b"], _vectors(2, 1.0), [{"w": 2}, None]))  # seq 2, elsewhere
+        engine.update(cid, RecordBatch.build("update", ["a", "b"], None, [{"x": 3}, {"x": 4}]))  # seq 3, merged in the store
         got = engine.get(cid, _get_all())
-        assert got["ids"] == ["a", "b"]
-        assert got["metadatas"] == [{"v": 1, "w": 2, "x": 3}, {"x": 4}]
-        assert got["documents"] == ["A", None]
-        np.testing.assert_array_equal(got["embeddings"], _vectors(2, 1.0))
+        assert got.ids == ["a", "b"]
+        assert got.metadatas == [{"v": 1, "w": 2, "x": 3}, {"x": 4}]
+        assert got.documents == ["A", None]
+        np.testing.assert_array_equal(got.embeddings, _vectors(2, 1.0))
     finally:
         other.close()
         engine.close()
@@ -62,3 +65,17 @@ def test_a_view_behind_another_writer_catches_up_after_its_own_write(tmp_path):
 
 def _get_all() -> GetRequest:
     return GetRequest.build(SERVER, include=["metadatas", "documents", "embeddings"])
+
+
+def test_a_write_takes_a_batch_of_its_own_kind():
+    engine = Engine(None)
+    try:
+        cid = engine.create_collection("c", None, None, False, "default_tenant", "default_database")["id"]
+        upsert = RecordBatch.build("upsert", ["a"], _vectors(1))
+        with pytest.raises(InvalidArgumentError, match="Expected a batch for add, got one for upsert"):
+            engine.add(cid, upsert)
+        assert engine.count(cid) == 0
+        engine.upsert(cid, upsert)
+        assert engine.count(cid) == 1
+    finally:
+        engine.close()

@@ -31,8 +31,8 @@ ALLOWED_UNTIL_MERGE: set[tuple[str, str]] = set()
 # Ties that exist only for type annotations (`if TYPE_CHECKING:`), hence no import circle
 # at run time, but still two modules that cannot be read apart (review of 727496c, §2):
 #  * a Collection handle holds its Client: cut by building Collection from a backend.
-# (The indexer's tie to the Engine went with engine/index_files.py: it takes the views, a
-# lock, the store and the index files.)
+# (The indexer's tie to the Engine went with engine/index_files.py: it takes the collection
+# runtimes, a lock, the store and the index files.)
 KNOWN_TYPE_ONLY_TIES: set[tuple[str, str]] = {
     ("chromadb.api.collection", "chromadb.api.client"),
 }
@@ -190,6 +190,24 @@ def test_the_model_types_import_nothing_but_each_other_and_the_errors():
     # chromadb/model is what every layer speaks: it sits below all of them
     allowed = {"model", "errors"}
     assert _where(_violations(lambda i: _layer(i.importer) == "model" and _layer(i.imported) not in allowed)) == []
+
+
+# The engine core, top to bottom: the Engine routes to runtimes, a runtime feeds the indexer,
+# the indexer works on views. No import (even lazy or type-only) points up this list.
+ENGINE_CORE = ("chromadb.engine.engine", "chromadb.engine.runtime", "chromadb.engine.indexer", "chromadb.engine.view")
+
+
+def test_the_engine_core_imports_only_downwards():
+    rank = {module: i for i, module in enumerate(ENGINE_CORE)}
+    upward = [i for i in IMPORTS if i.importer in rank and i.imported in rank and rank[i.imported] < rank[i.importer]]
+    assert _where(upward) == []
+    assert ("chromadb.engine.engine", "chromadb.engine.runtime") in {(i.importer, i.imported) for i in IMPORTS}
+
+
+def test_inside_the_engine_only_maintenance_holds_an_engine():
+    # the runtimes, the indexer, fork and the store do their job without the Engine object
+    holders = {i.importer for i in IMPORTS if i.imported == "chromadb.engine.engine" and _layer(i.importer) == "engine"}
+    assert holders == {"chromadb.engine.maintenance"}
 
 
 def test_the_server_does_not_import_the_http_client():

@@ -12,6 +12,7 @@ import pytest
 
 import chromadb
 from chromadb.engine.engine import Engine
+from chromadb.model.records import RecordBatch
 from chromadb.model.requests import SERVER, DeleteRequest
 
 N, DIM = 5000, 16  # above the indexer's INDEX_MIN, so a saved HNSW index exists
@@ -51,7 +52,7 @@ def _wait_loaded(view, timeout=20.0):
 
 
 def _view(engine, col):
-    return engine.views[str(col.id)]
+    return engine.runtimes[str(col.id)].view
 
 
 def test_first_query_reads_only_the_rows_it_returns(saved):
@@ -89,10 +90,10 @@ def test_changes_made_before_the_bulk_loads_are_all_seen(saved):
     other = Engine(path)  # another connection, like another process
     cid = str(col.id)
     new_vec = np.full((1, DIM), 5.0, dtype=np.float32)
-    other.update(cid, ["id3"], new_vec, [{"j": -3}], ["changed"], None)
-    other.update(cid, ["id5"], None, None, ["only the document"], None)
+    other.update(cid, RecordBatch.build("update", ["id3"], new_vec, [{"j": -3}], ["changed"]))
+    other.update(cid, RecordBatch.build("update", ["id5"], None, None, ["only the document"]))
     other.delete(cid, DeleteRequest.build(SERVER, ids=["id4"]))
-    other.add(cid, ["fresh"], -new_vec, [{"j": 10_000}], ["new record"], None)
+    other.add(cid, RecordBatch.build("add", ["fresh"], -new_vec, [{"j": 10_000}], ["new record"]))
     other.close()
 
     top = col.query(query_embeddings=new_vec, n_results=1, include=["documents", "metadatas"])

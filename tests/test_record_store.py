@@ -335,8 +335,8 @@ def test_an_engine_scans_a_collection_for_export(tmp_path):
     engine = Engine(str(tmp_path / "db"))
     try:
         coll = engine.create_collection("c", None, None, False, "default_tenant", "default_database")
-        engine.add(coll["id"], ["a", "b", "c"], vectors(1, 2, 3), [{"k": 1}, None, None], ["A", None, "C"], None)
-        engine.update(coll["id"], ["b"], None, [{"k": 2}], None, None)
+        engine.add(coll["id"], batch("add", ["a", "b", "c"], vectors(1, 2, 3), [{"k": 1}, None, None], ["A", None, "C"]))
+        engine.update(coll["id"], batch("update", ["b"], None, [{"k": 2}]))
         first = engine.scan(coll["id"], limit=2)
         rest = engine.scan(coll["id"], after=first[-1].rid, limit=2)
         assert [(r.id, r.document, r.metadata) for r in first + rest] == [("a", "A", {"k": 1}), ("b", None, {"k": 2}), ("c", "C", None)]

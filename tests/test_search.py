@@ -386,7 +386,7 @@ def test_scan_blocks_are_views_of_a_contiguous_run_and_copies_otherwise(tmp_path
     x = np.random.default_rng(3).standard_normal((300, 4)).astype(np.float32)
     col = client.create_collection("blocks", embedding_function=None)
     col.add(ids=[f"r{i}" for i in range(300)], embeddings=x)
-    view = client._backend.engine.views[str(col.id)]
+    view = client._backend.engine.runtimes[str(col.id)].view
     for slots in (np.arange(100, 200), np.array([3, 5, 6, 250]), np.arange(0, 300)):
         block, norms = view.block(slots)
         np.testing.assert_array_equal(block, x[slots])
@@ -407,7 +407,7 @@ def _graph_collection(tmp_path, name: str, x: np.ndarray):
     coll = c.create_collection(name, embedding_function=None)
     coll.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
     wait_indexed(c)
-    return c, coll, c._backend.engine.views[str(coll.id)]
+    return c, coll, c._backend.engine.runtimes[str(coll.id)].view
 
 
 def test_modified_ef_search_applies_to_the_next_query(tmp_path):

@@ -10,6 +10,7 @@ from chromadb.engine import sparse_index
 from chromadb.engine.engine import Engine
 from chromadb.engine.search_exec import run_payload
 from chromadb.errors import InvalidArgumentError
+from chromadb.model.records import RecordBatch
 from chromadb.model.search import parse_search_body
 
 N, VOCAB = 300, 25
@@ -37,15 +38,15 @@ def engine_with_vectors():
     ]
     metas[7] = {"odd": 1}  # a record without the key: never a candidate, still counted in N
     embeddings = np.stack([np.arange(N), np.zeros(N)], axis=1).astype(np.float32)  # r0 nearest the origin, then r1...
-    engine.add(coll["id"], [f"r{i}" for i in range(N)], embeddings, metas, None, None)
+    engine.add(coll["id"], RecordBatch.build("add", [f"r{i}" for i in range(N)], embeddings, metas))
     yield engine, coll["id"], vectors
     engine.close()
 
 
 def run(engine: Engine, cid: str, body: dict, schema: dict | None) -> dict:
     request = parse_search_body({"searches": [body]})
-    with engine._reading(cid, None, None) as view:
-        return run_payload(view, request.searches[0], schema, engine.options.exact_search_max)
+    with engine._reading(cid, None, None) as runtime:
+        return run_payload(runtime.view, request.searches[0], schema, engine.options.exact_search_max)
 
 
 def expected_ranking(vectors, q_terms, q_vals, idf: bool, allowed=None) -> tuple[list[str], np.ndarray]:
@@ -116,7 +117,7 @@ def test_the_index_stays_exact_across_rebuilds(engine_with_vectors, monkeypatch)
         values = rng.uniform(0.2, 1.8, 3).astype(np.float32)
         vectors[i] = (terms, values)
         meta = {"sv": {"#type": "sparse_vector", "indices": terms.tolist(), "values": values.tolist()}, "odd": i % 2}
-        engine.upsert(cid, [f"r{i}"], np.array([[i, 0]], np.float32), [meta], None, None)
+        engine.upsert(cid, RecordBatch.build("upsert", [f"r{i}"], np.array([[i, 0]], np.float32), [meta]))
         if step % 4 == 0:
             assert run(engine, cid, body, None)["ids"] == expected_ranking(vectors, q_terms, q_vals, idf=False)[0]
     assert run(engine, cid, body, None)["ids"] == expected_ranking(vectors, q_terms, q_vals, idf=False)[0]

@@ -70,7 +70,7 @@ def test_a_view_behind_the_pruned_tombstones_reloads(tmp_path):
     client, col = make_collection(path)
     engine = client._backend.engine
     assert col.count() == 20  # this process now holds a view at seq 1
-    view = engine.views[str(col.id)]
+    view = engine.runtimes[str(col.id)].view
     other_process(
         path,
         f"""
@@ -84,7 +84,7 @@ def test_a_view_behind_the_pruned_tombstones_reloads(tmp_path):
     got = col.get()["ids"]
     assert "r3" not in got and "r4" not in got
     assert len(got) == 20 - 2 + KEEP + 2 and col.count() == len(got)
-    assert engine.views[str(col.id)] is not view, "the lagging view should have been replaced"
+    assert engine.runtimes[str(col.id)].view is not view, "the lagging view should have been replaced"
     probe = col.get(ids=["r3", "r5"], include=["embeddings"])
     assert probe["ids"] == ["r5"]
     assert col.query(query_embeddings=[np.full(8, 3.0, np.float32)], n_results=3)["ids"][0][0] not in ("r3", "r4")
@@ -96,12 +96,12 @@ def test_a_view_within_the_margin_catches_up_in_place(tmp_path):
     client, col = make_collection(path)
     engine = client._backend.engine
     assert col.count() == 20
-    view = engine.views[str(col.id)]
+    view = engine.runtimes[str(col.id)].view
     other_process(path, 'col.delete(ids=["r3"])\ncol.add(ids=["x"], embeddings=[np.ones(8, np.float32)])')
     assert [rid for rid, _ in tombstones(path)[0]] == [4]
     assert col.count() == 20
     assert "r3" not in col.get()["ids"]
-    assert engine.views[str(col.id)] is view
+    assert engine.runtimes[str(col.id)].view is view
     client.close()
 
 

@@ -231,18 +231,15 @@ class LocalBackend(Backend):
     # Writes, reads and deletes arrive checked: the door built the batch or request.
     @_checked
     def add(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.add(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.add(collection_id, batch, tenant=tenant, database=database)
 
     @_checked
     def update(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.update(collection_id, b.ids, b.embeddings, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.update(collection_id, batch, tenant=tenant, database=database)
 
     @_checked
     def upsert(self, collection_id: str, batch: RecordBatch, tenant: str, database: str) -> None:
-        b = batch
-        self.engine.upsert(collection_id, b.ids, b.matrix, b.metadatas, b.documents, b.uris, tenant, database)
+        self.engine.upsert(collection_id, batch, tenant=tenant, database=database)
 
     def delete(self, collection_id: str, request: DeleteRequest, tenant: str, database: str) -> int:
         return self.engine.delete(collection_id, request, tenant, database)
@@ -254,10 +251,10 @@ class LocalBackend(Backend):
         return self.engine.indexing_status(collection_id, tenant, database)
 
     def get(self, collection_id: str, request: GetRequest, tenant: str, database: str) -> dict[str, Any]:
-        return self.engine.get(collection_id, request, tenant, database)
+        return self.engine.get(collection_id, request, tenant, database).to_dict()
 
     def query(self, collection_id: str, request: QueryRequest, tenant: str, database: str) -> dict[str, Any]:
-        return self.engine.query(collection_id, request, tenant, database)
+        return self.engine.query(collection_id, request, tenant, database).to_dict()
 
     def search(self, collection_id: str, request: SearchRequest, tenant: str, database: str) -> dict[str, Any]:
         return self.engine.search(collection_id, request, tenant, database)

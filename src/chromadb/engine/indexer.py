@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,19 +32,26 @@ SAVE_MIN_CHANGES = EngineOptions.save_min_changes
 INDEX_CHUNK = 512
 
 
+class HasView(Protocol):
+    """A collection runtime, as the indexer sees it: the view its index hangs on."""
+
+    @property
+    def view(self) -> CollectionView: ...
+
+
 class Indexer:
-    """Works on the engine's views (`views`, read under `lock`), the catalog rows of `store`
-    and the index files; it knows nothing else of the engine."""
+    """Works on the engine's collection runtimes (`runtimes`, read under `lock`), the
+    catalog rows of `store` and the index files; it knows nothing else of the engine."""
 
     def __init__(
         self,
-        views: Mapping[str, CollectionView],
+        runtimes: Mapping[str, HasView],
         lock: threading.RLock,
         store: RecordStore,
         options: EngineOptions,
         files: IndexFiles,
     ) -> None:
-        self.views = views
+        self.runtimes = runtimes
         self.lock = lock
         self.store = store
         self.options = options
@@ -56,7 +63,7 @@ class Indexer:
         self._thread: threading.Thread | None = None
 
     # -- called by the engine, under its lock -------------------------------------------
-    def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict] | None) -> None:
+    def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict[str, Any]] | None) -> None:
         """Attach the saved index (IndexFiles.read_saved) and mark what it covers; the rest is searched exactly."""
         if loaded is not None and loaded[1]["seq"] <= view.seq and loaded[0].dimension == view.dimension:
             index, meta = loaded
@@ -105,8 +112,15 @@ class Indexer:
         huge_pages = self.options.huge_pages
         return VectorIndex(view.space, view.dimension, params, capacity=view.live_count, huge_pages=huge_pages)  # type: ignore[arg-type]
 
+    def _views(self) -> list[CollectionView]:
+        return [runtime.view for runtime in list(self.runtimes.values())]
+
+    def _is_current(self, view: CollectionView) -> bool:
+        runtime = self.runtimes.get(view.collection_id)
+        return runtime is not None and runtime.view is view
+
     def save_all(self, force: bool = False) -> None:
-        for view in list(self.views.values()):
+        for view in self._views():
             self._save(view, force)
 
     def _save(self, view: CollectionView, force: bool) -> None:
@@ -176,7 +190,7 @@ class Indexer:
     def _settle_pages(self) -> None:
         """Once drained: graphs that a resize copied go back into huge pages (hugepages.py),
         off the engine lock. New writes come first: what is left waits for the next drain."""
-        for view in list(self.views.values()):
+        for view in self._views():
             index = view.index
             if index is not None and index.unsettled and not self._stopped:
                 index.settle_pages(stop=lambda: self._stopped or self._pending)
@@ -189,7 +203,7 @@ class Indexer:
         and is hidden from the index.
         """
         with self.lock:
-            for view in list(self.views.values()):
+            for view in self._views():
                 index = view.index
                 if index is None:
                     continue
@@ -204,7 +218,7 @@ class Indexer:
                 return False
         index.add(vectors, labels, expected=expected)
         with self.lock:
-            if view.index is not index or self.views.get(view.collection_id) is not view:
+            if view.index is not index or not self._is_current(view):
                 return True
             # slots may have moved (compaction) and records may have changed meanwhile
             slots, current = view.slots_of_labels(labels)

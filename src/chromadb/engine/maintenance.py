@@ -25,8 +25,10 @@ def check(path: str) -> dict[str, Any]:
         collections = []
         for coll_id in engine.store.all_collection_ids():
             row = engine.store.get_collection_by_id(coll_id)
+            if row is None:  # deleted since the list was read
+                continue
             with engine.lock:
-                view = engine._view(row)  # loads the saved index and replays what it misses
+                view = engine._runtime(row).view  # loads the saved index and replays what it misses
                 entry: dict[str, Any] = {"id": coll_id, "name": row["name"], "records": engine.store.record_count(row["cid"])}
                 entry["view_records"] = view.live_count
                 index = view.index

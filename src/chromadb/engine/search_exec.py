@@ -221,7 +221,7 @@ class Evaluator:
 _TYPE_ORDER = {bool: 0, int: 1, float: 2, str: 3}  # upstream's MetadataValue order; then sparse, then arrays
 
 
-def _value_order(value: Any) -> tuple:
+def _value_order(value: Any) -> tuple[Any, ...]:
     """A sort key for a metadata value: a missing one first, then by type, then by value."""
     if value is None:
         return (0,)
@@ -233,7 +233,7 @@ def _value_order(value: Any) -> tuple:
     return (1, 5 + _TYPE_ORDER.get(type(value[0]), 0), tuple(value))  # an array, by its element type
 
 
-def _group_value(value: Any) -> tuple:
+def _group_value(value: Any) -> tuple[Any, ...]:
     """A hashable identity for a group key's value (1 and 1.0 and True are different groups)."""
     if isinstance(value, dict):
         return (4, tuple(value.get("indices", ())), tuple(value.get("values", ())))
@@ -244,13 +244,13 @@ def _grouped(
     view: CollectionView, slots: np.ndarray, scores: np.ndarray, group_by: GroupBy
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per group of equal `keys`, the first k by the aggregate keys; re-ranked by score."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
     metas = [view.metadata(s) or {} for s in slots.tolist()]
     for i, meta in enumerate(metas):
         groups.setdefault(tuple(_group_value(meta.get(k)) for k in group_by.keys), []).append(i)
     score_list = scores.tolist()
 
-    def order_key(i: int) -> tuple:
+    def order_key(i: int) -> tuple[Any, ...]:
         return tuple(
             (1, 2, score_list[i]) if k == SCORE else _value_order(metas[i].get(k)) for k in group_by.order_keys
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -48,6 +48,10 @@ FILTER_CACHE_ENTRIES = 8
 FILTER_CACHE_VECTOR_BYTES = 32 * 1024 * 1024
 
 
+# The fields group as loaded: ids, documents, uris, metadatas (dicts, or blobs not parsed yet).
+FieldGroups = tuple[list[Any], list[Any], list[Any], list[Any]]
+
+
 def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = labels.astype(np.int64)
     return labels & LABEL_RID_MASK, labels >> LABEL_RID_BITS
@@ -56,13 +60,13 @@ def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class RecordSource(Protocol):
     """Where a view reads what it has not loaded (the engine's store). None: every record."""
 
-    def record_fields(self, cid: int, rids: list[int] | None) -> list[tuple]:
+    def record_fields(self, cid: int, rids: list[int] | None) -> list[tuple[Any, ...]]:
         """(rid, id, document, uri, metadata_blob) rows, in rid order."""
 
-    def record_vectors(self, cid: int, rids: list[int] | None) -> list[tuple]:
+    def record_vectors(self, cid: int, rids: list[int] | None) -> list[tuple[Any, ...]]:
         """(rid, embedding_blob) rows, in rid order."""
 
-    def record_rids_of_ids(self, cid: int, ids: list[str]) -> list[tuple]:
+    def record_rids_of_ids(self, cid: int, ids: list[str]) -> list[tuple[Any, ...]]:
         """(id, rid) of those of these ids that exist."""
 
 
@@ -159,7 +163,7 @@ class CollectionView:
     # Building a group is the slow part of loading it; it only reads the view, so a
     # background warm-up (Engine._warm) builds off the engine lock, then installs under
     # it if the view has not changed since (same seq).
-    def fields_from(self, rows: list[tuple]) -> tuple[list, list, list, list]:
+    def fields_from(self, rows: list[tuple[Any, ...]]) -> FieldGroups:
         """(ids, documents, uris, metadatas) by slot from (rid, id, document, uri, metadata) rows."""
         n = self.n
         if rows:
@@ -176,11 +180,11 @@ class CollectionView:
                     _, ids[slot], docs[slot], uris[slot], metas[slot] = row
         return ids, docs, uris, metas
 
-    def install_fields(self, fields: tuple[list, list, list, list]) -> None:
+    def install_fields(self, fields: FieldGroups) -> None:
         self._ids, self._documents, self._uris, self._metadatas = fields
         self._slot_of = {id_: slot for slot, id_ in enumerate(self._ids) if id_ is not None}
 
-    def vectors_from(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    def vectors_from(self, rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray]:
         """(matrix, norms), capacity rows, from (rid, embedding) rows."""
         matrix = np.zeros((self.capacity, self.dimension or 0), dtype=np.float32)
         if rows:
@@ -223,7 +227,7 @@ class CollectionView:
         touched = touched[touched < self.n]
         self._sketch.set(touched, self._vectors[touched], self._norms[touched])
 
-    def _fill(self, out: np.ndarray, slots: np.ndarray, rows: list[tuple]) -> None:
+    def _fill(self, out: np.ndarray, slots: np.ndarray, rows: list[tuple[Any, ...]]) -> None:
         """Copy (rid, blob) rows into out[i] where slots[i] holds that rid."""
         rows = [r for r in rows if r[1] is not None]
         if not rows or len(slots) == 0:
@@ -286,7 +290,7 @@ class CollectionView:
             self._load_vectors()
 
     # -- writes (applied after the SQLite commit, or when catching up) ----------------------
-    def apply_rows(self, rows: list[tuple]) -> list[int]:
+    def apply_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
         """rows: (rid, id, document, uri, metadata, vector); insert new rids, overwrite known ones.
 
         `vector` None leaves the stored vector as it is. Returns the slots touched. New
@@ -386,7 +390,7 @@ class CollectionView:
             self._documents = [self._documents[i] for i in keep_list]
             self._uris = [self._uris[i] for i in keep_list]
             self._metadatas = [self._metadatas[i] for i in keep_list]
-            self._slot_of = {id_: i for i, id_ in enumerate(self._ids)}
+            self._slot_of = {id_: i for i, id_ in enumerate(self._ids) if id_ is not None}
         self.n = n
         self._columns.clear()
         self._sparse.clear()
@@ -454,7 +458,7 @@ class CollectionView:
             return self._vectors[lo : lo + n], self._norms[lo : lo + n]
         return self.gather(slots)
 
-    def fields_of(self, slots: list[int], include: list[str] | tuple[str, ...]) -> dict[str, list | None]:
+    def fields_of(self, slots: list[int], include: list[str] | tuple[str, ...]) -> dict[str, list[Any] | None]:
         """ids and the included documents / uris / metadatas of these slots (fresh dicts)."""
         if self._ids is not None or len(slots) > FETCH_MAX:
             ids = self.ids
@@ -563,7 +567,7 @@ class CollectionView:
         """
         found = self._filters.get(key) if key is not None else None
         if found is not None:
-            self._filters.move_to_end(key)  # type: ignore[arg-type]
+            self._filters.move_to_end(key)
             return found
         found = CandidateSet(mask() & self.live[: self.n])
         if key is not None:

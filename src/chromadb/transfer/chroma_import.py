@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from chromadb.engine import catalog
 from chromadb.engine.engine import Engine
 from chromadb.errors import ChromaError, ChromaImportError, NotFoundError
+from chromadb.model.records import RecordBatch as Records
 from chromadb.model.requests import GetRequest
 from chromadb.progress import ProgressBar, progress_bar
 from chromadb.transfer.chroma_dir import ChromaCollection, ChromaDirectory, RecordBatch
@@ -231,16 +232,9 @@ def _create_tenants_and_databases(engine: Engine, pairs: list[tuple[str, str]]) 
 def _add(engine: Engine, coll: ChromaCollection, batch: RecordBatch) -> None:
     if not len(batch):
         return
-    engine.add(
-        coll.id,
-        batch.ids,
-        batch.embeddings,
-        batch.metadatas,
-        batch.documents,
-        batch.uris,
-        tenant=coll.tenant,
-        database=coll.database,
-    )
+    # Chroma's records, as it checked them when it wrote them: taken as they are
+    records = Records("add", batch.ids, batch.embeddings, batch.metadatas, batch.documents, batch.uris)
+    engine.add(coll.id, records, tenant=coll.tenant, database=coll.database)
 
 
 def _verify(engine: Engine, coll: ChromaCollection, report: CollectionReport, source: _Digest, batch_size: int) -> None:
@@ -249,10 +243,10 @@ def _verify(engine: Engine, coll: ChromaCollection, report: CollectionReport, so
     while True:
         request = GetRequest(None, None, None, batch_size, offset, ("embeddings",))
         page = engine.get(coll.id, request, tenant=coll.tenant, database=coll.database)
-        if not page["ids"]:
+        if not page.ids:
             break
-        dest.update(page["ids"], page["embeddings"])
-        offset += len(page["ids"])
+        dest.update(page.ids, page.embeddings)
+        offset += len(page.ids)
     report.imported = engine.count(coll.id, tenant=coll.tenant, database=coll.database)
     report.ids_sha256 = source.ids.hexdigest()
     report.vectors_sha256 = source.vectors.hexdigest()
