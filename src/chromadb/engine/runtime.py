@@ -31,6 +31,7 @@ from chromadb.engine.store import Record, RecordStore, WriteResult
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView
 from chromadb.errors import InvalidArgumentError
+from chromadb.model.records import check_dimension
 from chromadb.model.requests import GetRequest, QueryRequest
 from chromadb.model.results import GetResult, QueryResult
 from chromadb.model.search import SearchRequest
@@ -259,7 +260,7 @@ class CollectionRuntime:
         query_embeddings, n_results, include = request.embeddings, request.n_results, request.include
         ids, where, where_document = request.ids, request.where, request.where_document
         view = self.view
-        check_dimension(view.dimension, query_embeddings)
+        _check_query_dimension(view.dimension, query_embeddings)
         if ids is not None:
             known = view.slots_of_ids(ids)
             missing = next((i for i in ids if i not in known), None)
@@ -294,12 +295,9 @@ class CollectionRuntime:
         return {key: [a[key] for a in answers] for key in ("ids", "documents", "embeddings", "metadatas", "scores", "select")}
 
 
-def check_dimension(dimension: int | None, embeddings: np.ndarray | None) -> None:
-    if embeddings is None or len(embeddings) == 0:
-        return
-    dim = embeddings.shape[1]
-    if dimension is not None and dimension != dim:
-        raise InvalidArgumentError(f"Collection expecting embedding with dimension of {dimension}, got {dim}")
+def _check_query_dimension(dimension: int | None, embeddings: np.ndarray | None) -> None:
+    if embeddings is not None and len(embeddings):
+        check_dimension(dimension, embeddings.shape[1])
 
 
 def _rows(view: CollectionView, slots: np.ndarray, include: list[str] | tuple[str, ...]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from chromadb.engine import index_rules
 from chromadb.engine.filters import filter_mask
 from chromadb.engine.search import search as dense_search
 from chromadb.engine.view import CandidateSet, CollectionView
-from chromadb.errors import InvalidArgumentError
+from chromadb.model.records import check_dimension
 from chromadb.model.search import (
     DOCUMENT,
     EMBEDDING,
@@ -185,10 +185,7 @@ class Evaluator:
         view = self.view
         if limit == 0 or view.dimension is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if len(query) != view.dimension:
-            raise InvalidArgumentError(
-                f"Collection expecting embedding with dimension of {view.dimension}, got {len(query)}"
-            )
+        check_dimension(view.dimension, len(query))
         ((slots, distances),) = dense_search(view, query[None, :], limit, self.allowed, self.exact_search_max)
         return slots, np.asarray(distances, dtype=np.float32)
 

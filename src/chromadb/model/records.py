@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from chromadb.errors import DuplicateIDError
+from chromadb.errors import DuplicateIDError, InvalidArgumentError
 
 __all__ = [
     "SCALAR_TYPES",
@@ -302,3 +302,10 @@ class RecordBatch:
         if not isinstance(self.embeddings, np.ndarray):
             raise TypeError(f"an {self.kind} batch has no embedding matrix")
         return self.embeddings
+
+
+def check_dimension(expected: int | None, given: int | None) -> None:
+    """A collection's vectors all have its dimension: the one rule (and message) every
+    write and every query checks against (spec's error table)."""
+    if expected is not None and given is not None and expected != given:
+        raise InvalidArgumentError(f"Collection expecting embedding with dimension of {expected}, got {given}")

@@ -16,7 +16,7 @@ from chromadb.engine.store.base import Record
 from chromadb.errors import InvalidArgumentError
 from chromadb.model.records import INCONSISTENT_DIMENSIONS, RecordBatch
 
-__all__ = ["Plan", "batch_dimension", "check_dimension", "clean_metadata", "merge_metadata", "plan"]
+__all__ = ["Plan", "batch_dimension", "clean_metadata", "merge_metadata", "plan"]
 
 NEW_RID = -1  # the rid of a planned insert, until the store gives it one
 
@@ -38,11 +38,6 @@ def batch_dimension(batch: RecordBatch) -> int | None:
     if len(present) > 1:
         raise InvalidArgumentError(INCONSISTENT_DIMENSIONS)
     return present.pop() if present else None
-
-
-def check_dimension(stored: int | None, given: int | None) -> None:
-    if stored is not None and given is not None and stored != given:
-        raise InvalidArgumentError(f"Collection expecting embedding with dimension of {stored}, got {given}")
 
 
 def plan(batch: RecordBatch, existing: Mapping[str, Record]) -> Plan:

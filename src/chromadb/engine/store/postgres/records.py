@@ -23,9 +23,9 @@ from chromadb.engine.store.base import (
     WriteConflict,
     WriteResult,
 )
-from chromadb.engine.store.merge import batch_dimension, check_dimension, plan
+from chromadb.engine.store.merge import batch_dimension, plan
 from chromadb.engine.store.sqlite.blobs import dumps, loads, vector_blob, vector_from_blob
-from chromadb.model.records import RecordBatch
+from chromadb.model.records import RecordBatch, check_dimension
 
 __all__ = [
     "FIELD_COLUMNS",
