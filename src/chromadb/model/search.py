@@ -42,6 +42,7 @@ __all__ = [
     "Unary",
     "Val",
     "check_search_request",
+    "json_kind",
     "parse_search_body",
 ]
 
@@ -209,12 +210,12 @@ class SearchRequest:
 def parse_search_body(body: Any) -> SearchRequest:
     """The request from the JSON body; a shape error raises SearchShapeError (422)."""
     if not isinstance(body, dict):
-        raise SearchShapeError(f"expected a JSON object, got {_kind(body)}")
+        raise SearchShapeError(f"expected a JSON object, got {json_kind(body)}")
     searches = body.get("searches")
     if searches is None:
         raise SearchShapeError("missing field `searches`")
     if not isinstance(searches, list):
-        raise SearchShapeError(f"searches: invalid type: {_kind(searches)}, expected a sequence")
+        raise SearchShapeError(f"searches: invalid type: {json_kind(searches)}, expected a sequence")
     read_level = body.get("read_level")
     if read_level is not None and read_level not in READ_LEVELS:
         raise SearchShapeError(
@@ -225,7 +226,7 @@ def parse_search_body(body: Any) -> SearchRequest:
 
 def _payload(body: Any, at: str) -> SearchPayload:
     if not isinstance(body, dict):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a search payload")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a search payload")
     problems: list[str] = []
     filter_ = _filter(body.get("filter"), f"{at}.filter")
     rank = None if body.get("rank") is None else _rank(body["rank"], f"{at}.rank", problems)
@@ -252,7 +253,7 @@ def _rank(body: Any, at: str, problems: list[str], depth: int = 0) -> RankNode:
     if depth > MAX_RANK_DEPTH:  # evaluation recurses as deep: refuse before Python's stack does
         raise SearchShapeError(f"{at}: rank expression nested more than {MAX_RANK_DEPTH} levels deep")
     if not isinstance(body, dict) or len(body) != 1:
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map with exactly one rank operator")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a map with exactly one rank operator")
     ((op, arg),) = body.items()
     if op not in RANK_OPS:
         raise SearchShapeError(f"{at}: unknown variant `{op}`, expected one of {', '.join(f'`{o}`' for o in RANK_OPS)}")
@@ -267,18 +268,18 @@ def _rank(body: Any, at: str, problems: list[str], depth: int = 0) -> RankNode:
             raise SearchShapeError(f"{at}: {op} expects a map with `left` and `right`")
         return Binary(op, _rank(arg["left"], at, problems, depth + 1), _rank(arg["right"], at, problems, depth + 1))
     if not isinstance(arg, list):
-        raise SearchShapeError(f"{at}: {op}: invalid type: {_kind(arg)}, expected a sequence")
+        raise SearchShapeError(f"{at}: {op}: invalid type: {json_kind(arg)}, expected a sequence")
     return Nary(op, tuple(_rank(child, at, problems, depth + 1) for child in arg))
 
 
 def _knn(body: Any, at: str, problems: list[str]) -> Knn:
     if not isinstance(body, dict):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a map")
     if "query" not in body:
         raise SearchShapeError(f"{at}: missing field `query`")
     key = body.get("key", EMBEDDING)
     if not isinstance(key, str):
-        raise SearchShapeError(f"{at}.key: invalid type: {_kind(key)}, expected a string")
+        raise SearchShapeError(f"{at}.key: invalid type: {json_kind(key)}, expected a string")
     limit = body.get("limit", DEFAULT_KNN_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= U32_MAX:
         raise SearchShapeError(f"{at}.limit: invalid value: {limit!r}, expected u32")
@@ -286,7 +287,7 @@ def _knn(body: Any, at: str, problems: list[str]) -> Knn:
     default = None if default is None else _f32(default, f"{at}.default")
     return_rank = body.get("return_rank", False)
     if not isinstance(return_rank, bool):
-        raise SearchShapeError(f"{at}.return_rank: invalid type: {_kind(return_rank)}, expected a boolean")
+        raise SearchShapeError(f"{at}.return_rank: invalid type: {json_kind(return_rank)}, expected a boolean")
     query = body["query"]
     parsed: np.ndarray | SparseQuery
     if isinstance(query, dict):
@@ -336,7 +337,7 @@ def _group_by(body: Any, at: str, problems: list[str]) -> GroupBy | None:
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a map")
     keys, aggregate = body.get("keys"), body.get("aggregate")
     if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)):
         raise SearchShapeError(f"{at}.keys: expected a sequence of strings")
@@ -350,7 +351,7 @@ def _group_by(body: Any, at: str, problems: list[str]) -> GroupBy | None:
         if agg_name not in ("$min_k", "$max_k"):
             raise SearchShapeError(f"{at}.aggregate: unknown variant `{agg_name}`, expected one of `$min_k`, `$max_k`")
         if not isinstance(agg_body, dict):
-            raise SearchShapeError(f"{at}.aggregate.{agg_name}: invalid type: {_kind(agg_body)}, expected a map")
+            raise SearchShapeError(f"{at}.aggregate.{agg_name}: invalid type: {json_kind(agg_body)}, expected a map")
         order_keys, k = agg_body.get("keys"), agg_body.get("k")
         if not isinstance(order_keys, list) or not all(isinstance(x, str) for x in order_keys):
             raise SearchShapeError(f"{at}.aggregate.{agg_name}.keys: expected a sequence of strings")
@@ -380,7 +381,7 @@ def _limit(body: Any, at: str) -> tuple[int, int | None]:
     if body is None:
         return 0, None
     if not isinstance(body, dict):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a map")
     values = []
     for name in ("offset", "limit"):
         value = body.get(name)
@@ -394,7 +395,7 @@ def _select(body: Any, at: str) -> tuple[str, ...]:
     if body is None:
         return ()
     if not isinstance(body, dict):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(body)}, expected a map")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(body)}, expected a map")
     keys = body.get("keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise SearchShapeError(f"{at}.keys: expected a sequence of strings")
@@ -419,14 +420,15 @@ def _is_number(value: Any) -> bool:
 
 def _f32(value: Any, at: str) -> float:
     if not _is_number(value):
-        raise SearchShapeError(f"{at}: invalid type: {_kind(value)}, expected f32")
+        raise SearchShapeError(f"{at}: invalid type: {json_kind(value)}, expected f32")
     value = float(value)
     if math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
         raise SearchShapeError(f"{at}: invalid value: {value}, expected f32")
     return float(np.float32(value))
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How serde names a JSON value's kind in its messages (\"invalid type: a map, expected ...\")."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -26,7 +26,7 @@ from chromadb.errors import BatchSizeExceededError, ChromaError, InvalidArgument
 from chromadb.model.records import RecordBatch, WriteKind, batch_size_message
 from chromadb.model.requests import DEFAULT_N_RESULTS, SERVER, DeleteRequest, GetRequest, QueryRequest
 from chromadb.model.requests import INCLUDE_VALUES as REQUEST_INCLUDE_VALUES
-from chromadb.model.search import SearchRequest, SearchShapeError, check_search_request, parse_search_body
+from chromadb.model.search import SearchRequest, SearchShapeError, check_search_request, json_kind, parse_search_body
 from chromadb.server import old_clients
 from chromadb.server.wire_schema import decode_schema
 
@@ -100,22 +100,9 @@ def decode_json(raw: bytes) -> Any:
 # -- field readers ----------------------------------------------------------------------
 def _object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise UnprocessableEntityError(f"expected a JSON object, got {_kind(body)}")
+        raise UnprocessableEntityError(f"expected a JSON object, got {json_kind(body)}")
     return body
 
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a sequence"
-    return "a map"
 
 
 def _required(body: dict[str, Any], key: str) -> Any:
@@ -128,7 +115,7 @@ def _required(body: dict[str, Any], key: str) -> Any:
 def _str(body: dict[str, Any], key: str, required: bool = False) -> str | None:
     value = _required(body, key) if required else body.get(key)
     if value is not None and not isinstance(value, str):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a string")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a string")
     return value
 
 
@@ -137,7 +124,7 @@ def _bool(body: dict[str, Any], key: str, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a boolean")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a boolean")
     return value
 
 
@@ -153,7 +140,7 @@ def _u32(body: dict[str, Any], key: str) -> int | None:
 def _map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
     value = body.get(key)
     if value is not None and not isinstance(value, dict):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a map")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a map")
     return value
 
 
@@ -162,10 +149,10 @@ def _str_list(body: dict[str, Any], key: str, required: bool = False, nullable_i
     if value is None:
         return None
     if not isinstance(value, list):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a sequence")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a sequence")
     for item in value:
         if not isinstance(item, str) and not (nullable_items and item is None):
-            raise UnprocessableEntityError(f"{key}: invalid type: {_kind(item)}, expected a string")
+            raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(item)}, expected a string")
     return value
 
 
@@ -207,13 +194,13 @@ def _metadata(value: Any, key: str, allow_null_values: bool) -> dict[str, Any] |
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a map")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a map")
     for k, v in value.items():
         if v is None:
             if not allow_null_values:
                 raise UnprocessableEntityError(f"{key}: invalid type: null for key `{k}`, expected a metadata value")
         elif not _metadata_value_ok(v):
-            raise UnprocessableEntityError(f"{key}: invalid metadata value for key `{k}`: {_kind(v)}")
+            raise UnprocessableEntityError(f"{key}: invalid metadata value for key `{k}`: {json_kind(v)}")
         elif isinstance(v, dict) and v.get("#type") == "sparse_vector":
             value[k] = _sparse_vector(v, f"{key}: key `{k}`")
     return value
@@ -224,7 +211,7 @@ def _metadatas(body: dict[str, Any], allow_null_values: bool) -> list[dict[str, 
     if value is None:
         return None
     if not isinstance(value, list):
-        raise UnprocessableEntityError(f"metadatas: invalid type: {_kind(value)}, expected a sequence")
+        raise UnprocessableEntityError(f"metadatas: invalid type: {json_kind(value)}, expected a sequence")
     return [_metadata(m, "metadatas", allow_null_values) for m in value]
 
 
@@ -234,7 +221,7 @@ def _include(body: dict[str, Any]) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise UnprocessableEntityError(f"include: invalid type: {_kind(value)}, expected a sequence")
+        raise UnprocessableEntityError(f"include: invalid type: {json_kind(value)}, expected a sequence")
     for item in value:
         if item not in INCLUDE_VALUES:
             raise UnprocessableEntityError(
@@ -249,7 +236,7 @@ def float32_matrix(rows: list[Any], key: str) -> np.ndarray | list[np.ndarray]:
     float32 rows, which the record batch or request refuses with its one message."""
     for row in rows:
         if not isinstance(row, list):
-            raise UnprocessableEntityError(f"{key}: invalid type: {_kind(row)}, expected a sequence of numbers")
+            raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(row)}, expected a sequence of numbers")
     kinds = set(map(type, itertools.chain.from_iterable(rows)))
     if not kinds <= {int, float}:
         bad = next(k for k in kinds if k not in (int, float))
@@ -290,7 +277,7 @@ def embeddings_from_wire(value: Any, key: str, nullable_items: bool = False) -> 
     list of 1-D arrays and None.
     """
     if not isinstance(value, list):
-        raise UnprocessableEntityError(f"{key}: invalid type: {_kind(value)}, expected a sequence")
+        raise UnprocessableEntityError(f"{key}: invalid type: {json_kind(value)}, expected a sequence")
     if not value:
         return np.zeros((0, 0), dtype=np.float32)
     has_null = any(item is None for item in value)
@@ -442,7 +429,7 @@ def decode_query(body: Any) -> QueryRequest:
     body = _object(body)
     queries = _required(body, "query_embeddings")
     if not isinstance(queries, list):
-        raise UnprocessableEntityError(f"query_embeddings: invalid type: {_kind(queries)}, expected a sequence")
+        raise UnprocessableEntityError(f"query_embeddings: invalid type: {json_kind(queries)}, expected a sequence")
     return _read_request(
         QueryRequest.build,
         embeddings=float32_matrix(queries, "query_embeddings"),
