@@ -12,8 +12,9 @@ in flight, then gives the engine or connection back; later calls raise `ClientCl
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from chromadb.api.async_api import AsyncAdminAPI, AsyncClientAPI
 from chromadb.api.async_worker import HTTP_THREADS, IN_PROCESS_THREADS, Worker
@@ -47,7 +48,29 @@ async def _open(worker: Worker, build: Any, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
-class AsyncClient(AsyncClientAPI):
+_Client = TypeVar("_Client", bound="_ClosedOnExit")
+
+
+class _ClosedOnExit:
+    """`async with` closes the client (its `close()`: wait for the calls in flight, then
+    give back the engine or the connection)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self: _Client) -> _Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class AsyncClient(_ClosedOnExit, AsyncClientAPI):
     """The client API with coroutine methods (upstream's `AsyncClientCreator`).
 
     Build it with `await AsyncClient.create(tenant, database, settings)` or one of the
@@ -140,19 +163,8 @@ class AsyncClient(AsyncClientAPI):
         """Wait for the calls in flight, then give back the engine (or the connection)."""
         await self._worker.close(self._client.close)
 
-    async def __aenter__(self) -> AsyncClient:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-class AsyncAdminClient(AsyncAdminAPI):
+class AsyncAdminClient(_ClosedOnExit, AsyncAdminAPI):
     """Tenants and databases with coroutine methods (upstream's `AsyncAdminClient`):
     `await AsyncAdminClient.create(settings)`, over a server or in-process like `AsyncClient`."""
 
@@ -186,14 +198,3 @@ class AsyncAdminClient(AsyncAdminAPI):
 
     async def close(self) -> None:
         await self._worker.close(self._admin.close)
-
-    async def __aenter__(self) -> AsyncAdminClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        await self.close()
