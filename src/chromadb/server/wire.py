@@ -14,6 +14,7 @@ orjson does both (`OPT_SERIALIZE_NUMPY`).
 """
 from __future__ import annotations
 
+import base64
 import binascii
 import itertools
 from collections.abc import Callable
@@ -260,7 +261,7 @@ def _float32_row(row: list[Any], key: str) -> np.ndarray:
 
 def _base64_vector(text: str) -> np.ndarray:
     try:
-        raw = binascii.a2b_base64(text, strict_mode=True)
+        raw = base64.b64decode(text, validate=True)  # strict: no stray characters (3.10 has no strict_mode)
     except (binascii.Error, ValueError) as e:
         raise InvalidArgumentError(f"Failed to decode base64 embedding: {e}") from None
     if len(raw) % 4:
