@@ -203,9 +203,10 @@ def record_count(conn: psycopg.Connection, cid: int) -> int:
 
 # -- what a view loads lazily ---------------------------------------------------------------------------
 def record_rids(conn: psycopg.Connection, cid: int) -> np.ndarray:
-    row = conn.execute(
-        "SELECT coalesce(array_agg(rid ORDER BY rid), '{}') FROM chroma_records WHERE cid = %s", (cid,)
-    ).fetchone()
+    with conn.cursor(binary=True) as cur:  # an int8[] in binary: no digits to print and parse
+        row = cur.execute(
+            "SELECT coalesce(array_agg(rid ORDER BY rid), '{}') FROM chroma_records WHERE cid = %s", (cid,)
+        ).fetchone()
     assert row is not None
     return np.array(row[0], dtype=np.int64)
 
@@ -215,9 +216,11 @@ def record_rids_of_ids(conn: psycopg.Connection, cid: int, ids: Sequence[str]) -
 
 
 def record_columns(conn: psycopg.Connection, cid: int, rids: Sequence[int] | None, columns: str) -> list[tuple[Any, ...]]:
-    """`columns` of these rids (None: every record), in rid order."""
-    if rids is None:
-        return conn.execute(f"SELECT {columns} FROM chroma_records WHERE cid = %s ORDER BY rid", (cid,)).fetchall()
-    return conn.execute(
-        f"SELECT {columns} FROM chroma_records WHERE rid = ANY(%s) AND cid = %s ORDER BY rid", (sorted(rids), cid)
-    ).fetchall()
+    """`columns` of these rids (None: every record), in rid order. In PostgreSQL's binary
+    format: a vector travels as its bytes, not as hex text twice its size to encode and parse."""
+    with conn.cursor(binary=True) as cur:
+        if rids is None:
+            return cur.execute(f"SELECT {columns} FROM chroma_records WHERE cid = %s ORDER BY rid", (cid,)).fetchall()
+        return cur.execute(
+            f"SELECT {columns} FROM chroma_records WHERE rid = ANY(%s) AND cid = %s ORDER BY rid", (sorted(rids), cid)
+        ).fetchall()
