@@ -175,18 +175,20 @@ def changes_since(conn: psycopg.Connection, cid: int, seq: int) -> Changes | Non
     current, horizon = row
     if seq < horizon:
         raise ChangesPruned(f"tombstones up to seq {horizon} of collection {cid} were pruned")
-    rows = conn.execute(
-        f"SELECT {RECORD_COLUMNS} FROM chroma_records WHERE cid = %s AND seq > %s ORDER BY rid", (cid, seq)
-    ).fetchall()
+    with conn.cursor(binary=True) as cur:  # vectors as bytes (see record_columns)
+        rows = cur.execute(
+            f"SELECT {RECORD_COLUMNS} FROM chroma_records WHERE cid = %s AND seq > %s ORDER BY rid", (cid, seq)
+        ).fetchall()
     deleted = conn.execute("SELECT rid FROM chroma_tombstones WHERE cid = %s AND seq > %s", (cid, seq)).fetchall()
     return Changes(current, [_record(r) for r in rows], [r[0] for r in deleted])
 
 
 def scan(conn: psycopg.Connection, cid: int, after: int, limit: int) -> list[Record]:
-    rows = conn.execute(
-        f"SELECT {RECORD_COLUMNS} FROM chroma_records WHERE cid = %s AND rid > %s ORDER BY rid LIMIT %s",
-        (cid, after, limit),
-    ).fetchall()
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(
+            f"SELECT {RECORD_COLUMNS} FROM chroma_records WHERE cid = %s AND rid > %s ORDER BY rid LIMIT %s",
+            (cid, after, limit),
+        ).fetchall()
     return [_record(r) for r in rows]
 
 
