@@ -22,6 +22,7 @@ about 10 s.
 """
 from __future__ import annotations
 
+import os
 import select
 import threading
 from collections import Counter
@@ -63,7 +64,12 @@ class ChangeFeed:
         self._poll: select.poll | None = None
         self._heard = 0  # notifications received and reconnections
         self._closed = threading.Event()
-        self._connect()
+        self._wake_read, self._wake_write = os.pipe()  # close() wakes the thread through it
+        try:
+            self._connect()
+        except BaseException:
+            self._close_pipe()
+            raise
         self._thread = threading.Thread(target=self._drain_in_background, name="chromadb-store-changes", daemon=True)
         self._thread.start()
 
@@ -80,9 +86,15 @@ class ChangeFeed:
 
     def close(self) -> None:
         self._closed.set()
+        os.write(self._wake_write, b"x")
+        self._thread.join(timeout=5)
         with self._lock:
             self._disconnect()
-        self._thread.join(timeout=5)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
     # -- the listening connection (all under self._lock) --------------------------------------
     def _connect(self) -> None:
@@ -149,6 +161,7 @@ class ChangeFeed:
             if conn is not watched:
                 poll = select.poll()
                 poll.register(conn.pgconn.socket, select.POLLIN)
+                poll.register(self._wake_read, select.POLLIN)
                 watched = conn
             try:
                 ready = poll.poll(IDLE_WAKEUP * 1000)
