@@ -179,27 +179,36 @@ def test_in_process_clients_on_one_store_share_its_data(url, tmp_path):
         b.close()
 
 
-def test_postgres_restarting_is_a_503_json_error_then_the_server_recovers(postgres, servers, url):
-    base = servers(url)
-    coll = chromadb.HttpClient(host="127.0.0.1", port=int(base.rsplit(":", 1)[1])).create_collection("col")
+def test_postgres_restarting_is_a_503_json_error_then_the_servers_recover(postgres, servers, url):
+    """Two servers (notify, strict) while PostgreSQL restarts: every call answers 503 with
+    the JSON error shape, even one either could answer from memory; afterwards both serve
+    again by themselves and see each other's writes."""
+    bases = [servers(url), servers(url + "?freshness=strict")]
+    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(base.rsplit(":", 1)[1])) for base in bases]
+    coll = clients[0].create_collection("col")
     coll.add(ids=["a"], embeddings=[[1.0, 2.0]])
-    collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    assert clients[1].get_collection("col").count() == 1
     postgres.stop("fast")
     try:
-        r = httpx.get(collections, timeout=30)
-        assert r.status_code == 503
-        assert r.json()["error"] == "ServiceUnavailableError" and "unavailable" in r.json()["message"]
-        # a read the server could answer from memory fails too: it cannot know it is current
-        r = httpx.post(f"{collections}/{coll.id}/get", json={"ids": ["a"]}, timeout=30)
-        assert r.status_code == 503 and r.json()["error"] == "ServiceUnavailableError"
+        for base in bases:
+            collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+            r = httpx.get(collections, timeout=30)
+            assert r.status_code == 503
+            assert r.json()["error"] == "ServiceUnavailableError" and "unavailable" in r.json()["message"]
+            # a read the server could answer from memory fails too: it cannot know it is current
+            r = httpx.post(f"{collections}/{coll.id}/get", json={"ids": ["a"]}, timeout=30)
+            assert r.status_code == 503 and r.json()["error"] == "ServiceUnavailableError"
     finally:
         postgres.start()
     deadline = time.monotonic() + 15
-    while httpx.get(collections, timeout=30).status_code != 200:
-        assert time.monotonic() < deadline, "the server did not recover"
-        time.sleep(0.2)
+    for base in bases:
+        collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+        while httpx.get(collections, timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, f"the server at {base} did not recover"
+            time.sleep(0.2)
     coll.add(ids=["b"], embeddings=[[3.0, 4.0]])
     assert coll.count() == 2
+    assert clients[1].get_collection("col").count() == 2  # strict: at its next call
 
 
 def test_a_sqlite_directory_moves_into_postgres_and_back(url, tmp_path):
