@@ -153,16 +153,16 @@ class ChangeFeed:
         watched: psycopg.Connection | None = None
         poll = select.poll()  # a poll object of its own: one cannot be polled by two threads
         while not self._closed.is_set():
-            with self._lock:
+            with self._lock:  # the calls' thread may replace the connection meanwhile
                 conn = self._conn
+                if conn is not None and conn is not watched:
+                    poll = select.poll()
+                    poll.register(conn.pgconn.socket, select.POLLIN)
+                    poll.register(self._wake_read, select.POLLIN)
+                    watched = conn
             if conn is None:
                 self._closed.wait(IDLE_WAKEUP)
                 continue
-            if conn is not watched:
-                poll = select.poll()
-                poll.register(conn.pgconn.socket, select.POLLIN)
-                poll.register(self._wake_read, select.POLLIN)
-                watched = conn
             try:
                 ready = poll.poll(IDLE_WAKEUP * 1000)
             except (OSError, ValueError):
