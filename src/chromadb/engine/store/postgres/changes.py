@@ -38,7 +38,9 @@ FRESHNESS = ("notify", "strict")
 
 # How often the background thread wakes up on a silent connection (seconds).
 IDLE_WAKEUP = 1.0
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 3}
+# TCP keepalives of the listening connection: probes after 5 s of silence, 1 s apart, 3
+# lost ones drop it (libpq's connection parameters of these names).
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 5, 1, 3
 
 # Commits made by this process, per store URL: every store of the process on that URL
 # sees them at once (in-process clients sharing a database, like a server's own writes).
@@ -100,7 +102,13 @@ class ChangeFeed:
     def _connect(self) -> None:
         try:
             conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)), **KEEPALIVES
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, int(self.connect_timeout)),
+                keepalives=1,
+                keepalives_idle=KEEPALIVE_IDLE,
+                keepalives_interval=KEEPALIVE_INTERVAL,
+                keepalives_count=KEEPALIVE_COUNT,
             )
             conn.execute(f"LISTEN {CHANNEL}")
             conn.add_notify_handler(self._on_notify)
