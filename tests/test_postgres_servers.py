@@ -67,8 +67,9 @@ def test_chroma_run_keeps_its_records_in_postgres(servers, url, tmp_path, how):
     assert not any(name.endswith("chroma.sqlite3") for _, _, files in os.walk(tmp_path) for name in files)
 
 
-def test_a_write_through_one_server_is_seen_by_the_next_call_to_another(servers, url):
-    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(servers(url).rsplit(":", 1)[1])) for _ in range(3)]
+def test_with_strict_freshness_a_write_through_one_server_is_seen_by_the_next_call_to_another(servers, url):
+    strict = url + "?freshness=strict"
+    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(servers(strict).rsplit(":", 1)[1])) for _ in range(3)]
     clients[0].create_collection("col")
     colls = [c.get_collection("col") for c in clients]
     rng = np.random.default_rng(1)
@@ -82,6 +83,44 @@ def test_a_write_through_one_server_is_seen_by_the_next_call_to_another(servers,
     assert answers[0] == answers[1] == answers[2]
     writer.delete(ids=["r0"])
     assert all(c.count() == 29 for c in colls)
+
+
+def test_by_default_a_server_reads_its_own_writes_at_once_and_hears_of_others_soon(servers, url):
+    """freshness=notify: no round trip per call; a server's own writes are there at the
+    next call, another server's once PostgreSQL's notification has reached it."""
+    a, b = (chromadb.HttpClient(host="127.0.0.1", port=int(servers(url).rsplit(":", 1)[1])) for _ in range(2))
+    coll_a = a.create_collection("col")
+    coll_b = b.get_collection("col")
+    for i in range(20):
+        coll_a.add(ids=[f"r{i}"], embeddings=[[float(i), 1.0]], documents=[f"doc {i}"])
+        assert coll_a.get(ids=[f"r{i}"])["documents"] == [f"doc {i}"]  # own write: at once
+        deadline = time.monotonic() + 5
+        while coll_b.get(ids=[f"r{i}"])["ids"] != [f"r{i}"]:  # another's: once notified
+            assert time.monotonic() < deadline, "server B never heard of the write"
+            time.sleep(0.005)
+    coll_b.delete(ids=["r0"])
+    assert coll_b.count() == 19
+    deadline = time.monotonic() + 5
+    while coll_a.count() != 19:
+        assert time.monotonic() < deadline, "server A never heard of the delete"
+        time.sleep(0.005)
+
+
+def test_the_freshness_parameter_is_ours_and_checked():
+    from chromadb.engine.store.postgres.connection import split_freshness
+
+    assert split_freshness("postgresql://u@h/db") == ("postgresql://u@h/db", "notify")
+    assert split_freshness("postgresql://u@h/db?sslmode=require&freshness=strict") == (
+        "postgresql://u@h/db?sslmode=require",
+        "strict",
+    )
+
+
+def test_an_unknown_freshness_is_refused(url):
+    from chromadb.engine.store.postgres import PostgresStore
+
+    with pytest.raises(ValueError, match="freshness must be one of notify, strict"):
+        PostgresStore(url + "?freshness=eventually")
 
 
 WRITER = textwrap.dedent(
@@ -140,24 +179,36 @@ def test_in_process_clients_on_one_store_share_its_data(url, tmp_path):
         b.close()
 
 
-def test_postgres_restarting_is_a_503_json_error_then_the_server_recovers(postgres, servers, url):
-    base = servers(url)
-    coll = chromadb.HttpClient(host="127.0.0.1", port=int(base.rsplit(":", 1)[1])).create_collection("col")
+def test_postgres_restarting_is_a_503_json_error_then_the_servers_recover(postgres, servers, url):
+    """Two servers (notify, strict) while PostgreSQL restarts: every call answers 503 with
+    the JSON error shape, even one either could answer from memory; afterwards both serve
+    again by themselves and see each other's writes."""
+    bases = [servers(url), servers(url + "?freshness=strict")]
+    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(base.rsplit(":", 1)[1])) for base in bases]
+    coll = clients[0].create_collection("col")
     coll.add(ids=["a"], embeddings=[[1.0, 2.0]])
-    collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    assert clients[1].get_collection("col").count() == 1
     postgres.stop("fast")
     try:
-        r = httpx.get(collections, timeout=30)
-        assert r.status_code == 503
-        assert r.json()["error"] == "ServiceUnavailableError" and "unavailable" in r.json()["message"]
+        for base in bases:
+            collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+            r = httpx.get(collections, timeout=30)
+            assert r.status_code == 503
+            assert r.json()["error"] == "ServiceUnavailableError" and "unavailable" in r.json()["message"]
+            # a read the server could answer from memory fails too: it cannot know it is current
+            r = httpx.post(f"{collections}/{coll.id}/get", json={"ids": ["a"]}, timeout=30)
+            assert r.status_code == 503 and r.json()["error"] == "ServiceUnavailableError"
     finally:
         postgres.start()
     deadline = time.monotonic() + 15
-    while httpx.get(collections, timeout=30).status_code != 200:
-        assert time.monotonic() < deadline, "the server did not recover"
-        time.sleep(0.2)
+    for base in bases:
+        collections = f"{base}/api/v2/tenants/default_tenant/databases/default_database/collections"
+        while httpx.get(collections, timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, f"the server at {base} did not recover"
+            time.sleep(0.2)
     coll.add(ids=["b"], embeddings=[[3.0, 4.0]])
     assert coll.count() == 2
+    assert clients[1].get_collection("col").count() == 2  # strict: at its next call
 
 
 def test_a_sqlite_directory_moves_into_postgres_and_back(url, tmp_path):

@@ -4,6 +4,7 @@ tombstones are pruned like SQLite's, and an outage is a 503-class error that end
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import psycopg
@@ -59,7 +60,8 @@ def test_servers_starting_together_migrate_once(url):
         t.join()
     assert len(stores) == 4
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT name FROM chroma_migrations").fetchall() == [("0001_initial",)]
+        names = conn.execute("SELECT name FROM chroma_migrations ORDER BY name").fetchall()
+        assert names == [("0001_initial",), ("0002_change_notifications",)]
     for s in stores:
         s.close()
 
@@ -157,3 +159,80 @@ def test_servers_creating_one_name_at_once_get_one_collection(url, tmp_path):
     finally:
         for c in clients:
             c.close()
+
+
+def _wait_for_change(store: PostgresStore, before: object, seconds: float = 10.0) -> object:
+    deadline = time.monotonic() + seconds
+    while (now := store.version()) == before:
+        assert time.monotonic() < deadline, "the change was never heard"
+        time.sleep(0.001)
+    return now
+
+
+def test_a_commit_through_another_store_is_heard_without_a_statement(url, monkeypatch):
+    """Another server's commit reaches this one as a notification: reading the version
+    sends nothing to PostgreSQL (any statement would fail here), and stays put when
+    nothing was committed."""
+    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader")
+    try:
+        cid = make_collection(writer)["cid"]
+        time.sleep(0.5)  # the collection's creation has been heard
+        before = reader.version()
+        writer.write(cid, batch("add", ["a"], vectors(1)))
+        with monkeypatch.context() as m:
+            m.setattr(psycopg.Connection, "execute", lambda *a, **k: pytest.fail("a statement was sent"))
+            after = _wait_for_change(reader, before)
+            assert reader.version() == after
+        assert [r.id for r in reader.changes_since(cid, 0).rows] == ["a"]
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_store_sees_its_own_commits_at_once(store):
+    before = store.version()
+    cid = make_collection(store)["cid"]
+    after_create = store.version()
+    assert after_create != before
+    store.write(cid, batch("add", ["a"], vectors(1)))
+    assert store.version() != after_create
+
+
+def test_a_lost_listening_connection_counts_as_a_change_and_is_replaced(url, postgres):
+    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader")
+    try:
+        cid = make_collection(writer)["cid"]
+        time.sleep(0.5)  # the collection's creation has been heard
+        before = reader.version()
+        listener_pid = reader.db.changes._conn.info.backend_pid
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (listener_pid,))
+        deadline = time.monotonic() + 10
+        while True:
+            version = reader.version()  # noticing the loss counts as a change; the next call reconnects
+            conn = reader.db.changes._conn
+            if version != before and conn is not None and conn.info.backend_pid != listener_pid:
+                break
+            assert time.monotonic() < deadline, "the lost connection was not replaced"
+            time.sleep(0.01)
+        before = reader.version()
+        writer.write(cid, batch("add", ["a"], vectors(1)))
+        _wait_for_change(reader, before)
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_with_strict_freshness_another_store_hears_of_a_commit_at_its_next_call(url):
+    """freshness=strict: one round trip on the listening connection brings every
+    notification PostgreSQL signalled before the writer's commit returned."""
+    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader&freshness=strict")
+    try:
+        cid = make_collection(writer)["cid"]
+        for i in range(50):
+            before = reader.version()
+            writer.write(cid, batch("add", [f"r{i}"], vectors(i)))
+            assert reader.version() != before
+    finally:
+        writer.close()
+        reader.close()

@@ -1,5 +1,5 @@
 """The connections of a PostgreSQL store: a pool, the transaction or snapshot a thread is
-in, change detection, and the error a caller sees while PostgreSQL is unreachable.
+in, the commits it makes (change detection: changes.py), and the error a caller sees while PostgreSQL is unreachable.
 
 Each call borrows a pooled connection (autocommit) for one statement, unless its thread
 is inside `transaction()` / `snapshot()`, whose connection it then joins: nested calls
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from chromadb.engine.store.postgres.changes import ChangeFeed, note_local_commit
 from chromadb.errors import InvalidArgumentError, ServiceUnavailableError
 
 __all__ = ["Connections", "redact"]
@@ -39,13 +40,24 @@ def redact(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
+def split_freshness(url: str) -> tuple[str, str]:
+    """(the URL for libpq, the freshness it asks for): `freshness=notify|strict` is our
+    parameter (changes.py), not libpq's, so it is taken out of the query string."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    chosen = [value for key, value in query if key == "freshness"]
+    if not chosen:
+        return url, "notify"
+    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "freshness"])
+    return urllib.parse.urlunsplit(parts._replace(query=rest)), chosen[-1]
+
+
 class Connections:
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout: float = CONNECT_TIMEOUT) -> None:
+        url, freshness = split_freshness(url)
         self.url = url
         self.timeout = timeout
         self._local = threading.local()
-        self._version_lock = threading.Lock()
-        self._version_conn: psycopg.Connection | None = None
         # check_connection: a connection broken by a PostgreSQL restart is replaced when it
         # is borrowed, so calls recover by themselves once PostgreSQL is back
         self.pool = ConnectionPool(
@@ -61,49 +73,62 @@ class Connections:
         )
         with translate_errors(url):
             self.pool.open(wait=True, timeout=timeout)
+        try:  # after the pool: a PostgreSQL that cannot be reached is a ServiceUnavailableError
+            self.changes = ChangeFeed(url, timeout, redact(url), freshness)
+        except BaseException:
+            self.pool.close()
+            raise
 
     def close(self) -> None:
-        with self._version_lock:
-            self._close_version_conn()
+        self.changes.close()
         self.pool.close()
 
     def _current(self) -> psycopg.Connection | None:
         return getattr(self._local, "conn", None)
 
     @contextlib.contextmanager
-    def _borrowed(self, begin: str | None) -> Iterator[psycopg.Connection]:
-        """A connection for this thread's next statements (joins the thread's transaction)."""
+    def _borrowed(self, begin: str | None, writes: bool = False) -> Iterator[psycopg.Connection]:
+        """A connection for this thread's next statements (joins the thread's transaction).
+        `writes`: what runs on it may change the store, which this process then notes."""
         current = self._current()
         if current is not None:
             yield current
             return
-        with translate_errors(self.url), self.pool.connection() as conn:
-            if begin is None:
-                yield conn
-                return
-            self._local.conn = conn
-            try:
-                with conn.transaction():  # BEGIN; COMMIT, or ROLLBACK on an exception
-                    if begin:
-                        conn.execute(begin)
+        try:
+            with translate_errors(self.url), self.pool.connection() as conn:
+                if begin is None:
                     yield conn
-            finally:
-                self._local.conn = None
+                    return
+                self._local.conn = conn
+                try:
+                    with conn.transaction():  # BEGIN; COMMIT, or ROLLBACK on an exception
+                        if begin:
+                            conn.execute(begin)
+                        yield conn
+                finally:
+                    self._local.conn = None
+        finally:
+            if writes:  # after the commit: a reader seeing the new version sees the change
+                self.note_commit()
 
     def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """For one statement (or the thread's transaction in progress)."""
         return self._borrowed(None)
 
+    def autocommit_write(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """For one statement that changes the store (or the thread's transaction in progress)."""
+        return self._borrowed(None, writes=True)
+
     def transaction(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """A catalog transaction (check, then change): one at a time across every server,
         as SQLite's write lock makes them, so two servers creating one name cannot both
         find it free. Record writes do not take it (write_transaction)."""
-        return self._borrowed(f"SELECT pg_advisory_xact_lock({CATALOG_LOCK})")
+        return self._borrowed(f"SELECT pg_advisory_xact_lock({CATALOG_LOCK})", writes=True)
 
     def write_transaction(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """A record write's transaction (READ COMMITTED; the write locks its collection's row,
         so writes to different collections run side by side)."""
-        return self._borrowed("")
+        return self._borrowed("", writes=True)
 
     def snapshot(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """One consistent view across several reads."""
@@ -116,37 +141,13 @@ class Connections:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield conn
 
-    def version(self) -> str:
-        """Changes whenever anyone commits a transaction that wrote (cluster-wide).
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anyone commits a change to the store (changes.py: no round trip)."""
+        return self.changes.version()
 
-        The snapshot (xmin:xmax:in-progress xids) moves when a transaction gets an id
-        (its first write) and when one ends, so no commit goes unseen between two calls;
-        writes to other databases of the cluster only cost a needless refresh. One round
-        trip that touches no table, on a connection of its own: every read asks, so it
-        skips the pool's checkout and its liveness check (another round trip).
-        """
-        with self._version_lock:
-            for attempt in (1, 2):  # once more on a new connection if PostgreSQL restarted
-                try:
-                    if self._version_conn is None or self._version_conn.closed:
-                        self._version_conn = psycopg.connect(
-                            self.url, autocommit=True, connect_timeout=max(1, int(self.timeout))
-                        )
-                    row = self._version_conn.execute("SELECT pg_current_snapshot()::text").fetchone()
-                    assert row is not None
-                    return str(row[0])
-                except psycopg.OperationalError as e:
-                    self._close_version_conn()
-                    if attempt == 2:
-                        raise ServiceUnavailableError(
-                            f"the PostgreSQL store at {redact(self.url)} is unavailable: {e}"
-                        ) from e
-            raise AssertionError("unreachable")
-
-    def _close_version_conn(self) -> None:
-        conn, self._version_conn = self._version_conn, None
-        if conn is not None:
-            conn.close()
+    def note_commit(self) -> None:
+        """This process committed a change: its stores on this URL see it at once."""
+        note_local_commit(self.url)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ Tables (as in the SQLite store, store/sqlite/migrations.py):
   chroma_tenants, chroma_databases, chroma_collections   the catalog
   chroma_records     one row per live record; `rid` from the sequence chroma_rids
   chroma_tombstones  (cid, rid, seq) of deleted records, pruned like SQLite's
+A statement trigger on each table notifies the channel `chroma_changes` (changes.py).
 Values are encoded as in SQLite: JSON (orjson) in bytea, vectors as float32 bytes.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 
 import psycopg
 
+from chromadb.engine.store.postgres.changes import CHANNEL
 from chromadb.errors import ForeignDataError
 
 __all__ = ["MIGRATIONS", "migrate"]
@@ -24,7 +26,7 @@ __all__ = ["MIGRATIONS", "migrate"]
 # pg_advisory_xact_lock key: servers starting together migrate one after the other
 MIGRATE_LOCK = 0x5155_4152_0001
 
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[tuple[str, str | list[str]]] = [
     (
         "0001_initial",
         """
@@ -68,7 +70,34 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX chroma_tombstones_by_seq ON chroma_tombstones (cid, seq)
         """,
     ),
+    (
+        # every change to a chroma_* table announces itself on the channel servers LISTEN to
+        # (changes.py); one notification per transaction, as PostgreSQL folds duplicates
+        "0002_change_notifications",
+        [
+            f"""
+            CREATE FUNCTION chroma_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('{CHANNEL}', '');
+                RETURN NULL;
+            END
+            $$
+            """,
+            *(
+                f"CREATE TRIGGER chroma_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION chroma_notify_change()"
+                for table in ("chroma_tenants", "chroma_databases", "chroma_collections", "chroma_records", "chroma_tombstones")
+            ),
+        ],
+    ),
 ]
+
+
+def _statements(sql: str | list[str]) -> list[str]:
+    """A migration's statements: a list as given, or a text split at its semicolons."""
+    if isinstance(sql, list):
+        return sql
+    return [statement for statement in sql.split(";") if statement.strip()]
 
 
 def _table_names(conn: psycopg.Connection) -> set[str]:
@@ -104,7 +133,6 @@ def migrate(conn: psycopg.Connection, where: str) -> None:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
-            for statement in sql.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _statements(sql):
+                conn.execute(statement)
             conn.execute("INSERT INTO chroma_migrations VALUES (%s, %s)", (name, time.time()))

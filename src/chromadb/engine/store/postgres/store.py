@@ -37,7 +37,7 @@ class PostgresStore:
     def snapshot(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         return self.db.snapshot()
 
-    def version(self) -> str:
+    def version(self) -> tuple[int, int]:
         return self.db.version()
 
     def close(self) -> None:
@@ -45,7 +45,7 @@ class PostgresStore:
 
     # -- tenants and databases -----------------------------------------------------------------
     def insert_tenant(self, name: str) -> bool:
-        with self.db.connection() as conn:
+        with self.db.autocommit_write() as conn:
             return catalog.insert_tenant(conn, name)
 
     def get_tenant(self, name: str) -> dict[str, Any] | None:
@@ -53,7 +53,7 @@ class PostgresStore:
             return catalog.get_tenant(conn, name)
 
     def insert_database(self, db_id: str, name: str, tenant: str) -> bool:
-        with self.db.connection() as conn:
+        with self.db.autocommit_write() as conn:
             return catalog.insert_database(conn, db_id, name, tenant)
 
     def get_database(self, name: str, tenant: str) -> dict[str, Any] | None:
@@ -80,7 +80,7 @@ class PostgresStore:
         *,
         schema: Any = None,
     ) -> None:
-        with self.db.connection() as conn:
+        with self.db.autocommit_write() as conn:
             catalog.insert_collection(conn, coll_id, name, db_id, metadata, configuration, dimension, schema=schema)
 
     def get_collection_by_id(self, coll_id: str) -> dict[str, Any] | None:
@@ -108,7 +108,7 @@ class PostgresStore:
             catalog.update_collection(conn, cid, name, metadata, configuration, set_metadata)
 
     def set_schema(self, cid: int, schema: Any) -> None:
-        with self.db.connection() as conn:
+        with self.db.autocommit_write() as conn:
             catalog.set_schema(conn, cid, schema)
 
     def delete_collection(self, cid: int) -> None:
