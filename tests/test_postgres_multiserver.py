@@ -3,8 +3,8 @@ client shape (chromadb.HttpClient): writer threads through every server, readers
 every server, one server killed with SIGKILL in the middle of the writes. Afterwards every
 acknowledged write is on both survivors exactly once (ids, documents, metadata, vectors),
 every batch is whole or absent, and the survivors answer queries as one single server
-holding the same records does. The first server runs with freshness=strict (an
-acknowledged write is there at its next call), the others with the default, notify (there
+holding the same records does. The first server runs with the default freshness, strict
+(an acknowledged write is there at its next call), the others with freshness=notify (there
 once PostgreSQL's notification arrived: the readers allow it a few seconds).
 
 The collection stays below the engine's HNSW threshold (index_min), so every server
@@ -65,7 +65,7 @@ def start_servers(tmp_path):
                 stderr=subprocess.STDOUT,
             )
             log.close()
-            batch.append(Server(port, proc, "freshness=strict" in url))
+            batch.append(Server(port, proc, "freshness=notify" not in url))
         started.extend(batch)
         for server in batch:
             wait_ready(f"http://127.0.0.1:{server.port}", server.proc, timeout=60)
@@ -149,7 +149,7 @@ def read_acknowledged(server: Server, ledger: Ledger, stop: threading.Event) -> 
 
 
 def test_three_servers_one_killed_mid_write_lose_no_acknowledged_write(start_servers, url):
-    servers = start_servers([url + "?freshness=strict", url, url])
+    servers = start_servers([url, url + "?freshness=notify", url + "?freshness=notify"])
     servers[0].client().create_collection("multi", metadata={"hnsw:space": "l2"})
     ledger = Ledger()
     stop_writes, stop_reads = threading.Event(), threading.Event()

@@ -67,9 +67,9 @@ def test_chroma_run_keeps_its_records_in_postgres(servers, url, tmp_path, how):
     assert not any(name.endswith("chroma.sqlite3") for _, _, files in os.walk(tmp_path) for name in files)
 
 
-def test_with_strict_freshness_a_write_through_one_server_is_seen_by_the_next_call_to_another(servers, url):
-    strict = url + "?freshness=strict"
-    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(servers(strict).rsplit(":", 1)[1])) for _ in range(3)]
+def test_by_default_a_write_through_one_server_is_seen_by_the_next_call_to_another(servers, url):
+    """The default freshness (strict): no sticky sessions needed behind a load balancer."""
+    clients = [chromadb.HttpClient(host="127.0.0.1", port=int(servers(url).rsplit(":", 1)[1])) for _ in range(3)]
     clients[0].create_collection("col")
     colls = [c.get_collection("col") for c in clients]
     rng = np.random.default_rng(1)
@@ -85,10 +85,11 @@ def test_with_strict_freshness_a_write_through_one_server_is_seen_by_the_next_ca
     assert all(c.count() == 29 for c in colls)
 
 
-def test_by_default_a_server_reads_its_own_writes_at_once_and_hears_of_others_soon(servers, url):
+def test_with_notify_freshness_a_server_reads_its_own_writes_at_once_and_hears_of_others_soon(servers, url):
     """freshness=notify: no round trip per call; a server's own writes are there at the
     next call, another server's once PostgreSQL's notification has reached it."""
-    a, b = (chromadb.HttpClient(host="127.0.0.1", port=int(servers(url).rsplit(":", 1)[1])) for _ in range(2))
+    notify = url + "?freshness=notify"
+    a, b = (chromadb.HttpClient(host="127.0.0.1", port=int(servers(notify).rsplit(":", 1)[1])) for _ in range(2))
     coll_a = a.create_collection("col")
     coll_b = b.get_collection("col")
     for i in range(20):
@@ -109,7 +110,7 @@ def test_by_default_a_server_reads_its_own_writes_at_once_and_hears_of_others_so
 def test_the_freshness_parameter_is_ours_and_checked():
     from chromadb.engine.store.postgres.connection import split_freshness
 
-    assert split_freshness("postgresql://u@h/db") == ("postgresql://u@h/db", "notify")
+    assert split_freshness("postgresql://u@h/db") == ("postgresql://u@h/db", "strict")
     assert split_freshness("postgresql://u@h/db?sslmode=require&freshness=strict") == (
         "postgresql://u@h/db?sslmode=require",
         "strict",
@@ -183,7 +184,7 @@ def test_postgres_restarting_is_a_503_json_error_then_the_servers_recover(postgr
     """Two servers (notify, strict) while PostgreSQL restarts: every call answers 503 with
     the JSON error shape, even one either could answer from memory; afterwards both serve
     again by themselves and see each other's writes."""
-    bases = [servers(url), servers(url + "?freshness=strict")]
+    bases = [servers(url + "?freshness=notify"), servers(url)]
     clients = [chromadb.HttpClient(host="127.0.0.1", port=int(base.rsplit(":", 1)[1])) for base in bases]
     coll = clients[0].create_collection("col")
     coll.add(ids=["a"], embeddings=[[1.0, 2.0]])

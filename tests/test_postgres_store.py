@@ -169,11 +169,11 @@ def _wait_for_change(store: PostgresStore, before: object, seconds: float = 10.0
     return now
 
 
-def test_a_commit_through_another_store_is_heard_without_a_statement(url, monkeypatch):
-    """Another server's commit reaches this one as a notification: reading the version
-    sends nothing to PostgreSQL (any statement would fail here), and stays put when
-    nothing was committed."""
-    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader")
+def test_with_notify_freshness_a_commit_through_another_store_is_heard_without_a_statement(url, monkeypatch):
+    """freshness=notify: another server's commit reaches this one as a notification: reading
+    the version sends nothing to PostgreSQL (any statement would fail here), and stays put
+    when nothing was committed."""
+    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader&freshness=notify")
     try:
         cid = make_collection(writer)["cid"]
         time.sleep(0.5)  # the collection's creation has been heard
@@ -223,10 +223,10 @@ def test_a_lost_listening_connection_counts_as_a_change_and_is_replaced(url, pos
         reader.close()
 
 
-def test_with_strict_freshness_another_store_hears_of_a_commit_at_its_next_call(url):
-    """freshness=strict: one round trip on the listening connection brings every
+def test_by_default_another_store_hears_of_a_commit_at_its_next_call(url):
+    """freshness=strict, the default: one round trip on the listening connection brings every
     notification PostgreSQL signalled before the writer's commit returned."""
-    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader&freshness=strict")
+    writer, reader = PostgresStore(url), PostgresStore(url + "?application_name=reader")
     try:
         cid = make_collection(writer)["cid"]
         for i in range(50):

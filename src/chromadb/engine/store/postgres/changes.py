@@ -4,14 +4,15 @@
 one listening connection. Two ways to read it (the URL's `freshness` parameter,
 docs/postgresql.md has the measurements):
 
-* `notify` (the default): a read asks the connection's socket whether a notification
+* `strict` (the default): a read also sends `SELECT 1` on that connection. PostgreSQL
+  signals the listeners before a commit returns, and a listening backend hands over what
+  it was signalled before it answers, so a write acknowledged by any server is seen at
+  the next call, for one round trip per call.
+* `notify`: a read only asks the connection's socket whether a notification
   came (a poll: no I/O when nothing did). No round trip; another server's write is seen
   once its notification has arrived, usually before the writer's client hears back, but
-  not always on a busy machine (the listening backend must first get a CPU).
-* `strict`: a read also sends `SELECT 1` on that connection. PostgreSQL signals
-  the listeners before a commit returns, and a listening backend hands over what it was
-  signalled before it answers, so a write acknowledged by any server is seen at the next
-  call, for one round trip per call.
+  not always on a busy machine (the listening backend must first get a CPU): an opt-in
+  for deployments with sticky sessions or that accept milliseconds of staleness.
 
 Either way a store counts its own commits (and those of every store of this process on
 the same URL) the moment they return, so a server reads its own writes at once. A lost
@@ -54,7 +55,7 @@ def note_local_commit(url: str) -> None:
 
 
 class ChangeFeed:
-    def __init__(self, url: str, connect_timeout: float, describe: str, freshness: str = "notify") -> None:
+    def __init__(self, url: str, connect_timeout: float, describe: str, freshness: str = "strict") -> None:
         if freshness not in FRESHNESS:
             raise ValueError(f"freshness must be one of {', '.join(FRESHNESS)}, not {freshness!r}")
         self.url = url

@@ -47,7 +47,7 @@ def split_freshness(url: str) -> tuple[str, str]:
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     chosen = [value for key, value in query if key == "freshness"]
     if not chosen:
-        return url, "notify"
+        return url, "strict"
     rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "freshness"])
     return urllib.parse.urlunsplit(parts._replace(query=rest)), chosen[-1]
 
