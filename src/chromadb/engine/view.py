@@ -55,7 +55,7 @@ FILTER_CACHE_VECTOR_BYTES = 32 * 1024 * 1024
 
 
 # Bulk loads read and build this many rows at a time (see the module docstring).
-LOAD_CHUNK = 8192
+LOAD_CHUNK = 1024
 # A bulk load of at least this many records shows a progress bar.
 LOAD_BAR_MIN = 100_000
 
