@@ -313,3 +313,27 @@ def test_closing_stops_a_warm_up_between_chunks(saved, monkeypatch):
         t.join(20)
     assert len(chunks) == 3 and not runtime.view.fields_loaded  # stopped, nothing half-built installed
     client.close()
+
+
+def test_metadata_is_kept_compact(tmp_path):
+    """The view keeps each record's metadata as JSON bytes of its own length: a million
+    records must not cost a 4 KiB serialiser buffer each (orjson hands its buffer back)."""
+    import tracemalloc
+
+    from chromadb.engine import view as view_module
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    col = client.create_collection("compact", embedding_function=None)
+    n = 2000
+    tracemalloc.start()
+    try:
+        col.add(ids=[f"id{j}" for j in range(n)], embeddings=np.ones((n, 4), np.float32),
+                metadatas=[{"category": f"c{j % 10}", "year": 1990 + j % 36, "score": j / n, "flag": j % 2 == 0} for j in range(n)])
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    in_view = snapshot.filter_traces([tracemalloc.Filter(True, view_module.__file__)])
+    assert sum(stat.size for stat in in_view.statistics("filename")) / n < 400  # bytes per record
+    view = _view(client._backend.engine, col)
+    assert view.metadata(5) == {"category": "c5", "year": 1995, "score": 5 / n, "flag": False}
+    client.close()

@@ -383,12 +383,12 @@ class CollectionView:
                     self._ids.append(id_)  # type: ignore[union-attr]
                     self._documents.append(doc)
                     self._uris.append(uri)
-                    self._metadatas.append(None if meta is None else orjson.dumps(meta))
+                    self._metadatas.append(_json(meta))
                     self._slot_of[id_] = slot
             elif fields:
                 self._documents[slot] = doc
                 self._uris[slot] = uri
-                self._metadatas[slot] = None if meta is None else orjson.dumps(meta)
+                self._metadatas[slot] = _json(meta)
             if vec is not None:
                 if vectors:
                     self._vectors[slot] = vec  # type: ignore[index]
@@ -670,6 +670,12 @@ class CandidateSet:
         if block[0].nbytes <= FILTER_CACHE_VECTOR_BYTES:
             self._gathered = block
         return block
+
+
+def _json(meta: dict[str, Any] | None) -> bytes | None:
+    # orjson hands back its 4 KiB write buffer as the bytes object: copied to its length,
+    # a record's metadata takes ~100 bytes instead of 4 KiB
+    return None if meta is None else bytes(memoryview(orjson.dumps(meta)))
 
 
 def _grown(arr: np.ndarray, cap: int, fill: int = 0) -> np.ndarray:
