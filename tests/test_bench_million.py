@@ -91,3 +91,16 @@ def test_a_100k_run_keeps_the_million_section(sbs, tmp_path):
     page = (tmp_path / "RESULTS.md").read_text()
     assert page.startswith("# new 100k page") and page.count(sbs.MILLION_BEGIN) == 1
     assert "In-process at 1M" in page and sys.modules["side_by_side"] is sbs
+
+
+def test_without_a_measured_chroma_run_its_column_is_the_issues_figures(sbs):
+    os.makedirs(sbs.MILLION_DIR)
+    with open(sbs.million_path("ours"), "w") as f:
+        sbs.json.dump(saved_run(6000, 0.5, 0.9, 0.991, 3500, 0.8), f)
+    saved = sbs.load_million()
+    assert saved["chroma"]["reference"].startswith("issue 20")
+    text = sbs.render_million(saved)
+    assert "Chroma 1.5.9: not measured by this run; issue 20's table" in text
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    assert rows["query p50 (ms)"].startswith("| query p50 (ms) | 1.78 | 0.5 |")
+    assert "| 1,113 | 6,000 |" in rows["add, until the index covers everything (items/s)"]
