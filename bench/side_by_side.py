@@ -630,6 +630,7 @@ def run_million(a, tlist) -> None:
     gen_workload(gen_py, MILLION_N)
     for t in tlist:
         started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        machine = machine_info()  # the commit measured is the one at the start
         if t.unavailable:
             log(f"{t.label}: n/a -- {t.unavailable}")
             continue
@@ -639,7 +640,7 @@ def run_million(a, tlist) -> None:
             res = {"unavailable": f"harness error {type(e).__name__}: {e}"}
         saved = {"started": started,
                  "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                 "machine": machine_info(), "result": res}
+                 "machine": machine, "result": res}
         with open(million_path(t.key), "w") as f:
             json.dump(saved, f, indent=1, default=str)
         log(f"{t.label}: saved {os.path.relpath(million_path(t.key), REPO)}")
@@ -713,7 +714,8 @@ def render_million(saved: dict, raw: bool = False) -> str:
         database_share(r["inproc"])
     lines = [MILLION_BEGIN, f"## In-process at 1M (`bench/run.sh --million`), N = {MILLION_N:,} x 384", ""]
     lines.append("Issue 20's rows. Each target's run is saved on its own and reused (Chroma's takes "
-                 "~15 min), so the columns may come from different times: read the load averages. "
+                 "~15 min on a quiet machine, over an hour at load 10), so the columns may come from "
+                 "different times: read the load averages. "
                  "The harness is lean here (base vectors memory-mapped, metadata made per batch); "
                  "the database's share of the peak RSS is the peak less the harness's objects before "
                  "the run and its mapped vectors (N x 384 x 4 bytes, all read during add).")
