@@ -750,6 +750,7 @@ def render_million(saved: dict, raw: bool = False) -> str:
             q = (v["result"].get("steps") or {}).get("query") or {}
             q.pop("timeline_ms", None)   # kept in bench/.data/million/, too long for this page
             q.pop("gc_ms", None)
+            q.pop("threads_ms", None)
         lines += ["### Raw results (1M, per-query timelines left out)", "", "```json",
                   json.dumps(slim, indent=1, default=str), "```", ""]
     lines.append(MILLION_END)
