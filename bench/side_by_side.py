@@ -190,6 +190,14 @@ def loadavg():
 
 # --------------------------------------------------------------------------- runs
 
+# The 1M mode (issue 20): in-process only, the issue's rows, a memory-lean harness.
+MILLION_N = 1_000_000
+MILLION_DRIVER_ARGS = ["--steps", "add_docs,query,filtered,get_ids,disk,rss", "--filters", "cat10",
+                       "--lean", "--timeline", "--backlog-queries", "0"]
+MILLION_DIR = os.path.join(DATA, "million")          # one saved result per target
+MILLION_BEGIN, MILLION_END = "<!-- million:begin -->", "<!-- million:end -->"
+
+
 def run_inproc(t: Target, n: int, a) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"bench-{t.key}-")
     path = os.path.join(tmp, "db")
@@ -200,7 +208,7 @@ def run_inproc(t: Target, n: int, a) -> dict:
     try:
         cmd = [t.python, t.driver, "run", "--mode", "inproc", "--n", str(n), "--path", path,
                "--out", out, "--filtered-queries", str(a.filtered_queries),
-               "--step-budget", str(a.step_budget)]
+               "--step-budget", str(a.step_budget), *getattr(a, "driver_args", [])]
         log(f"{t.label} in-process N={n} (log: {os.path.relpath(logf, REPO)})")
         rc = run_child(cmd, logf, a.timeout)
         r = read_json(out) or {"steps": {}, "errors": {}}
@@ -227,6 +235,13 @@ def run_inproc(t: Target, n: int, a) -> dict:
                                          for k in runs[0] if isinstance(runs[0][k], (int, float))}
                 res["steps"]["fresh"]["runs"] = len(runs)
     finally:
+        keep = getattr(a, "keep_db", None)
+        if keep and os.path.isdir(path):
+            # kept for looking into it afterwards (e.g. fresh-open profiles at 1M)
+            dest = os.path.join(keep, f"{t.key}-db")
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.move(path, dest)
+            log(f"kept the persist dir in {os.path.relpath(dest, REPO)}")
         shutil.rmtree(tmp, ignore_errors=True)
     res["loadavg_after"] = loadavg()
     return res
@@ -317,6 +332,25 @@ ROWS_INPROC = [
     ("peak RSS of the process after reads (MB)", "rss.peak_mb", "mb", "lower", ("x", 2)),
     ("peak RSS at the end, incl. vectors-only collection (MB)", "rss_final.peak_mb", "mb", "lower", None),
 ]
+ROWS_MILLION = [
+    ("add, until the index covers everything (items/s)", "add_docs.drained_items_per_s", "int", "higher", ("x", 5)),
+    ("add, acknowledged (items/s, until the last add returns)", "add_docs.items_per_s", "int", "higher", None),
+    ("query p50 (ms)", "query.p50_ms", "ms", "lower", ("abs", 1.0)),
+    ("query p95 (ms)", "query.p95_ms", "ms", "lower", None),
+    ("query p95 / p50", "query.p95_over_p50", "ratio", "lower", ("abs", 2.0)),
+    ("query p99 (ms)", "query.p99_ms", "ms", "lower", None),
+    ("query p95 / p50, less the time waiting for a CPU", "query.own_p95_over_p50", "ratio", "lower", ("abs", 2.0)),
+    ("recall@10, default settings", "query.recall", "rec", "higher", ("abs", 0.99)),
+    ("10% filter p50 (ms)", "filtered.cat10.p50_ms", "ms", "lower", None),
+    ("10% filter recall@10", "filtered.cat10.recall", "rec", "higher", ("abs", 0.99)),
+    ("get 1,000 ids (ms)", "get_ids.ms", "ms", "lower", None),
+    ("peak RSS of the process after reads (MB)", "rss.peak_mb", "mb", "lower", None),
+    ("  less the harness: the database's share (MB)", "rss.database_peak_mb", "mb", "lower", ("x", 1)),
+    ("disk, persist dir (MB)", "disk.mb", "mb", "lower", ("x", 1)),
+    ("fresh process: open + first query (s)", "fresh.open_query_s", "s", "lower", ("abs", 1.0)),
+    ("fresh process: import (s)", "fresh.import_s", "s", "lower", None),
+    ("fresh process: peak RSS (MB)", "fresh.peak_rss_mb", "mb", "lower", None),
+]
 ROWS_HTTP = [
     ("add, docs + 4 metadata keys (items/s)", "add_docs.items_per_s", "int", "higher", ("x", 3)),
     ("add, docs + metadata, until the server's index is drained (items/s)", "add_docs.drained_items_per_s", "int", "higher", None),
@@ -382,6 +416,8 @@ def fmt(v, kind):
         return f"{v:.4f}"
     if kind == "s":
         return f"{v:.3f}"
+    if kind == "ratio":
+        return f"{v:.2f}"
     if kind == "mb":
         return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
     return str(v)
@@ -392,7 +428,7 @@ def floor_text(floor, better, kind):
         return ""
     k, v = floor
     if k == "abs":
-        unit = " s" if kind == "s" else ""
+        unit = {"s": " s", "ms": " ms"}.get(kind, "")
         return f"{'>=' if better == 'higher' else '<='} {v:g}{unit}"
     if better == "higher" or v >= 1:
         return f"{'>=' if better == 'higher' else '<='} {v:g}x"
@@ -571,6 +607,196 @@ def render(report: dict, tlist, raw: bool) -> str:
     return sanitize("\n".join(lines))
 
 
+# --------------------------------------------------------------------------- 1M mode
+
+def million_path(key: str) -> str:
+    return os.path.join(MILLION_DIR, f"{key}.json")
+
+
+def run_million(a, tlist) -> None:
+    """Run the targets asked for at 1M, save each result on its own, then render the
+    table from every saved result (so Chroma's ~15-minute run is made once and reused)."""
+    os.makedirs(MILLION_DIR, exist_ok=True)
+    a.n = MILLION_N
+    a.driver_args = MILLION_DRIVER_ARGS
+    if not a.timeout_given:
+        a.timeout = 4 * 3600.0  # Chroma adds ~1,100 items/s on a quiet machine, 4x slower on a busy one
+    a.keep_db = MILLION_DIR if a.keep_db else None
+    for t in tlist:
+        ensure_venv(t)
+    gen_py = next((t.python for t in tlist if not t.unavailable and t.key != "qdrant"), None)
+    if gen_py is None:
+        sys.exit("no usable venv to generate the workload")
+    gen_workload(gen_py, MILLION_N)
+    for t in tlist:
+        started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        machine = machine_info()  # the commit measured is the one at the start
+        if t.unavailable:
+            log(f"{t.label}: n/a -- {t.unavailable}")
+            continue
+        try:
+            res = run_inproc(t, MILLION_N, a)
+        except Exception as e:
+            res = {"unavailable": f"harness error {type(e).__name__}: {e}"}
+        saved = {"started": started,
+                 "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                 "machine": machine, "result": res}
+        with open(million_path(t.key), "w") as f:
+            json.dump(saved, f, indent=1, default=str)
+        log(f"{t.label}: saved {os.path.relpath(million_path(t.key), REPO)}")
+    text = render_million(load_million())
+    print(text)
+    if a.write_results:
+        write_million_section()
+
+
+MILLION_REFERENCE = os.path.join(HERE, "million_reference.json")
+
+
+def load_million() -> dict:
+    """Saved 1M results by target key; without a measured Chroma run, Chroma's column is
+    issue 20's figures (bench/million_reference.json), labelled as such."""
+    out = {}
+    for key in ("chroma", "ours", "qdrant"):
+        saved = read_json(million_path(key))
+        if saved is not None:
+            out[key] = saved
+    ref = read_json(MILLION_REFERENCE)
+    if "chroma" not in out and ref is not None:
+        out["chroma"] = {"reference": ref["source"], "started": "-", "finished": "-", "machine": {},
+                         "result": {"steps": ref["steps"], "errors": {}}}
+    return out
+
+
+def tail_summary(query: dict) -> str:
+    """What the slow queries of one run coincide with: GCs, and how many are slow."""
+    timeline, gcs = query.get("timeline_ms") or [], query.get("gc_ms") or []
+    p50 = query.get("p50_ms")
+    if not timeline or not p50:
+        return ""
+    slow = [(t0, ms) for t0, ms in timeline if ms > 2 * p50]
+    in_gc = sum(1 for t0, ms in slow if any(g0 < t0 + ms and t0 < g0 + gd for g0, _, gd in gcs))
+    gc2 = [g for g in gcs if g[1] == 2]
+    text = (f"{len(slow)} of {len(timeline)} queries over 2 x p50 ({in_gc} of them overlap a GC); "
+            f"GCs meanwhile: {len(gcs)} ({len(gc2)} full, longest {max((g[2] for g in gcs), default=0):.1f} ms)")
+    busy = query.get("threads_ms") or []
+    if busy:
+        # CPU the process's other threads used during the slow queries vs during the others
+        slow_set = {i for i, (_t0, ms) in enumerate(timeline) if ms > 2 * p50}
+        by_thread: dict = {}
+        for i, per in enumerate(busy):
+            for name, ms in per.items():
+                acc = by_thread.setdefault(name, [0.0, 0.0])
+                acc[0 if i in slow_set else 1] += ms
+        if by_thread:
+            text += "; other threads' CPU during slow / other queries: " + ", ".join(
+                f"{name} {a:.0f} / {b:.0f} ms" for name, (a, b) in sorted(by_thread.items(), key=lambda x: -x[1][0]))
+    return text
+
+
+def database_share(result: dict) -> None:
+    """Add rss.database_peak_mb: the peak less what the harness holds, its own objects
+    before the run and the base vectors it maps and reads once (all of them, during add)."""
+    steps = result.get("steps") or {}
+    peak = (steps.get("rss") or {}).get("peak_mb")
+    load = steps.get("load") or {}
+    if peak is None or load.get("harness_rss_mb") is None or not load.get("lean"):
+        return
+    mapped = load.get("n", 0) * load.get("dim", 0) * 4 / 2**20
+    steps["rss"]["database_peak_mb"] = peak - load["harness_rss_mb"] - mapped
+
+
+def render_million(saved: dict, raw: bool = False) -> str:
+    tlist = targets([k for k in ("chroma", "ours", "qdrant") if k in saved])
+    saved = json.loads(json.dumps(saved, default=str))
+    results = {k: {"inproc": v["result"]} for k, v in saved.items()}
+    for r in results.values():
+        database_share(r["inproc"])
+    lines = [MILLION_BEGIN, f"## In-process at 1M (`bench/run.sh --million`), N = {MILLION_N:,} x 384", ""]
+    lines.append("Issue 20's rows. Each target's run is saved on its own and reused (Chroma's takes "
+                 "~15 min on a quiet machine, over an hour at load 10), so the columns may come from "
+                 "different times: read the load averages. "
+                 "The harness is lean here (base vectors memory-mapped, metadata made per batch); "
+                 "the database's share of the peak RSS is the peak less the harness's objects before "
+                 "the run and its mapped vectors (N x 384 x 4 bytes, all read during add).")
+    lines.append("")
+    for t in tlist:
+        v = saved[t.key]
+        r = v["result"]
+        if v.get("reference"):
+            lines.append(f"* {t.label}: not measured by this run; {v['reference']}")
+            continue
+        impl = r.get("impl") or {}
+        d = impl.get("distributions")
+        dist = ", ".join(f"{x} {y}" for x, y in d.items()) if isinstance(d, dict) else (d or "")
+        lines.append(f"* {t.label}: run {v['started']} - {v['finished']}, repo commit "
+                     f"{v['machine'].get('repo_commit')}, load average before {r.get('loadavg_before')}, "
+                     f"after {r.get('loadavg_after')}; {dist}")
+    lines.append("")
+    lines.append(table(ROWS_MILLION, results, tlist, "inproc"))
+    lines.append("")
+    notes = []
+    for t in tlist:
+        q = (results[t.key]["inproc"].get("steps") or {}).get("query") or {}
+        summary = tail_summary(q)
+        if summary:
+            notes.append(f"* {t.label} query tail: {summary}")
+    notes += status_lines(results, tlist)
+    if notes:
+        lines += ["### Notes (1M)", ""] + notes + [""]
+    if raw:
+        slim = saved
+        for v in slim.values():
+            q = (v["result"].get("steps") or {}).get("query") or {}
+            q.pop("timeline_ms", None)   # kept in bench/.data/million/, too long for this page
+            q.pop("gc_ms", None)
+            q.pop("threads_ms", None)
+        lines += ["### Raw results (1M, per-query timelines left out)", "", "```json",
+                  json.dumps(slim, indent=1, default=str), "```", ""]
+    lines.append(MILLION_END)
+    return sanitize("\n".join(lines))
+
+
+def splice_million(page: str, section: str) -> str:
+    """`page` with its 1M section replaced by `section` (appended when it has none)."""
+    if MILLION_BEGIN in page and MILLION_END in page:
+        head, rest = page.split(MILLION_BEGIN, 1)
+        tail = rest.split(MILLION_END, 1)[1]
+        return head + section + tail
+    return page.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def existing_million_section() -> str:
+    try:
+        with open(os.path.join(HERE, "RESULTS.md")) as f:
+            page = f.read()
+    except OSError:
+        return ""
+    if MILLION_BEGIN not in page or MILLION_END not in page:
+        return ""
+    return MILLION_BEGIN + page.split(MILLION_BEGIN, 1)[1].split(MILLION_END, 1)[0] + MILLION_END
+
+
+def write_results_page(text: str) -> None:
+    """Write bench/RESULTS.md, keeping the 1M section a 100k run does not touch."""
+    section = existing_million_section()
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write(splice_million(text, section) if section else text)
+    log("wrote bench/RESULTS.md")
+
+
+def write_million_section() -> None:
+    path = os.path.join(HERE, "RESULTS.md")
+    try:
+        with open(path) as f:
+            page = f.read()
+    except OSError:
+        page = "# Side-by-side benchmark\n"
+    with open(path, "w") as f:
+        f.write(splice_million(page, render_million(load_million(), raw=True)))
+    log("wrote the 1M section of bench/RESULTS.md")
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv=None):
@@ -578,30 +804,52 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=100_000, help="in-process N (default 100,000)")
     ap.add_argument("--http-n", type=int, default=20_000, help="HTTP-mode N (default 20,000)")
     ap.add_argument("--quick", action="store_true", help="same as --n 20000")
-    ap.add_argument("--targets", default="chroma,ours,qdrant",
+    ap.add_argument("--million", action="store_true",
+                    help="the 1M mode (issue 20): N = 1,000,000 in-process, its own rows; runs --targets "
+                         "(default chroma,ours), saves each in bench/.data/million/ and renders every "
+                         "saved one, so Chroma's ~15-minute run is made once")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="keep each in-process persist dir in bench/.data/ (1M: bench/.data/million/) instead of deleting it")
+    ap.add_argument("--render-million", action="store_true",
+                    help="do not run: re-render the saved 1M results (with --write-results: into RESULTS.md)")
+    ap.add_argument("--targets", default=None,
                     help="comma list of chroma,ours,qdrant (default: all three; qdrant = Qdrant Edge, "
                          "in-process only)")
     ap.add_argument("--modes", default="inproc,http", help="comma list of inproc,http")
     ap.add_argument("--filtered-queries", type=int, default=100, help="queries per filter (default 100)")
     ap.add_argument("--fresh-runs", type=int, default=3, help="fresh-process runs after one warm-up")
     ap.add_argument("--step-budget", type=float, default=120.0, help="seconds per query loop before it stops early")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per driver run")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per driver run (default 3600; 1M: 4 h)")
     ap.add_argument("--server-wait", type=float, default=60.0, help="seconds to wait for a server heartbeat")
     ap.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
     ap.add_argument("--json", help="also write the raw report to this file")
     ap.add_argument("--render", metavar="REPORT_JSON",
                     help="do not run: re-render a saved report (bench/.data/last-report.json or --json output)")
     a = ap.parse_args(argv)
+    a.targets_given = a.targets is not None
+    a.timeout_given = a.timeout is not None
+    if a.timeout is None:
+        a.timeout = 3600.0
+    if a.targets is None:
+        a.targets = "chroma,ours,qdrant"
     if a.render:
         with open(a.render) as f:
             report = json.load(f)
         tlist = targets([k for k in ("chroma", "ours", "qdrant") if k in report["results"]])
         print(render(report, tlist, raw=False))
         if a.write_results:
-            with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-                f.write(render(report, tlist, raw=True))
-            log("wrote bench/RESULTS.md")
+            write_results_page(render(report, tlist, raw=True))
         return
+    if a.render_million:
+        print(render_million(load_million()))
+        if a.write_results:
+            write_million_section()
+        return
+    if a.million:
+        names = a.targets if a.targets_given else "chroma,ours"
+        run_million(a, targets([k for k in names.split(",") if k]))
+        return
+    a.keep_db = DATA if a.keep_db else None
     if a.quick:
         a.n = 20_000
     a.http_n = min(a.http_n, a.n)
@@ -657,9 +905,7 @@ def main(argv=None):
     with open(os.path.join(DATA, "last-report.json"), "w") as f:
         json.dump(report, f, indent=1, default=str)
     if a.write_results:
-        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-            f.write(render(report, tlist, raw=True))
-        log("wrote bench/RESULTS.md")
+        write_results_page(render(report, tlist, raw=True))
 
 
 if __name__ == "__main__":

@@ -159,8 +159,8 @@ def test_warm_up_that_loses_a_race_with_a_write_installs_nothing_stale(saved, mo
     original = store_module.SideReader.record_vectors
     raced = []
 
-    def read_then_write(self, cid):
-        rows = original(self, cid)
+    def read_then_write(self, cid, rids=None):
+        rows = original(self, cid, rids)
         if not raced:  # a write lands between the side read and the install
             raced.append(True)
             col.add(ids=["late"], embeddings=np.full((1, DIM), 9.0, np.float32), documents=["late one"])
@@ -183,7 +183,7 @@ def test_close_stops_a_warm_up_in_progress(saved, monkeypatch):
 
     started = []
 
-    def endless(self, cid):  # stands for a long bulk read
+    def endless(self, cid, rids=None):  # stands for a long bulk read
         started.append(True)
         return self.conn.execute(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -223,4 +223,117 @@ def test_writes_to_a_cold_collection_load_nothing(saved):
     assert got["metadatas"][:4] == [{"j": -3, "even": False}, {"j": 4, "even": True, "k": 4}, {"j": 5, "even": False}, {"k": 5}]
     np.testing.assert_array_equal(got["embeddings"], np.vstack([vectors[3], vectors[4] + 1, vectors[5], vectors[5] + 1, vectors[7]]))
     assert col.count() == N + 1
+    client.close()
+
+
+def test_bulk_loads_go_chunk_by_chunk_around_dead_slots(saved, monkeypatch):
+    """A bulk load reads LOAD_CHUNK rows at a time, by rid, and puts each row in its slot
+    whatever the deleted slots in between."""
+    from chromadb.engine import view as view_module
+    from chromadb.engine.store.sqlite import store as store_module
+
+    monkeypatch.setattr(view_module, "LOAD_CHUNK", 333)
+    path, vectors = saved
+    client, col, engine = _open(path)
+    gone = ["id0", *(f"id{j}" for j in range(500, 700)), "id4999"]
+    col.delete(ids=gone)
+    moved = vectors[10:11] + 50
+    col.update(ids=["id10"], embeddings=moved)
+    col._wait_for_index()  # the indexer reads id10's new vector by rid: not a bulk load
+    reads = {"fields": [], "vectors": []}
+    for name in ("fields", "vectors"):
+        original = getattr(store_module.SqliteStore, f"record_{name}")
+
+        def counted(self, cid, rids, _original=original, _name=name):
+            reads[_name].append(None if rids is None else len(rids))
+            return _original(self, cid, rids)
+
+        monkeypatch.setattr(store_module.SqliteStore, f"record_{name}", counted)
+    view = _view(engine, col)
+    assert col.get(where={"j": {"$gte": 4990}})["ids"] == [f"id{j}" for j in range(4990, 4999)]  # loads the fields
+    assert view.fields_loaded and not view.vectors_loaded
+    # a filter leaving many candidates, answered by an exact scan: loads the vectors
+    assert col.query(query_embeddings=moved, n_results=1, where={"even": True})["ids"] == [["id10"]]
+    assert view.vectors_loaded
+    live = N - len(gone)
+    for name in ("fields", "vectors"):
+        assert None not in reads[name] and max(reads[name]) <= 333
+        assert sum(reads[name]) == live  # every live record read once, dead slots skipped
+    keep = [f"id{j}" for j in range(N) if f"id{j}" not in set(gone)]
+    expected = vectors.copy()
+    expected[10] = moved
+    _assert_matches(col, expected, keep)
+    assert col.get(ids=["id700", "id499", "id500"])["ids"] == ["id499", "id700"]  # ids found by the slot map
+    client.close()
+
+
+def test_warm_up_reads_in_chunks(saved, monkeypatch):
+    from chromadb.engine import view as view_module
+    from chromadb.engine.store.sqlite import store as store_module
+
+    monkeypatch.setattr(view_module, "LOAD_CHUNK", 1000)
+    sizes = []
+    original = store_module.SideReader.record_vectors
+
+    def counted(self, cid, rids=None):
+        sizes.append(None if rids is None else len(rids))
+        return original(self, cid, rids)
+
+    monkeypatch.setattr(store_module.SideReader, "record_vectors", counted)
+    path, vectors = saved
+    client, col, engine = _open(path, warm_up=True)
+    col.count()  # the first read starts the warm-up
+    view = _view(engine, col)
+    _wait_loaded(view)
+    assert sizes == [1000] * (N // 1000)
+    _assert_matches(col, vectors, [f"id{j}" for j in range(N)])
+    client.close()
+
+
+def test_closing_stops_a_warm_up_between_chunks(saved, monkeypatch):
+    from chromadb.engine import view as view_module
+    from chromadb.engine.store.sqlite import store as store_module
+
+    monkeypatch.setattr(view_module, "LOAD_CHUNK", 100)
+    path, _ = saved
+    client, col, engine = _open(path, warm_up=True)
+    original = store_module.SideReader.record_fields
+    chunks = []
+
+    def slow(self, cid, rids=None):
+        chunks.append(len(rids))
+        if len(chunks) == 3:  # as the engine does when it lets go of the runtime (close, delete)
+            engine.runtimes[str(col.id)].drop()
+        return original(self, cid, rids)
+
+    monkeypatch.setattr(store_module.SideReader, "record_fields", slow)
+    col.count()
+    runtime = engine.runtimes[str(col.id)]
+    for t in [t for t in threading.enumerate() if t.name == "chromadb-warm"]:
+        t.join(20)
+    assert len(chunks) == 3 and not runtime.view.fields_loaded  # stopped, nothing half-built installed
+    client.close()
+
+
+def test_metadata_is_kept_compact(tmp_path):
+    """The view keeps each record's metadata as JSON bytes of its own length: a million
+    records must not cost a 4 KiB serialiser buffer each (orjson hands its buffer back)."""
+    import tracemalloc
+
+    from chromadb.engine import view as view_module
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    col = client.create_collection("compact", embedding_function=None)
+    n = 2000
+    tracemalloc.start()
+    try:
+        col.add(ids=[f"id{j}" for j in range(n)], embeddings=np.ones((n, 4), np.float32),
+                metadatas=[{"category": f"c{j % 10}", "year": 1990 + j % 36, "score": j / n, "flag": j % 2 == 0} for j in range(n)])
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    in_view = snapshot.filter_traces([tracemalloc.Filter(True, view_module.__file__)])
+    assert sum(stat.size for stat in in_view.statistics("filename")) / n < 400  # bytes per record
+    view = _view(client._backend.engine, col)
+    assert view.metadata(5) == {"category": "c5", "year": 1995, "score": 5 / n, "flag": False}
     client.close()

@@ -168,3 +168,109 @@ def test_repair_rebuild_indexes_again_with_a_bar(tmp_path, terminal):
     assert "Rebuilding indexes" in stderr.getvalue() and f"/{n} [" in stderr.getvalue()
     assert index_file.exists()  # rebuilt and saved, not left for the next open
     assert main(["check", "--path", path]) == 0
+
+
+def _collection_on_disk(path: str, n: int) -> None:
+    client = chromadb.PersistentClient(path=path)
+    collection = client.create_collection("big", embedding_function=None)
+    collection.add(ids=[f"r{i}" for i in range(n)], embeddings=[[float(i), float(i % 7)] for i in range(n)],
+                   documents=[f"doc {i}" for i in range(n)], metadatas=[{"i": i} for i in range(n)])
+    client.close()
+
+
+def test_the_first_load_of_a_big_collection_shows_bars(tmp_path, terminal, monkeypatch):
+    from chromadb.engine import view as view_module
+
+    monkeypatch.setattr(view_module, "LOAD_BAR_MIN", 300)
+    monkeypatch.setattr(view_module, "FETCH_MAX", 10)  # so that a small query loads the vectors
+    monkeypatch.setattr(view_module, "LOAD_CHUNK", 64)
+    path = str(tmp_path / "db")
+    _collection_on_disk(path, 300)
+    stderr = terminal()
+    client = chromadb.PersistentClient(path=path)
+    client._backend.engine.warm_up = False  # the loads below happen in this thread
+    collection = client.get_collection("big", embedding_function=None)
+    assert collection.get(where={"i": {"$gte": 298}})["ids"] == ["r298", "r299"]
+    assert "Loading records" in stderr.getvalue() and "/300 [" in stderr.getvalue()
+    assert "Loading vectors" not in stderr.getvalue()
+    assert collection.query(query_embeddings=[[5.0, 5.0]], n_results=1, where={"i": {"$gte": 0}})["ids"] == [["r5"]]
+    assert "Loading vectors" in stderr.getvalue()
+    client.close()
+
+
+def test_a_small_first_load_stays_silent(tmp_path, terminal, monkeypatch):
+    from chromadb.engine import view as view_module
+
+    monkeypatch.setattr(view_module, "LOAD_BAR_MIN", 301)
+    path = str(tmp_path / "db")
+    _collection_on_disk(path, 300)
+    stderr = terminal()
+    client = chromadb.PersistentClient(path=path)
+    client._backend.engine.warm_up = False
+    assert client.get_collection("big", embedding_function=None).get(where={"i": 3})["ids"] == ["r3"]
+    assert stderr.getvalue() == ""
+    client.close()
+
+
+def test_an_index_built_afresh_shows_a_bar_until_it_has_caught_up(tmp_path, terminal, monkeypatch):
+    from chromadb.engine import indexer as indexer_module
+    from chromadb.engine import maintenance
+    from chromadb.engine.engine import Engine
+    from chromadb.engine.options import EngineOptions
+
+    n = EngineOptions.index_min + 100
+    monkeypatch.setattr(indexer_module, "REBUILD_BAR_MIN", n)
+    path = str(tmp_path / "db")
+    _collection_on_disk(path, n)
+    maintenance.repair(path)  # the index files go: the next open rebuilds
+    stderr = terminal()
+    engine = Engine(path)
+    collection_id = engine.store.all_collection_ids()[0]
+    assert engine.indexing_status(collection_id)["num_unindexed_ops"] > 0  # opening starts the rebuild
+    assert engine.wait_for_index(60)
+    assert "Indexing" in stderr.getvalue() and f"/{n} [" in stderr.getvalue()
+    assert not engine.indexer._bars  # closed once caught up
+    engine.close()
+
+    maintenance.repair(path)
+    stderr.truncate(0)
+    stderr.seek(0)
+    quiet = Engine(path, options=EngineOptions(progress_bars=False))  # what `chroma repair --rebuild` uses
+    quiet.indexing_status(collection_id)
+    assert quiet.wait_for_index(60)
+    assert "Indexing" not in stderr.getvalue()
+    quiet.close()
+
+
+def test_a_server_never_draws_a_bar(tmp_path, terminal):
+    """`chroma run` turns bars off for its whole process, even on a terminal."""
+    import os
+    import subprocess
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import io, sys
+        from chromadb import cli, progress
+        from chromadb.server import app
+
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+
+        def no_app(*args, **kwargs):
+            raise RuntimeError("stop before serving")
+
+        app.create_app = no_app
+        try:
+            cli.serve(cli.RunConfig(path=sys.argv[1], port=0))
+        except cli.CLIError:
+            pass
+        print(progress.progress_bar(10, "job", stream=Terminal()).shown)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("CHROMA_PROGRESS", "QUARRYDB_PROGRESS")}
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "db")], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+    assert progress_bar(10, "job", stream=Terminal()).shown  # this process is not a server

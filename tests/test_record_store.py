@@ -308,6 +308,25 @@ def test_lazy_reads_of_a_view(store):
     assert [np.frombuffer(v[1], np.float32).tolist() for v in vectors_read] == [[1.0] * DIM, [2.0] * DIM]
 
 
+def test_rids_and_runs_of_rids_with_and_without_gaps(store):
+    """A collection's rids come back whole whether they form one run (read as a range) or
+    not (deletes, another collection written in between); a run of rids is read as one
+    range, a scattered set by each rid."""
+    cid = make_collection(store)["cid"]
+    other = make_collection(store, "other")["cid"]
+    assert store.record_rids(cid).tolist() == []
+    first = [r.rid for r in store.write(cid, batch("add", ["a", "b", "c"], vectors(1, 2, 3))).rows]
+    assert store.record_rids(cid).tolist() == first
+    store.write(other, batch("add", ["o"], vectors(9)))
+    later = [r.rid for r in store.write(cid, batch("add", ["d"], vectors(4))).rows]
+    assert store.record_rids(cid).tolist() == first + later  # a gap: the other collection's record
+    store.write(cid, Deletion(ids=["b"]))
+    assert store.record_rids(cid).tolist() == [first[0], first[2], *later]
+    assert [r[1] for r in store.record_fields(cid, [first[0], first[1], first[2]])] == ["a", "c"]  # a run, one gone
+    assert [r[1] for r in store.record_fields(cid, [first[0], later[0]])] == ["a", "d"]  # scattered
+    assert store.record_vectors(other, [first[2] + 1])[0][0] == first[2] + 1  # the other's record, by its cid
+
+
 def test_a_copy_keeps_order_and_seq(store):
     source = make_collection(store, "s")
     store.write(source["cid"], batch("add", ["a", "b"], vectors(1, 2)))

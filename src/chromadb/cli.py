@@ -266,8 +266,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def serve(config: RunConfig) -> int:
     import uvicorn
 
+    from chromadb import progress
     from chromadb.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 
+    progress.turn_off_in_this_process()  # a server's log has lines, never bar redraws
     log_level = config.log_level or DEFAULT_LOG_LEVEL
     _setup_logging(log_level)
     sockets = _listen_sockets(config.host, config.port)
@@ -482,12 +484,15 @@ def _rebuild_indexes(path: str) -> int:
     """Open every collection, so that the engine's indexer rebuilds its HNSW index from
     the records, and wait for it with a progress bar; closing the engine saves them.
     Returns how many records were indexed (small collections have no index: searched exactly)."""
+    import dataclasses
     import time
 
     from chromadb.engine.engine import Engine
+    from chromadb.engine.options import EngineOptions
     from chromadb.progress import progress_bar
 
-    engine = Engine(path)
+    # one bar for every collection, this one: not one more per rebuilt index
+    engine = Engine(path, options=dataclasses.replace(EngineOptions.from_env(), progress_bars=False))
     try:
         ids = engine.store.all_collection_ids()
         statuses = [engine.indexing_status(collection_id) for collection_id in ids]  # opening starts the rebuild

@@ -6,9 +6,11 @@ backup, index rebuilds, the first load of a big collection.
             ...
             bar.update(len(page))
 
-A tqdm bar on stderr when stderr is a terminal; nothing at all otherwise, so a server's
-log, a pipe or CI output never fills with bar redraws. `CHROMA_PROGRESS=0` (or
-`Settings(chroma_progress=False)`, passed down as `enabled=False`) turns every bar off.
+A tqdm bar on stderr when stderr is a terminal; nothing at all otherwise, so a pipe or CI
+output never fills with bar redraws, and nothing in a server (`chroma run` calls
+`turn_off_in_this_process`: its log stays lines, even when it runs on a terminal).
+`CHROMA_PROGRESS=0` (or `Settings(chroma_progress=False)`, passed down as `enabled=False`
+where a client's call runs the job) turns every bar off.
 tqdm is imported on the first bar shown, so `import chromadb` stays fast.
 """
 from __future__ import annotations
@@ -18,12 +20,20 @@ import sys
 from types import TracebackType
 from typing import Any, TextIO
 
-__all__ = ["ENV", "ProgressBar", "enabled_by_environment", "progress_bar"]
+__all__ = ["ENV", "ProgressBar", "enabled_by_environment", "progress_bar", "turn_off_in_this_process"]
 
 ENV = "CHROMA_PROGRESS"
 # the name of the embedding function's switch before there was one for every job
 _OLD_ENV = "QUARRYDB_PROGRESS"
 _OFF = {"0", "false", "off", "no"}
+_off_in_this_process = False
+
+
+def turn_off_in_this_process() -> None:
+    """No bar from now on, whatever a job asks for (a server's jobs: index rebuilds, first
+    loads of big collections)."""
+    global _off_in_this_process
+    _off_in_this_process = True
 
 
 def enabled_by_environment() -> bool:
@@ -98,7 +108,7 @@ def progress_bar(
     """
     if enabled is None:
         enabled = enabled_by_environment()
-    if not enabled or (total is not None and total < min_total):
+    if _off_in_this_process or not enabled or (total is not None and total < min_total):
         return ProgressBar()
     out = stream if stream is not None else sys.stderr
     if out is None or not _is_terminal(out):

@@ -7,6 +7,7 @@ only answers `$contains`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -70,10 +71,11 @@ class Column:
             self.lists[slot] = value
 
     @classmethod
-    def build(cls, key: str, metadatas: list[dict[str, Any] | None], n: int, capacity: int) -> Column:
+    def build(cls, key: str, metadatas: Iterable[dict[str, Any] | None], capacity: int) -> Column:
+        """From each slot's metadata, in slot order (an iterable: a million records' dicts
+        need not all exist at once)."""
         col = cls(key, capacity)
-        for slot in range(n):
-            m = metadatas[slot]
+        for slot, m in enumerate(metadatas):
             if m is not None:
                 v = m.get(key)
                 if v is not None:

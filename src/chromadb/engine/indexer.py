@@ -21,6 +21,7 @@ from chromadb.engine.options import EngineOptions
 from chromadb.engine.store import RecordStore
 from chromadb.engine.vector_index import VectorIndex
 from chromadb.engine.view import CollectionView, split_labels
+from chromadb.progress import ProgressBar, progress_bar
 
 logger = logging.getLogger("chromadb.engine")
 
@@ -30,6 +31,9 @@ INDEX_MIN = EngineOptions.index_min
 SAVE_MIN_CHANGES = EngineOptions.save_min_changes
 # Records inserted per step (the index is locked meanwhile, so steps stay short).
 INDEX_CHUNK = 512
+# An index built afresh over at least this many records (a rebuild: after `repair`, a lost
+# index file, too many deletions) shows a progress bar until it has caught up (progress.py).
+REBUILD_BAR_MIN = 100_000
 
 
 class HasView(Protocol):
@@ -61,6 +65,7 @@ class Indexer:
         self._busy = False
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._bars: dict[str, ProgressBar] = {}  # collection id -> bar of an index built afresh
 
     # -- called by the engine, under its lock -------------------------------------------
     def load_index(self, view: CollectionView, row: dict[str, Any], loaded: tuple[VectorIndex, dict[str, Any]] | None) -> None:
@@ -110,7 +115,18 @@ class Indexer:
         row = self.store.get_collection_by_id(view.collection_id)
         params = (row or {}).get("configuration", {}).get("hnsw") or dict(catalog.HNSW_DEFAULTS)
         huge_pages = self.options.huge_pages
+        if view.live_count >= REBUILD_BAR_MIN and view.collection_id not in self._bars:
+            enabled = None if self.options.progress_bars else False
+            self._bars[view.collection_id] = progress_bar(view.live_count, "Indexing", enabled=enabled)
         return VectorIndex(view.space, view.dimension, params, capacity=view.live_count, huge_pages=huge_pages)  # type: ignore[arg-type]
+
+    def _rebuild_progress(self, view: CollectionView, done: int) -> None:
+        """Advance the bar of an index built afresh; close it once nothing is pending."""
+        bar = self._bars.get(view.collection_id)
+        if bar is not None:
+            bar.update(done)
+            if not len(view.pending_slots()) or not self._is_current(view):
+                self._bars.pop(view.collection_id).close()
 
     def _views(self) -> list[CollectionView]:
         return [runtime.view for runtime in list(self.runtimes.values())]
@@ -159,6 +175,9 @@ class Indexer:
             self._wake.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until there is no indexing work left; False on timeout."""
@@ -225,4 +244,5 @@ class Indexer:
             view.set_indexed(slots[current])
             if not current.all():
                 index.mark_deleted(labels[~current].tolist())
+            self._rebuild_progress(view, len(labels))
         return True

@@ -43,6 +43,9 @@ class EngineOptions:
     save_fraction: float = 0.25
     # indexer.py: a graph is rebuilt when its deleted elements pass this fraction (and index_min)
     rebuild_dead_fraction: float = 0.5
+    # indexer.py: a big index built afresh shows a progress bar (progress.py: on a terminal
+    # only); off where the caller shows its own (`chroma repair --rebuild`)
+    progress_bars: bool = True
     # speed tricks, each with an off switch (see the module docstring)
     huge_pages: bool = True
     wal_watch: bool = True

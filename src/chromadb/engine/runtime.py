@@ -169,8 +169,9 @@ class CollectionRuntime:
         threading.Thread(target=self._warm, name="chromadb-warm", daemon=True).start()
 
     def _warm(self) -> None:
-        # Reads and builds on the side connection, off the engine lock (loading 100k
-        # records takes ~2 s); installs under the lock only if no write came meanwhile.
+        # Reads and builds on the side connection, off the engine lock (loading 1M
+        # records takes ~10 s), chunk by chunk (view.LOAD_CHUNK) so that queries get the
+        # GIL in between; installs under the lock only if no write came meanwhile.
         view = self.view
         try:
             for attempt in range(WARM_ATTEMPTS):
@@ -180,16 +181,23 @@ class CollectionRuntime:
                         return
                     need_fields, need_vectors = not view.fields_loaded, not view.vectors_loaded
                     seq = view.seq
+                    plan = view.load_plan()
                 if not (need_fields or need_vectors):
                     break
                 with self.store.side_snapshot() as side:
                     if side.collection_seq(view.cid) != seq:
                         continue  # written since: let the view catch up first
-                    field_rows = side.record_fields(view.cid) if need_fields else []
-                    vector_rows = side.record_vectors(view.cid) if need_vectors and view.dimension else []
-                fields = view.fields_from(field_rows) if need_fields else None
-                vectors = view.vectors_from(vector_rows) if need_vectors else None
-                del field_rows, vector_rows
+
+                    def fetch_fields(cid: int, rids: list[int]) -> list[tuple[Any, ...]]:
+                        self._check_not_dropped()
+                        return side.record_fields(cid, rids)
+
+                    def fetch_vectors(cid: int, rids: list[int]) -> list[tuple[Any, ...]]:
+                        self._check_not_dropped()
+                        return side.record_vectors(cid, rids)
+
+                    fields = view.fields_from(plan, fetch_fields) if need_fields else None
+                    vectors = view.vectors_from(plan, fetch_vectors) if need_vectors else None
                 with self.lock:
                     if self.dropped or view.seq != seq:
                         continue
@@ -201,8 +209,14 @@ class CollectionRuntime:
             index = view.index
             if index is not None and not self.dropped:
                 index.settle_pages()
+        except _Dropped:
+            return
         except Exception:  # a cache that stays cold: reads keep fetching what they show
             logger.debug("warming the view of %s failed", view.collection_id, exc_info=True)
+
+    def _check_not_dropped(self) -> None:
+        if self.dropped:  # closed or replaced: the rest of a background load is wasted
+            raise _Dropped
 
     # -- reads -------------------------------------------------------------------------------
     def select(self, ids: list[str] | None, where: Where | None, where_document: WhereDocument | None) -> np.ndarray:
@@ -293,6 +307,10 @@ class CollectionRuntime:
         one entry per payload in ids, documents, embeddings, metadatas, scores and select."""
         answers = [run_payload(self.view, p, schema, self.options.exact_search_max) for p in request.searches]
         return {key: [a[key] for a in answers] for key in ("ids", "documents", "embeddings", "metadatas", "scores", "select")}
+
+
+class _Dropped(Exception):
+    """The runtime was let go of during its background load."""
 
 
 def _check_query_dimension(dimension: int | None, embeddings: np.ndarray | None) -> None:

@@ -12,6 +12,10 @@ without reading the whole collection:
 * *vectors* (a contiguous float32 matrix and its norms): loaded in bulk by the first
   exact search over many rows; before that, small sets are fetched by rid.
 
+A bulk load reads and builds LOAD_CHUNK rows at a time: it never holds a second copy of
+what it loads (at 1M x 384 the vector blobs alone are 1.5 GB), a background load leaves
+the GIL to queries between chunks, and a big one shows a progress bar (progress.py).
+
 Writes applied before a group is loaded only update the slot bookkeeping: SQLite
 already holds their values, and the bulk load reads them from there. Derived from the
 same data: lazily built metadata columns, a document text index, and the per-slot
@@ -21,9 +25,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import orjson
@@ -31,6 +36,7 @@ import orjson
 from chromadb.engine.columns import Column
 from chromadb.engine.sketch import FIT_SAMPLE, Sketch
 from chromadb.engine.sparse_index import SparseIndex
+from chromadb.progress import progress_bar
 
 _SEPARATOR = "\x00"
 
@@ -48,8 +54,25 @@ FILTER_CACHE_ENTRIES = 8
 FILTER_CACHE_VECTOR_BYTES = 32 * 1024 * 1024
 
 
-# The fields group as loaded: ids, documents, uris, metadatas (dicts, or blobs not parsed yet).
-FieldGroups = tuple[list[Any], list[Any], list[Any], list[Any]]
+# Bulk loads read and build this many rows at a time (see the module docstring).
+LOAD_CHUNK = 1024
+# A bulk load of at least this many records shows a progress bar.
+LOAD_BAR_MIN = 100_000
+
+# The fields group as loaded: ids, documents, uris, metadatas (JSON bytes), and the slot of each id.
+FieldGroups = tuple[list[Any], list[Any], list[Any], list[Any], dict[str, int]]
+# How a bulk load reads rows: (cid, rids in ascending order) -> rows for those rids, rid first.
+RowFetch = Callable[[int, list[int]], list[tuple[Any, ...]]]
+
+
+class LoadPlan(NamedTuple):
+    """What a bulk load fills: the view's slots when it started (a background load builds
+    off the lock from this copy, and installs only if the view has not changed since)."""
+
+    n: int
+    capacity: int
+    rids: np.ndarray
+    live: np.ndarray
 
 
 def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +116,9 @@ class CollectionView:
         self._ids: list[str | None] | None = None
         self._documents: list[str | None] = []
         self._uris: list[str | None] = []
-        self._metadatas: list[dict[str, Any] | bytes | None] = []  # bytes: not parsed yet
+        # metadata as JSON bytes, parsed on each read: a million small dicts would cost ~3x
+        # the memory and give the garbage collector a million more objects to walk
+        self._metadatas: list[bytes | None] = []
         self._slot_of: dict[str, int] = {}
         # vectors group (None until loaded)
         self._vectors: np.ndarray | None = None
@@ -153,44 +178,81 @@ class CollectionView:
 
     def _load_fields(self) -> None:
         if self._ids is None:
-            self.install_fields(self.fields_from(self.source.record_fields(self.cid, None) if self.n else []))
+            self.install_fields(self.fields_from(self.load_plan(), self.source.record_fields))
 
     def _load_vectors(self) -> None:
         if self._vectors is None:
-            rows = self.source.record_vectors(self.cid, None) if self.dimension and self.n else []
-            self.install_vectors(self.vectors_from(rows))
+            self.install_vectors(self.vectors_from(self.load_plan(), self.source.record_vectors))
 
-    # Building a group is the slow part of loading it; it only reads the view, so a
-    # background warm-up (Engine._warm) builds off the engine lock, then installs under
-    # it if the view has not changed since (same seq).
-    def fields_from(self, rows: list[tuple[Any, ...]]) -> FieldGroups:
-        """(ids, documents, uris, metadatas) by slot from (rid, id, document, uri, metadata) rows."""
+    # Building a group is the slow part of loading it; it only reads the plan, so a
+    # background warm-up (CollectionRuntime._warm) builds off the engine lock, then
+    # installs under it if the view has not changed since (same seq).
+    def load_plan(self) -> LoadPlan:
         n = self.n
-        if rows:
-            slots, found = self.locate([r[0] for r in rows])
-            if found.all() and len(rows) == n:  # the usual case: no dead slots
-                return tuple(list(col) for col in zip(*rows))[1:]  # type: ignore[return-value]
+        return LoadPlan(n, self.capacity, self.rids[:n].copy(), self.live[:n].copy())
+
+    def _chunks(self, plan: LoadPlan, fetch: RowFetch, what: str) -> Iterator[tuple[np.ndarray, list[tuple[Any, ...]]]]:
+        """(slots, rows) for each chunk of the plan's live slots, rows read by rid (a row
+        per slot in the usual case; fewer when the store no longer has some)."""
+        with progress_bar(plan.n, what, min_total=LOAD_BAR_MIN) as bar:
+            for lo in range(0, plan.n, LOAD_CHUNK):
+                hi = min(plan.n, lo + LOAD_CHUNK)
+                slots = lo + np.flatnonzero(plan.live[lo:hi])
+                if len(slots):
+                    yield slots, fetch(self.cid, plan.rids[slots].tolist())
+                bar.update(hi - lo)
+                time.sleep(0)  # a thread waiting for the GIL (a query) gets it now
+
+    @staticmethod
+    def _placed(plan: LoadPlan, slots: np.ndarray, rows: list[tuple[Any, ...]]) -> list[int]:
+        """The slot of each row (rows come in rid order, a subset of the slots' rids)."""
+        if len(rows) == len(slots):
+            return slots.tolist()
+        row_rids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return slots[np.searchsorted(plan.rids[slots], row_rids)].tolist()
+
+    def fields_from(self, plan: LoadPlan, fetch: RowFetch) -> FieldGroups:
+        """(ids, documents, uris, metadatas, slot of each id) by slot, read chunk by chunk
+        with `fetch` as (rid, id, document, uri, metadata) rows."""
+        n = plan.n
         ids: list[str | None] = [None] * n
         docs: list[str | None] = [None] * n
         uris: list[str | None] = [None] * n
         metas: list[Any] = [None] * n
-        if rows:
-            for slot, ok, row in zip(slots.tolist(), found.tolist(), rows):
-                if ok:
-                    _, ids[slot], docs[slot], uris[slot], metas[slot] = row
-        return ids, docs, uris, metas
+        slot_of: dict[str, int] = {}
+        for slots, rows in self._chunks(plan, fetch, "Loading records"):
+            placed = self._placed(plan, slots, rows)
+            _rids, chunk_ids, chunk_docs, chunk_uris, chunk_metas = (list(col) for col in zip(*rows)) if rows else ([],) * 5
+            lo = placed[0] if placed else 0
+            if placed and placed[-1] - lo == len(placed) - 1:  # the usual case: no dead slots
+                hi = lo + len(placed)
+                ids[lo:hi], docs[lo:hi], uris[lo:hi], metas[lo:hi] = chunk_ids, chunk_docs, chunk_uris, chunk_metas
+            else:
+                for slot, id_, doc, uri, meta in zip(placed, chunk_ids, chunk_docs, chunk_uris, chunk_metas):
+                    ids[slot], docs[slot], uris[slot], metas[slot] = id_, doc, uri, meta
+            slot_of.update(zip(chunk_ids, placed))
+        return ids, docs, uris, metas, slot_of
 
     def install_fields(self, fields: FieldGroups) -> None:
-        self._ids, self._documents, self._uris, self._metadatas = fields
-        self._slot_of = {id_: slot for slot, id_ in enumerate(self._ids) if id_ is not None}
+        self._ids, self._documents, self._uris, self._metadatas, self._slot_of = fields
 
-    def vectors_from(self, rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray]:
-        """(matrix, norms), capacity rows, from (rid, embedding) rows."""
-        matrix = np.zeros((self.capacity, self.dimension or 0), dtype=np.float32)
-        if rows:
-            self._fill(matrix, np.arange(self.n), rows)
-        norms = np.zeros(self.capacity, dtype=np.float32)
-        norms[: self.n] = self._norms_of(matrix[: self.n])
+    def vectors_from(self, plan: LoadPlan, fetch: RowFetch) -> tuple[np.ndarray, np.ndarray]:
+        """(matrix, norms), capacity rows, read chunk by chunk with `fetch` as (rid, embedding) rows."""
+        matrix = np.zeros((plan.capacity, self.dimension or 0), dtype=np.float32)
+        norms = np.zeros(plan.capacity, dtype=np.float32)
+        if not self.dimension:
+            return matrix, norms
+        for slots, rows in self._chunks(plan, fetch, "Loading vectors"):
+            rows = [r for r in rows if r[1] is not None]
+            if not rows:
+                continue
+            placed = self._placed(plan, slots, rows)
+            block = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            where: slice | list[int] = placed
+            if placed[-1] - placed[0] == len(placed) - 1:  # the usual case: a run of slots
+                where = slice(placed[0], placed[-1] + 1)
+            matrix[where] = block
+            norms[where] = self._norms_of(block)
         return matrix, norms
 
     def install_vectors(self, vectors: tuple[np.ndarray, np.ndarray]) -> None:
@@ -286,8 +348,9 @@ class CollectionView:
         self.n = self.live_count = n
         self._pending = None
         if n == 0:  # nothing to load: both groups start loaded (and empty)
-            self._load_fields()
-            self._load_vectors()
+            self._ids, self._slot_of = [], {}
+            self._vectors = np.zeros((self.capacity, self.dimension or 0), dtype=np.float32)
+            self._norms = np.zeros(self.capacity, dtype=np.float32)
 
     # -- writes (applied after the SQLite commit, or when catching up) ----------------------
     def apply_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
@@ -320,12 +383,12 @@ class CollectionView:
                     self._ids.append(id_)  # type: ignore[union-attr]
                     self._documents.append(doc)
                     self._uris.append(uri)
-                    self._metadatas.append(meta)
+                    self._metadatas.append(_json(meta))
                     self._slot_of[id_] = slot
             elif fields:
                 self._documents[slot] = doc
                 self._uris[slot] = uri
-                self._metadatas[slot] = meta
+                self._metadatas[slot] = _json(meta)
             if vec is not None:
                 if vectors:
                     self._vectors[slot] = vec  # type: ignore[index]
@@ -409,25 +472,14 @@ class CollectionView:
 
     # -- reads ---------------------------------------------------------------------------
     def metadata(self, slot: int) -> dict[str, Any] | None:
+        """The slot's metadata, a fresh dict (the caller may keep or change it)."""
         self._load_fields()
         meta = self._metadatas[slot]
-        if isinstance(meta, bytes):
-            meta = self._metadatas[slot] = orjson.loads(meta)
-        return meta
+        return None if meta is None else orjson.loads(meta)
 
     def _metadata_copies(self, slots: list[int]) -> list[dict[str, Any] | None]:
-        # callers may mutate what they get; the view keeps its own dicts
-        metas = self._metadatas
-        out: list[dict[str, Any] | None] = []
-        for s in slots:
-            meta = metas[s]
-            if meta is None:
-                out.append(None)
-                continue
-            if isinstance(meta, bytes):
-                meta = metas[s] = orjson.loads(meta)
-            out.append(dict(meta))
-        return out
+        metas, loads = self._metadatas, orjson.loads
+        return [None if (meta := metas[s]) is None else loads(meta) for s in slots]
 
     def slots_of_ids(self, ids: list[str]) -> dict[str, int]:
         """The slot of each of these ids that is live (looked up in SQLite while ids are not loaded)."""
@@ -481,7 +533,9 @@ class CollectionView:
     def column(self, key: str) -> Column:
         col = self._columns.get(key)
         if col is None:
-            col = Column.build(key, [self.metadata(i) for i in range(self.n)], self.n, self.capacity)
+            self._load_fields()
+            loads = orjson.loads
+            col = Column.build(key, (None if m is None else loads(m) for m in self._metadatas[: self.n]), self.capacity)
             self._columns[key] = col
         return col
 
@@ -616,6 +670,12 @@ class CandidateSet:
         if block[0].nbytes <= FILTER_CACHE_VECTOR_BYTES:
             self._gathered = block
         return block
+
+
+def _json(meta: dict[str, Any] | None) -> bytes | None:
+    # orjson hands back its 4 KiB write buffer as the bytes object: copied to its length,
+    # a record's metadata takes ~100 bytes instead of 4 KiB
+    return None if meta is None else bytes(memoryview(orjson.dumps(meta)))
 
 
 def _grown(arr: np.ndarray, cap: int, fill: int = 0) -> np.ndarray:

@@ -211,8 +211,8 @@ class SideReader:
         state = catalog.collection_state(self.conn, cid)
         return None if state is None else state[0]
 
-    def record_fields(self, cid: int) -> list[tuple[Any, ...]]:
-        return records.record_columns(self.conn, cid, None, records.FIELD_COLUMNS)
+    def record_fields(self, cid: int, rids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+        return records.record_columns(self.conn, cid, rids, records.FIELD_COLUMNS)
 
-    def record_vectors(self, cid: int) -> list[tuple[Any, ...]]:
-        return records.record_columns(self.conn, cid, None, records.VECTOR_COLUMNS)
+    def record_vectors(self, cid: int, rids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+        return records.record_columns(self.conn, cid, rids, records.VECTOR_COLUMNS)
