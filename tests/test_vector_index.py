@@ -1,12 +1,17 @@
 """The HNSW index's search beam: wider as the graph grows while ef_search is the default
 (at 1M the default beam of 100 finds 0.885 of the true ten, see vector_index.BEAM_STEPS),
-the user's own ef_search as given, the reported configuration untouched."""
+the user's own ef_search as given, the reported configuration untouched; and the graph
+shared between inserts and searches."""
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
 
-from chromadb.engine import vector_index
+import chromadb
+from chromadb.engine import indexer, vector_index
+from chromadb.engine.options import EngineOptions
 from chromadb.engine.vector_index import VectorIndex, beam_width
 
 
@@ -51,3 +56,39 @@ def test_the_reported_configuration_stays_what_the_user_set(client, small_steps)
     coll.add(ids=[str(i) for i in range(300)], embeddings=rng.standard_normal((300, 8)).tolist())
     coll.query(query_embeddings=rng.standard_normal((1, 8)).tolist(), n_results=5)
     assert client.get_collection("beam").configuration["hnsw"]["ef_search"] == 100
+
+
+def test_a_search_that_finds_an_insert_holding_the_graph_marks_it_contended():
+    index, data = _graph(300, {})
+    assert not index.contended
+    assert index.knn(data[:1], k=5, wait=False) is not None and not index.contended  # free: no mark
+    index.lock.acquire_exclusive()  # an insert in progress
+    try:
+        assert index.knn(data[:1], k=5, wait=False) is None
+    finally:
+        index.lock.release_exclusive()
+    assert index.contended
+    index.contended_at -= vector_index.CONTENDED_S  # the mark fades once searches stop finding it busy
+    assert not index.contended
+
+
+def test_the_indexer_leaves_a_core_to_searches_that_scan_beside_it(tmp_path, monkeypatch):
+    """Inserts use every core, except while searches find the graph busy and scan instead."""
+    threads: list[int] = []
+    real_add = VectorIndex.add
+
+    def add(self, vectors, labels, num_threads=-1, expected=0):
+        threads.append(num_threads)
+        if len(threads) == 2:
+            self.contended_at = time.monotonic()  # a search found the graph busy meanwhile
+        real_add(self, vectors, labels, num_threads, expected)
+
+    monkeypatch.setattr(VectorIndex, "add", add)
+    client = chromadb.PersistentClient(path=str(tmp_path))
+    coll = client.create_collection("cores")
+    rng = np.random.default_rng(5)
+    n = EngineOptions.index_min + 4 * indexer.INDEX_CHUNK  # an index, filled in several steps
+    coll.add(ids=[str(i) for i in range(n)], embeddings=rng.standard_normal((n, 8)))
+    assert coll._wait_for_index()
+    # the first inserts used every core (-1); the one after the busy search, one thread
+    assert threads[0] == -1 and threads[2] == 1

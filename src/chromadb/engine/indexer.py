@@ -235,7 +235,8 @@ class Indexer:
                     break
             else:
                 return False
-        index.add(vectors, labels, expected=expected)
+        # both cores, unless searches are scanning beside the insert (VectorIndex.contended)
+        index.add(vectors, labels, num_threads=1 if index.contended else -1, expected=expected)
         with self.lock:
             if view.index is not index or not self._is_current(view):
                 return True

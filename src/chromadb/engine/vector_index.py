@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,6 +31,10 @@ DEFAULT_EF_SEARCH = 100
 # (0.978, p50 1.4 ms): past ~600 the graph built with M 16, not the beam, is the limit.
 BEAM_STEPS = ((200_000, 100), (300_000, 150), (600_000, 300))
 LARGEST_BEAM = 600
+# A search that found the graph busy with an insert scans instead, on the same two cores as
+# the insert's threads: for this long after one, the indexer inserts on one thread
+# (Indexer._step), leaving a core to the searches.
+CONTENDED_S = 0.25
 
 
 class GraphLock:
@@ -128,6 +134,7 @@ class VectorIndex:
         self._to_delete_lock = threading.Lock()
         self.dirty = 0  # changes since the last save
         self.compacted = False  # rebuilt without the deleted elements of a larger saved file
+        self.contended_at = -math.inf  # when a search last found an insert holding the graph
 
     @property
     def element_count(self) -> int:
@@ -212,6 +219,7 @@ class VectorIndex:
             ef *= 3
         ef = max(ef, k)
         if not self.lock.acquire_shared(blocking=wait):
+            self.contended_at = time.monotonic()
             return None
         try:
             if ef == self._ef and not self.to_delete:  # the usual case: searches run side by side
@@ -220,6 +228,7 @@ class VectorIndex:
             self.lock.release_shared()
         # another beam width, or deletion marks to apply first: the graph alone
         if not self.lock.acquire_exclusive(blocking=wait):
+            self.contended_at = time.monotonic()
             return None
         try:
             self._flush_deletes()
@@ -229,6 +238,11 @@ class VectorIndex:
             return self.hnsw.knn_query(queries, k=k)
         finally:
             self.lock.release_exclusive()
+
+    @property
+    def contended(self) -> bool:
+        """Whether searches found the graph busy with an insert just now."""
+        return time.monotonic() - self.contended_at < CONTENDED_S
 
     def settle_pages(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Move a graph read from disk or grown by a resize into huge pages (a copy: ~0.35 s
@@ -300,6 +314,7 @@ class VectorIndex:
             index._to_delete_lock = threading.Lock()
             index.dirty = 0
             index.compacted = False
+            index.contended_at = -math.inf
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
