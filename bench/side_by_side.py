@@ -743,6 +743,11 @@ def render_million(saved: dict, raw: bool = False) -> str:
         summary = tail_summary(q)
         if summary:
             notes.append(f"* {t.label} query tail: {summary}")
+        if t.key == "qdrant" and summary:
+            # its per-thread samples show the search itself on the pool, not the calling thread
+            notes.append(f"* {t.label} runs each query on its own search threads (`edge-search-N` above): "
+                         "the row less the time waiting for a CPU takes out the calling thread's wait "
+                         "only, not theirs.")
     notes += status_lines(results, tlist)
     if notes:
         lines += ["### Notes (1M)", ""] + notes + [""]
