@@ -11,7 +11,11 @@ Same workload, same steps, same JSON as ``driver.py``, mapped onto Qdrant Edge's
 * writes in batches of 1,000 (``upsert_points``; ``update`` is an update-only upsert of
   the full point, as Qdrant has no per-point payload merge in one call);
 * "drain" is ``EdgeShard.optimize()`` (it builds the HNSW segments), run in a thread
-  while one query pass measures the backlog, like the drain hook of ``driver.py``.
+  while one query pass measures the backlog, like the drain hook of ``driver.py``;
+* single queries go through ``driver.Driver._single_queries`` on a Chroma-shaped view of
+  the shard (``ChromaShapedView``), so ``--timeline`` (per-query timeline, GCs, other
+  threads' CPU) and the latency keys are those of ``driver.py``; ``--steps``,
+  ``--filters`` and ``--lean`` (the 1M mode's options) are ``driver.py``'s too.
 
 Run it with the python of a venv that has ``qdrant-edge-py`` and numpy.
 """
@@ -70,6 +74,30 @@ def to_filter(where, where_document):
     return q.Filter(must=conds) if conds else None
 
 
+class ChromaShapedView:
+    """A shard seen through the one call ``driver.Driver._single_queries`` makes --
+    ``query(query_embeddings=[v], n_results=k, where=..., where_document=...)`` answering
+    ``{"ids": [["id<i>", ...]]}`` -- so the base class's query loop measures Qdrant
+    exactly as it measures the others."""
+
+    def __init__(self, q, shard):
+        self.q, self.shard = q, shard
+        self._key, self._filter = None, None
+
+    def filter_for(self, where, where_document):
+        # the query loop passes the same filter objects every time: translate them once
+        if self._key is None or self._key[0] is not where or self._key[1] is not where_document:
+            self._key, self._filter = (where, where_document), to_filter(where, where_document)
+        return self._filter
+
+    def query(self, query_embeddings, n_results, where=None, where_document=None):
+        q = self.q
+        req = q.QueryRequest(limit=n_results, query=q.Query.Nearest(query_embeddings[0].tolist()),
+                             with_payload=True, filter=self.filter_for(where, where_document),
+                             params=q.SearchParams(hnsw_ef=100))
+        return {"ids": [[f"id{p.id}" for p in self.shard.query(req)]]}
+
+
 class QdrantEdgeDriver(D.Driver):
     def connect(self):
         t0 = D.now()
@@ -115,11 +143,20 @@ class QdrantEdgeDriver(D.Driver):
         if not with_payload:
             return [q.Point(i, v) for i, v in zip(ids, vecs)]
         out = []
-        for i, v, pr in zip(ids, vecs, payload_rows):
-            p = dict(self.metas[int(pr)])
+        for i, v, pr, meta in zip(ids, vecs, payload_rows, self._metadatas(payload_rows)):
+            p = dict(meta)
             p["document"] = self.docs[int(pr)]
             out.append(q.Point(i, v, p))
         return out
+
+    def _metadatas(self, rows):
+        """Metadata of `rows`: one slice when they are consecutive (every batch of the add),
+        which the lean harness makes in one go instead of row by row."""
+        import numpy as np
+        rows = np.asarray(rows)
+        if len(rows) and bool((np.diff(rows) == 1).all()):
+            return self.metas[int(rows[0]):int(rows[-1]) + 1]
+        return [self.metas[int(r)] for r in rows]
 
     def _add(self, shard, with_docs):
         import numpy as np
@@ -148,7 +185,7 @@ class QdrantEdgeDriver(D.Driver):
                 box["err"] = f"{type(e).__name__}: {e}"
         th = threading.Thread(target=run, daemon=True)
         th.start()
-        if backlog_pass:
+        if backlog_pass and self.a.backlog_queries > 0:
             try:
                 out["backlog"] = self._single_queries(shard, min(self.a.backlog_queries, self.nq),
                                                       None, None, self.wl.gt["l2"])
@@ -163,6 +200,8 @@ class QdrantEdgeDriver(D.Driver):
         if with_docs:
             self.coll = shard
         out["count"] = self._count(shard)
+        if out["count"] != self.a.n:
+            out["warning"] = f"count {out['count']} != {self.a.n}"
         info = shard.info()
         out["segments"] = info.segments_count
         out["indexed_vectors"] = info.indexed_vectors_count
@@ -173,20 +212,9 @@ class QdrantEdgeDriver(D.Driver):
         return q.QueryRequest(limit=10, query=q.Query.Nearest(self.Q[i].tolist()), with_payload=True,
                               filter=flt, params=q.SearchParams(hnsw_ef=100))
 
-    def _single_queries(self, shard, nq, where, where_document, gt):
-        flt = to_filter(where, where_document)
-        lat, found = [], []
-        t_start = D.now()
-        for i in range(nq):
-            t0 = D.now()
-            r = shard.query(self._req(i, flt))
-            lat.append((D.now() - t0) * 1000.0)
-            found.append([p.id for p in r])
-            if D.now() - t_start > self.a.step_budget and i >= 9:
-                break
-        n_done = len(lat)
-        return {"p50_ms": D.pct(lat, 50), "p95_ms": D.pct(lat, 95), "mean_ms": sum(lat) / n_done,
-                "recall": self.recall(found, gt[:n_done], 10), "n_queries": n_done}
+    def _single_queries(self, shard, nq, where, where_document, gt, timeline=False):
+        return super()._single_queries(ChromaShapedView(self.q, shard), nq, where, where_document, gt,
+                                       timeline=timeline)
 
     def batch(self):
         q = self.q
@@ -341,6 +369,13 @@ def main(argv=None):
     r.add_argument("--get-reps", type=int, default=10)
     r.add_argument("--step-budget", type=float, default=120.0)
     r.add_argument("--out")
+    # the 1M mode's options, as driver.py has them (side_by_side.MILLION_DRIVER_ARGS)
+    r.add_argument("--steps", default="", help=f"comma list of steps to run (default all: {','.join(D.STEPS)})")
+    r.add_argument("--filters", default="", help="comma list of workload filters (default all)")
+    r.add_argument("--lean", action="store_true",
+                   help="memory-mapped base vectors, metadata made per batch (the 1M mode)")
+    r.add_argument("--timeline", action="store_true",
+                   help="keep each query's start and latency, the GCs and other threads' CPU, in `query`")
     f = sub.add_parser("fresh")
     f.add_argument("--path", required=True)
     f.add_argument("--n", type=int, default=20_000)
