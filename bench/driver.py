@@ -639,6 +639,17 @@ def cmd_fresh(a):
     print(json.dumps(out))
 
 
+
+def add_selection_options(r: argparse.ArgumentParser) -> None:
+    """What to run and how lean: the options every driver shares (the 1M mode passes them,
+    side_by_side.MILLION_DRIVER_ARGS)."""
+    r.add_argument("--steps", default="", help=f"comma list of steps to run (default all: {','.join(STEPS)})")
+    r.add_argument("--filters", default="", help="comma list of workload filters (default all)")
+    r.add_argument("--lean", action="store_true",
+                   help="memory-mapped base vectors, metadata made per batch (the 1M mode)")
+    r.add_argument("--timeline", action="store_true",
+                   help="keep each query's start and latency, the GCs and other threads' CPU, in `query`")
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -657,12 +668,7 @@ def main(argv=None):
     r.add_argument("--step-budget", type=float, default=120.0,
                    help="stop a query loop after this many seconds (>= 10 queries done)")
     r.add_argument("--out", help="write JSON results here (updated after every step)")
-    r.add_argument("--steps", default="", help=f"comma list of steps to run (default all: {','.join(STEPS)})")
-    r.add_argument("--filters", default="", help="comma list of workload filters (default all)")
-    r.add_argument("--lean", action="store_true",
-                   help="memory-mapped base vectors, metadata made per batch (the 1M mode)")
-    r.add_argument("--timeline", action="store_true",
-                   help="keep each query's start and latency, and the GCs meanwhile, in `query`")
+    add_selection_options(r)
     f = sub.add_parser("fresh")
     f.add_argument("--path", required=True)
     f.add_argument("--n", type=int, default=20_000)

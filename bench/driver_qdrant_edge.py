@@ -369,13 +369,7 @@ def main(argv=None):
     r.add_argument("--get-reps", type=int, default=10)
     r.add_argument("--step-budget", type=float, default=120.0)
     r.add_argument("--out")
-    # the 1M mode's options, as driver.py has them (side_by_side.MILLION_DRIVER_ARGS)
-    r.add_argument("--steps", default="", help=f"comma list of steps to run (default all: {','.join(D.STEPS)})")
-    r.add_argument("--filters", default="", help="comma list of workload filters (default all)")
-    r.add_argument("--lean", action="store_true",
-                   help="memory-mapped base vectors, metadata made per batch (the 1M mode)")
-    r.add_argument("--timeline", action="store_true",
-                   help="keep each query's start and latency, the GCs and other threads' CPU, in `query`")
+    D.add_selection_options(r)  # the 1M mode's options, as driver.py has them
     f = sub.add_parser("fresh")
     f.add_argument("--path", required=True)
     f.add_argument("--n", type=int, default=20_000)
