@@ -128,3 +128,57 @@ def test_sketch_follows_writes_growth_and_compaction(tmp_path, held_indexer, spa
     np.testing.assert_allclose(sk.coords[:, live].T, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(sk.sq_norms[live], (expected**2).sum(axis=1), rtol=1e-4, atol=1e-3)
     client.close()
+
+
+def _assert_sketch_is_current(view) -> None:
+    sk = view._sketch
+    live = view.live_slots()
+    expected = (view.vectors[live] - sk.center) @ sk.basis
+    np.testing.assert_allclose(sk.coords[:, live].T, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_indexer_projects_the_backlog_between_its_inserts(tmp_path, held_indexer):
+    """Writes leave slots for the sketch to project; the indexer does it off the engine lock,
+    so the first backlog query does not project the whole backlog itself."""
+    rng = np.random.default_rng(6)
+    client, col, view = backlog_collection(tmp_path, clustered(rng, 6_000))
+    assert view.sketch() is not None
+    col.add(ids=[f"new{i}" for i in range(3_000)], embeddings=clustered(rng, 3_000))
+    assert view._sketch_stale  # projected lazily, not by the write
+    work = view.sketch_work()  # what Indexer._step takes under the lock ...
+    assert work is not None and not view._sketch_stale
+    view.put_sketch_work(work, work.sketch.project(work.vectors, work.norms))  # ... and puts back
+    assert not view._sketch_stale and view._sketch_in_flight is None
+    _assert_sketch_is_current(view)
+    client.close()
+
+
+def test_a_query_during_the_indexers_projection_projects_those_slots_itself(tmp_path, held_indexer):
+    """Slots taken by the indexer and written again before it puts them back: a query in
+    between projects their current vectors, and the indexer's older projection is dropped."""
+    rng = np.random.default_rng(7)
+    client, col, view = backlog_collection(tmp_path, clustered(rng, 6_000))
+    assert view.sketch() is not None
+    col.add(ids=[f"new{i}" for i in range(2_000)], embeddings=clustered(rng, 2_000))
+    work = view.sketch_work()
+    assert work is not None
+    col.upsert(ids=[f"new{i}" for i in range(0, 2_000, 2)], embeddings=clustered(rng, 1_000))  # written again
+    view.sketch()  # what a backlog query asks for: the sketch, made current
+    view.put_sketch_work(work, work.sketch.project(work.vectors, work.norms))  # stale: not stored
+    _assert_sketch_is_current(view)
+    client.close()
+
+
+def test_slots_written_again_during_the_indexers_projection_stay_stale(tmp_path, held_indexer):
+    rng = np.random.default_rng(8)
+    client, col, view = backlog_collection(tmp_path, clustered(rng, 6_000))
+    assert view.sketch() is not None
+    col.add(ids=[f"new{i}" for i in range(2_000)], embeddings=clustered(rng, 2_000))
+    work = view.sketch_work()
+    assert work is not None
+    col.upsert(ids=[f"new{i}" for i in range(0, 2_000, 2)], embeddings=clustered(rng, 1_000))
+    view.put_sketch_work(work, work.sketch.project(work.vectors, work.norms))  # older vectors for those
+    assert view._sketch_stale  # ... which the next query projects again
+    view.sketch()
+    _assert_sketch_is_current(view)
+    client.close()

@@ -228,6 +228,7 @@ class Indexer:
                     continue
                 pending = view.pending_slots()
                 if len(pending):
+                    sketch_work = view.sketch_work()
                     chunk = pending[:INDEX_CHUNK]
                     vectors = view.gather(chunk)[0]
                     labels = view.labels(chunk)
@@ -235,6 +236,10 @@ class Indexer:
                     break
             else:
                 return False
+        if sketch_work is not None:  # the backlog's sketch, kept current off the lock
+            projected = sketch_work.sketch.project(sketch_work.vectors, sketch_work.norms)
+            with self.lock:
+                view.put_sketch_work(sketch_work, projected)
         # both cores, unless searches are scanning beside the insert (VectorIndex.contended)
         index.add(vectors, labels, num_threads=1 if index.contended else -1, expected=expected)
         with self.lock:

@@ -79,7 +79,14 @@ class Sketch:
 
     def set(self, slots: np.ndarray | slice, vectors: np.ndarray, norms: np.ndarray) -> None:
         """Project these vectors (norms: the view's, 1/|x| for cosine) into their slots."""
-        y = (_prepared(vectors, norms, self.space) - self.center) @ self.basis
+        self.put(slots, self.project(vectors, norms))
+
+    def project(self, vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
+        """The projected coordinates of these vectors (reads only the fitted basis)."""
+        return (_prepared(vectors, norms, self.space) - self.center) @ self.basis
+
+    def put(self, slots: np.ndarray | slice, y: np.ndarray) -> None:
+        """Store projected coordinates `y` (from `project`) in their slots."""
         self.coords[:, slots] = y.T
         if self.space != "ip":
             self.sq_norms[slots] = np.einsum("ij,ij->i", y, y)

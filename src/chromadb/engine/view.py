@@ -75,6 +75,15 @@ class LoadPlan(NamedTuple):
     live: np.ndarray
 
 
+class SketchWork(NamedTuple):
+    """Slots of a view to project into its sketch off the engine lock (CollectionView.sketch_work)."""
+
+    sketch: Sketch
+    slots: np.ndarray
+    vectors: np.ndarray
+    norms: np.ndarray
+
+
 def split_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = labels.astype(np.int64)
     return labels & LABEL_RID_MASK, labels >> LABEL_RID_BITS
@@ -129,6 +138,7 @@ class CollectionView:
         # the sketch, not on the write (the projection is a BLAS product that, with the indexer
         # on the other core, cost upserts ~40% in an A/B).
         self._sketch_stale: list[np.ndarray] = []
+        self._sketch_in_flight: np.ndarray | None = None  # slots the indexer is projecting (sketch_work)
         self._columns: dict[str, Column] = {}
         self._sparse: dict[str, SparseIndex] = {}  # inverted indexes of sparse-vector keys
         self._doc_text: tuple[str, list[int]] | None = None
@@ -280,8 +290,32 @@ class CollectionView:
         self._sketch_stale = []
         return self._sketch
 
+    def sketch_work(self) -> SketchWork | None:
+        """The slots written since the sketch last saw them, with copies of their vectors,
+        for the indexer to project between its inserts and off the engine lock: otherwise
+        the first query of a large backlog projects all of it (0.7-0.9 s at 100k x 384)."""
+        sketch = self._sketch
+        if sketch is None or not sketch.usable or not self._sketch_stale or self._vectors is None:
+            return None
+        touched = np.unique(np.concatenate(self._sketch_stale))
+        self._sketch_stale = []
+        touched = touched[touched < self.n]
+        self._sketch_in_flight = touched  # a query before the put projects them itself
+        return SketchWork(sketch, touched, self._vectors[touched], self._norms[touched])
+
+    def put_sketch_work(self, work: SketchWork, projected: np.ndarray) -> None:
+        """Store what the indexer projected, unless a query (or a compaction) projected
+        those slots itself meanwhile, from vectors as they are now. Slots written again
+        since the work was taken are stale again and will be projected again."""
+        if work.sketch is self._sketch and self._sketch_in_flight is work.slots:
+            self._sketch_in_flight = None
+            work.sketch.put(work.slots, projected)
+
     def _refresh_sketch(self) -> None:
         """Project the slots written since the sketch last saw them."""
+        in_flight, self._sketch_in_flight = self._sketch_in_flight, None
+        if in_flight is not None:
+            self._sketch_stale.append(in_flight)
         if not self._sketch_stale or self._sketch is None or self._vectors is None:
             return
         touched = np.unique(np.concatenate(self._sketch_stale))
