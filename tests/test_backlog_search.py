@@ -153,16 +153,23 @@ def test_the_indexer_projects_the_backlog_between_its_inserts(tmp_path, held_ind
     client.close()
 
 
-def test_a_query_during_the_indexers_projection_projects_those_slots_itself(tmp_path, held_indexer):
-    """Slots taken by the indexer and written again before it puts them back: a query in
-    between projects their current vectors, and the indexer's older projection is dropped."""
-    rng = np.random.default_rng(7)
+def _rewritten_during_the_indexers_work(tmp_path, seed: int):
+    """A backlog whose new slots the indexer has taken to project (sketch_work), half of
+    them written again before it puts them back."""
+    rng = np.random.default_rng(seed)
     client, col, view = backlog_collection(tmp_path, clustered(rng, 6_000))
     assert view.sketch() is not None
     col.add(ids=[f"new{i}" for i in range(2_000)], embeddings=clustered(rng, 2_000))
     work = view.sketch_work()
     assert work is not None
     col.upsert(ids=[f"new{i}" for i in range(0, 2_000, 2)], embeddings=clustered(rng, 1_000))  # written again
+    return client, view, work
+
+
+def test_a_query_during_the_indexers_projection_projects_those_slots_itself(tmp_path, held_indexer):
+    """Slots taken by the indexer and written again before it puts them back: a query in
+    between projects their current vectors, and the indexer's older projection is dropped."""
+    client, view, work = _rewritten_during_the_indexers_work(tmp_path, seed=7)
     view.sketch()  # what a backlog query asks for: the sketch, made current
     view.put_sketch_work(work, work.sketch.project(work.vectors, work.norms))  # stale: not stored
     _assert_sketch_is_current(view)
@@ -170,13 +177,7 @@ def test_a_query_during_the_indexers_projection_projects_those_slots_itself(tmp_
 
 
 def test_slots_written_again_during_the_indexers_projection_stay_stale(tmp_path, held_indexer):
-    rng = np.random.default_rng(8)
-    client, col, view = backlog_collection(tmp_path, clustered(rng, 6_000))
-    assert view.sketch() is not None
-    col.add(ids=[f"new{i}" for i in range(2_000)], embeddings=clustered(rng, 2_000))
-    work = view.sketch_work()
-    assert work is not None
-    col.upsert(ids=[f"new{i}" for i in range(0, 2_000, 2)], embeddings=clustered(rng, 1_000))
+    client, view, work = _rewritten_during_the_indexers_work(tmp_path, seed=8)
     view.put_sketch_work(work, work.sketch.project(work.vectors, work.norms))  # older vectors for those
     assert view._sketch_stale  # ... which the next query projects again
     view.sketch()
