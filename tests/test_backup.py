@@ -180,7 +180,7 @@ def test_an_index_that_cannot_be_read_whole_is_left_out(tmp_path):
     collection_id = _make_source(tmp_path / "db")
     meta_file = tmp_path / "db" / collection_id / "index.json"
     meta = json.loads(meta_file.read_text())
-    meta["file"] = "hnsw.999.bin"  # names a file that is not there (as if replaced on every attempt)
+    meta["files"] = ["hnsw.999.0.bin"]  # names a file that is not there (as if replaced on every attempt)
     meta_file.write_text(json.dumps(meta))
     result = backup(str(tmp_path / "db"), str(tmp_path / "copy"))
     assert collection_id in result.indexes_left_out

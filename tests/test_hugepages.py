@@ -122,11 +122,11 @@ def test_one_resize_makes_room_for_the_whole_backlog():
     x = np.random.default_rng(9).standard_normal((2_000, 8)).astype(np.float32)
     index.add(x[:1_000], np.arange(1_000, dtype=np.int64))
     index.add(x[1_000:1_600], np.arange(1_000, 1_600, dtype=np.int64), expected=50_000)
-    assert index.hnsw.get_max_elements() >= 50_000
+    assert index.graphs[0].hnsw.get_max_elements() >= 50_000
     # without a hint it still grows by at least the configured factor
     small = VectorIndex("l2", 8, {"resize_factor": 3.0}, capacity=1_024)
     small.add(x[:1_500], np.arange(1_500, dtype=np.int64))
-    assert small.hnsw.get_max_elements() >= 3 * 1_024
+    assert small.graphs[0].hnsw.get_max_elements() >= 3 * 1_024
 
 
 FRESH_GRAPHS = """

@@ -414,10 +414,10 @@ def test_modified_ef_search_applies_to_the_next_query(tmp_path):
     x = np.random.default_rng(5).standard_normal((6_000, 8)).astype(np.float32)
     c, coll, view = _graph_collection(tmp_path, "ef-search", x)
     coll.query(query_embeddings=x[:1], n_results=5)
-    assert view.index.hnsw.ef == 100
+    assert view.index.graphs[0].hnsw.ef == 100
     coll.modify(configuration={"hnsw": {"ef_search": 37}})
     res = coll.query(query_embeddings=x[:1], n_results=5)
-    assert view.index.hnsw.ef == 37 and res["ids"][0][0] == "r0"
+    assert view.index.graphs[0].hnsw.ef == 37 and res["ids"][0][0] == "r0"
     c.close()
 
 
@@ -483,7 +483,7 @@ def test_searches_go_on_while_the_graph_is_saved(tmp_path):
             assert release.wait(30)
             self.inner.save_index(path)
 
-    index.hnsw = SlowSave(index.hnsw)
+    index.graphs[0].hnsw = SlowSave(index.graphs[0].hnsw)
     saver = threading.Thread(target=index.save, args=(str(tmp_path), 1))
     saver.start()
     assert saving.wait(10)

@@ -1,10 +1,10 @@
 """The vector index of a forked collection: the source's graph, relabelled, not rebuilt.
 
 A fork's records are copies with new rids (`rid` is the table's primary key), each the
-source rid plus one constant shift, so the source's HNSW graph serves the fork once its
+source rid plus one constant shift, so the source's HNSW graphs serve the fork once their
 labels (rid + vector version in the high bits, see view.py) are shifted too. hnswlib
-cannot relabel in memory, but its saved file keeps each element's label at a fixed
-place, so the graph is written once and its labels are patched in the file: at 100k x
+cannot relabel in memory, but its saved files keep each element's label at a fixed
+place, so the graphs are written once and their labels are patched in the files: at 100k x
 384 that is a 168 MB write and a strided 800 KB patch, where re-indexing takes ~30 s.
 
 If anything here does not add up the fork simply has no saved index: its indexer builds
@@ -59,29 +59,27 @@ def write_shifted_index(
 ) -> bool:
     """Save `index` into `directory` as the saved index of a fork whose rids are the
     source's plus `shift`, covering the records up to `seq`. `hide(labels)` names the
-    graph's labels whose records changed meanwhile (see VectorIndex.write_graph).
+    graph's labels whose records changed meanwhile (see VectorIndex.write_files).
     False when the labels would not fit (the fork then indexes its records afresh)."""
     if shift < 0:
         return False
     os.makedirs(directory, exist_ok=True)
-    name = f"hnsw.{seq}.bin"
-    tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
-    try:
-        labels_ok = True
+    labels_ok = True
 
-        def hide_and_check(labels: np.ndarray) -> list[int]:
-            nonlocal labels_ok
-            rids = labels & ((1 << LABEL_RID_BITS) - 1)
-            labels_ok = len(rids) == 0 or int(rids.max()) + shift < (1 << LABEL_RID_BITS)
-            return hide(labels)
+    def hide_and_check(labels: np.ndarray) -> list[int]:
+        nonlocal labels_ok
+        rids = labels & ((1 << LABEL_RID_BITS) - 1)
+        labels_ok = len(rids) == 0 or int(rids.max()) + shift < (1 << LABEL_RID_BITS)
+        return hide(labels)
 
-        deleted = index.write_graph(tmp, hide_and_check)
-        if not labels_ok:
-            return False
-        shift_labels(tmp, shift)
-        os.replace(tmp, os.path.join(directory, name))
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    write_meta(directory, name, seq, index.space, index.dimension, [label + shift for label in deleted])
+    def patch(path: str) -> None:
+        if labels_ok:
+            shift_labels(path, shift)
+
+    names, deleted = index.write_files(directory, seq, hide_and_check, patch)
+    if not labels_ok:
+        for name in names:
+            os.remove(os.path.join(directory, name))
+        return False
+    write_meta(directory, names, seq, index.space, index.dimension, [label + shift for label in deleted])
     return True

@@ -1,10 +1,10 @@
 """Which folders and files of a data directory are ours, so maintenance deletes nothing else.
 
 A collection's vector index lives in `<data dir>/<collection id>/`: `index.json`,
-`hnsw.<seq>.bin`, `index.lock`, temporary `<one of those>.<pid>.tmp` while a save runs,
-and the marker file below, written when the folder is created. Chroma's HNSW folders
-are UUID-named too (and may hold the only copy of a user's vectors), so a UUID name
-proves nothing: a folder is ours when it holds our marker for that very collection id.
+`hnsw.<seq>.<graph>.bin` (`hnsw.<seq>.bin` before graphs were split), `index.lock`,
+temporary `<one of those>.<pid>.tmp` while a save runs, and the marker file below,
+written when the folder is created. Chroma's HNSW folders are UUID-named too (and may
+hold the only copy of a user's vectors), so a UUID name proves nothing: a folder is ours when it holds our marker for that very collection id.
 Folders of ours from before the marker are recognised by their collection id, known to
 our catalog, plus contents that are only our files with our `index.json`; they are
 marked the next time their index is saved, or by `chroma vacuum`.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 MARKER_FILE = "quarrydb-index.json"
 _MARKER_OWNER = "quarrydb"
 # what we write into an index folder (see vector_index.py and indexer.py)
-_OUR_FILE = re.compile(r"^(index\.json|index\.lock|hnsw\.\d+\.bin|quarrydb-index\.json)(\.\d+\.tmp)?$")
+_OUR_FILE = re.compile(r"^(index\.json|index\.lock|hnsw\.\d+(\.\d+)?\.bin|quarrydb-index\.json)(\.\d+\.tmp)?$")
 # the database and its SQLite companions, at the top of the data directory
 DATABASE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal", "chroma.sqlite3-shm", "chroma.sqlite3-journal")
 
@@ -154,7 +154,11 @@ def _legacy_index_folder(directory: str) -> bool:
             meta = json.load(f)
     except (OSError, ValueError):
         return False
-    return isinstance(meta, dict) and {"file", "seq", "space", "dimension"} <= meta.keys()
+    return (
+        isinstance(meta, dict)
+        and {"seq", "space", "dimension"} <= meta.keys()
+        and bool({"files", "file"} & meta.keys())  # "file": one graph, before graphs were split
+    )
 
 
 def _is_uuid(name: str) -> bool:

@@ -76,7 +76,7 @@ class Indexer:
                 changed = np.array(self.store.rids_since(view.cid, meta["seq"]), dtype=np.int64)
             # The index covers the records whose label it holds (not deleted), unless they
             # changed after it was saved; labels also restore each vector's version.
-            labels = np.array(index.hnsw.get_ids_list(), dtype=np.int64)
+            labels = index.labels()
             if index.deleted:
                 labels = labels[~np.isin(labels, np.fromiter(index.deleted, dtype=np.int64))]
             rids, versions = split_labels(labels)

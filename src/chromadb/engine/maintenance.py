@@ -33,7 +33,8 @@ def check(path: str) -> dict[str, Any]:
                 entry["view_records"] = view.live_count
                 index = view.index
                 if index is not None:
-                    labels = np.array([x for x in index.hnsw.get_ids_list() if x not in index.deleted], dtype=np.int64)
+                    labels = index.labels()
+                    labels = labels[~np.isin(labels, np.fromiter(index.deleted, dtype=np.int64))]
                     _, valid = view.slots_of_labels(labels)
                     entry["index_elements"] = len(labels)
                     entry["index_stale_elements"] = int((~valid).sum())

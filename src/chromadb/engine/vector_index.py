@@ -1,19 +1,27 @@
 """The HNSW index of one collection (hnswlib), labelled by record rid.
 
-Derived data: it can always be rebuilt from SQLite. On disk it is `hnsw.<seq>.bin`
-plus `index.json` naming that file and the collection sequence number it reflects;
-`index.json` is replaced atomically, so a reader sees either
-the old pair or the new one.
+A collection is held in graphs of at most GRAPH_SIZE elements: new elements go into the
+last graph until it is full, then into a new one, and a search runs in every graph (side
+by side on the cores) and merges their answers by distance. One hnswlib graph of 1M
+(M 16, ef_construction 100) stops at recall@10 ~0.978 however wide its beam, where four
+graphs of 250k reach 0.992 at ef 100 each (bench/RESULTS-index-choice.md).
+
+Derived data: it can always be rebuilt from SQLite. On disk it is one `hnsw.<seq>.<i>.bin`
+per graph plus `index.json` naming those files and the collection sequence number they
+reflect; `index.json` is replaced atomically, so a reader sees either the old set or the
+new one. A save rewrites only the graphs changed since their file was written.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import hnswlib
@@ -22,6 +30,12 @@ import numpy as np
 from chromadb.engine import hugepages
 
 META_FILE = "index.json"
+# Elements per graph: a larger collection is held in several (see the module's docstring).
+GRAPH_SIZE = 250_000
+CORES = os.cpu_count() or 1
+# Up to this many queries at once, the graphs are searched side by side, one thread each;
+# more queries keep every core busy within each graph already.
+SPREAD_QUERIES_MAX = 1
 
 DEFAULT_EF_SEARCH = 100
 # The beam while ef_search is the default: (largest graph, beam). Measured on the shared
@@ -89,6 +103,14 @@ class GraphLock:
             self._cond.notify_all()
 
     @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
+
+    @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
         self.acquire_exclusive()
         try:
@@ -101,7 +123,7 @@ def beam_width(ef_search: int, elements: int) -> int:
     """The beam of a search over a graph of `elements`: the configured ef_search, widened as
     the graph grows while ef_search is the default (one the user changed is used as given;
     the configuration reported stays what the user set). The beam changes in steps, not
-    per element: a change briefly takes the graph alone (hnswlib's set_ef)."""
+    per element: a change briefly takes the graphs alone (hnswlib's set_ef)."""
     if ef_search != DEFAULT_EF_SEARCH:
         return ef_search
     for limit, ef in BEAM_STEPS:
@@ -110,68 +132,164 @@ def beam_width(ef_search: int, elements: int) -> int:
     return LARGEST_BEAM
 
 
+class Graph:
+    """One hnswlib graph of the index, and what the index keeps about it."""
+
+    def __init__(self, hnsw: hnswlib.Index, ef: int, file: str | None = None, stat: tuple[int, int] | None = None) -> None:
+        self.hnsw = hnsw
+        self.ef = ef  # what hnswlib was last set to
+        self.file = file  # the file in the collection's folder that holds it, as `stat` says
+        self.stat = stat
+        self.dirty = 0  # changes since that file was written
+        self.n_deleted = 0  # elements marked deleted
+        self.full = False  # takes no new label (re-adding one it holds updates it in place)
+        self._labels: np.ndarray | None = None  # sorted, once full: they never change then
+
+    @property
+    def count(self) -> int:
+        return self.hnsw.get_current_count()
+
+    @property
+    def live(self) -> int:
+        return self.count - self.n_deleted
+
+    def holds(self, labels: np.ndarray) -> np.ndarray:
+        """Which of `labels` are elements of this graph (a full one: its labels are fixed)."""
+        if self._labels is None:
+            self._labels = np.sort(np.array(self.hnsw.get_ids_list(), dtype=np.int64))
+        if len(self._labels) == 0:
+            return np.zeros(len(labels), dtype=bool)
+        at = np.minimum(np.searchsorted(self._labels, labels), len(self._labels) - 1)
+        return self._labels[at] == labels
+
+
 class VectorIndex:
+    """The graphs of one collection behind one lock: inserts go to the last graph until
+    it holds `graph_size` elements, then to a new one; searches run in every graph."""
+
     def __init__(
-        self, space: str, dimension: int, params: dict[str, Any], capacity: int = 1024, *, huge_pages: bool = True
+        self,
+        space: str,
+        dimension: int,
+        params: dict[str, Any],
+        capacity: int = 1024,
+        *,
+        huge_pages: bool = True,
+        graph_size: int | None = None,
+        graphs: list[Graph] | None = None,
     ) -> None:
         self.space = space
         self.dimension = dimension
         self.params = params
-        self.huge_pages = huge_pages  # advise the graph's memory into huge pages (hugepages.py)
+        self.huge_pages = huge_pages  # advise the graphs' memory into huge pages (hugepages.py)
+        self.graph_size = graph_size or GRAPH_SIZE
         self.lock = GraphLock()
-        self.hnsw = hnswlib.Index(space=space, dim=dimension)
-        with hugepages.Advised(huge_pages):  # the graph's memory is still untouched: faults will be huge
-            self.hnsw.init_index(
-                max_elements=max(capacity, 1024),
-                ef_construction=int(params.get("ef_construction", 100)),
-                M=int(params.get("max_neighbors", 16)),
-            )
         self.unsettled: list[hugepages.Range] = []  # filled memory still in small pages
-        self._ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))  # what hnswlib was last set to
-        self.hnsw.set_ef(self._ef)
         self.deleted: set[int] = set()  # labels marked deleted (revived when re-added)
-        self.to_delete: list[int] = []  # labels to mark deleted once the graph is free
+        self.to_delete: list[int] = []  # labels to mark deleted once the graphs are free
         self._to_delete_lock = threading.Lock()
-        self.dirty = 0  # changes since the last save
-        self.compacted = False  # rebuilt without the deleted elements of a larger saved file
-        self.contended_at = -math.inf  # when a search last found an insert holding the graph
+        self.compacted = False  # rebuilt without the deleted elements of a larger saved index
+        self.contended_at = -math.inf  # when a search last found an insert holding the graphs
+        self.graphs: list[Graph] = []
+        if graphs is None:
+            self._new_graph(capacity)
+        else:
+            self.graphs = graphs
+
+    def _new_graph(self, capacity: int) -> Graph:
+        hnsw = hnswlib.Index(space=self.space, dim=self.dimension)
+        with hugepages.Advised(self.huge_pages):  # the graph's memory is still untouched: faults will be huge
+            hnsw.init_index(
+                max_elements=min(max(capacity, 1024), self.graph_size),
+                ef_construction=int(self.params.get("ef_construction", 100)),
+                M=int(self.params.get("max_neighbors", 16)),
+            )
+        graph = Graph(hnsw, self._ef_search)
+        hnsw.set_ef(graph.ef)
+        self.graphs.append(graph)
+        return graph
+
+    @property
+    def _ef_search(self) -> int:
+        return int(self.params.get("ef_search", DEFAULT_EF_SEARCH))  # read each time: `modify` changes it
 
     @property
     def element_count(self) -> int:
-        return self.hnsw.get_current_count()
+        return sum(graph.count for graph in self.graphs)
 
     @property
     def live_count(self) -> int:
-        return self.hnsw.get_current_count() - len(self.deleted) - len(self.to_delete)
+        return self.element_count - len(self.deleted) - len(self.to_delete)
+
+    @property
+    def dirty(self) -> int:
+        """Changes since the index was last saved."""
+        return sum(graph.dirty for graph in self.graphs)
+
+    def labels(self) -> np.ndarray:
+        """Every element's label, those marked deleted included."""
+        with self.lock.shared():
+            return self._labels()
+
+    def _labels(self) -> np.ndarray:
+        return np.concatenate([np.array(graph.hnsw.get_ids_list(), dtype=np.int64) for graph in self.graphs])
 
     # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
-    # every call that touches the graph holds `self.lock`, shared or exclusive.
+    # every call that touches a graph holds `self.lock`, shared or exclusive.
     def add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int = -1, expected: int = 0) -> None:
-        """Insert; `expected`: how many elements the graph will hold once the current
+        """Insert; `expected`: how many elements the index will hold once the current
         backlog is in, so that one resize makes room for all of it."""
         if len(labels) == 0:
             return
         with self.lock.exclusive():
             self._flush_deletes()
-            self._add(vectors, labels, num_threads, expected)
+            self._add(vectors, np.asarray(labels, dtype=np.int64), num_threads, expected)
 
-    def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int, expected: int = 0) -> None:
-        needed = self.hnsw.get_current_count() + len(labels)
-        if needed > self.hnsw.get_max_elements():
-            # Each resize copies the whole graph (into small pages, see settle_pages): grow
-            # to the whole backlog at once, and at least by the configured factor.
-            factor = max(float(self.params.get("resize_factor", 1.2)), 1.2)
-            with hugepages.Advised(self.huge_pages) as advised:
-                self.hnsw.resize_index(max(needed, expected, int(self.hnsw.get_max_elements() * factor)))
-            self.unsettled.extend(advised.ranges)
-        self.hnsw.add_items(vectors, labels, num_threads=num_threads)
+    def _add(self, vectors: np.ndarray, labels: np.ndarray, num_threads: int, expected: int) -> None:
+        new = np.ones(len(labels), dtype=bool)
+        for graph in self.graphs:
+            if graph.full:  # a label a full graph holds is updated there, never added twice
+                held = graph.holds(labels)
+                if held.any():
+                    self._insert(graph, vectors[held], labels[held], num_threads)
+                    new &= ~held
+        if not new.all():
+            vectors, labels = vectors[new], labels[new]
+        start = 0
+        while start < len(labels):
+            graph = self.graphs[-1]
+            if graph.full:
+                graph = self._new_graph(max(expected - self.element_count, len(labels) - start))
+            room = self.graph_size - graph.count
+            part = slice(start, start + room)
+            others = self.element_count - graph.count
+            self._make_room(graph, graph.count + len(labels[part]), expected - others)
+            self._insert(graph, vectors[part], labels[part], num_threads)
+            graph.full = graph.count >= self.graph_size
+            start += room
+
+    def _make_room(self, graph: Graph, needed: int, expected: int) -> None:
+        if needed <= graph.hnsw.get_max_elements():
+            return
+        # Each resize copies the whole graph (into small pages, see settle_pages): grow to
+        # the whole backlog at once, and at least by the configured factor.
+        factor = max(float(self.params.get("resize_factor", 1.2)), 1.2)
+        size = min(max(needed, expected, int(graph.hnsw.get_max_elements() * factor)), self.graph_size)
+        with hugepages.Advised(self.huge_pages) as advised:
+            graph.hnsw.resize_index(size)
+        self.unsettled.extend(advised.ranges)
+
+    def _insert(self, graph: Graph, vectors: np.ndarray, labels: np.ndarray, num_threads: int) -> None:
+        graph.hnsw.add_items(vectors, labels, num_threads=num_threads)
         if self.deleted:
             # re-adding a label that was marked deleted revives it (hnswlib semantics)
-            self.deleted.difference_update(labels.tolist())
-        self.dirty += len(labels)
+            revived = self.deleted.intersection(labels.tolist())
+            self.deleted.difference_update(revived)
+            graph.n_deleted -= len(revived)
+        graph.dirty += len(labels)
 
     def mark_deleted(self, labels: list[int]) -> None:
-        """Hide these labels from searches: now, or after the insert that holds the graph.
+        """Hide these labels from searches: now, or after the insert that holds the graphs.
 
         A write must not wait for the indexer's insert step; until the marks land,
         search drops the labels itself (they no longer match a live record version).
@@ -191,107 +309,172 @@ class VectorIndex:
         if self.to_delete:
             with self._to_delete_lock:
                 labels, self.to_delete = self.to_delete, []
-            self.dirty += self._mark_deleted(labels)
+            self._mark_deleted(labels)
 
-    def _mark_deleted(self, labels: list[int]) -> int:
-        done = 0
-        for label in labels:
-            label = int(label)
-            if label in self.deleted:
-                continue
-            try:
-                self.hnsw.mark_deleted(label)
-            except RuntimeError:
-                continue  # not in the index
-            self.deleted.add(label)
-            done += 1
-        return done
+    def _mark_deleted(self, labels: list[int]) -> None:
+        wanted = np.array(sorted({int(label) for label in labels} - self.deleted), dtype=np.int64)
+        for graph, here in self._route(wanted):
+            for label in here.tolist():
+                try:
+                    graph.hnsw.mark_deleted(label)
+                except RuntimeError:
+                    continue  # not in the index
+                self.deleted.add(label)
+                graph.n_deleted += 1
+                graph.dirty += 1
+
+    def _route(self, labels: np.ndarray) -> Iterator[tuple[Graph, np.ndarray]]:
+        """Each graph with those of `labels` it may hold: a full graph knows its labels,
+        the rest are for the open graph (the last) to look up."""
+        for graph in self.graphs:
+            if not len(labels):
+                return
+            if graph.full:
+                held = graph.holds(labels)
+                yield graph, labels[held]
+                labels = labels[~held]
+            else:
+                yield graph, labels
+                return
 
     def knn(
         self, queries: np.ndarray, k: int, wait: bool = True, min_ef: int = 0
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graph."""
-        ef = max(beam_width(int(self.params.get("ef_search", DEFAULT_EF_SEARCH)), self.element_count), min_ef)
-        if self.space == "ip":
-            # inner product is not a metric: the graph search needs a wider beam for the same
-            # recall (measured on normalised clustered data: x2 gave recall@10 0.992-0.995
-            # between builds, too close to 0.99; x3 gives 0.994-0.997)
-            ef *= 3
-        ef = max(ef, k)
+        """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graphs."""
         if not self.lock.acquire_shared(blocking=wait):
             self.contended_at = time.monotonic()
             return None
         try:
-            if ef == self._ef and not self.to_delete:  # the usual case: searches run side by side
-                return self.hnsw.knn_query(queries, k=k)
+            if not self.to_delete and all(graph.ef == self._beam(graph, k, min_ef) for graph in self.graphs):
+                return self._search(queries, k)  # the usual case: searches run side by side
         finally:
             self.lock.release_shared()
-        # another beam width, or deletion marks to apply first: the graph alone
+        # other beam widths, or deletion marks to apply first: the graphs alone
         if not self.lock.acquire_exclusive(blocking=wait):
             self.contended_at = time.monotonic()
             return None
         try:
             self._flush_deletes()
-            if ef != self._ef:
-                self.hnsw.set_ef(ef)
-                self._ef = ef
-            return self.hnsw.knn_query(queries, k=k)
+            for graph in self.graphs:
+                ef = self._beam(graph, k, min_ef)
+                if ef != graph.ef:
+                    graph.hnsw.set_ef(ef)
+                    graph.ef = ef
+            return self._search(queries, k)
         finally:
             self.lock.release_exclusive()
 
+    def _beam(self, graph: Graph, k: int, min_ef: int) -> int:
+        ef = max(beam_width(self._ef_search, graph.count), min_ef)
+        if self.space == "ip":
+            # inner product is not a metric: the graph search needs a wider beam for the same
+            # recall (measured on normalised clustered data: x2 gave recall@10 0.992-0.995
+            # between builds, too close to 0.99; x3 gives 0.994-0.997)
+            ef *= 3
+        return max(ef, k)
+
+    def _search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest over every graph (holding self.lock): each graph's nearest, merged."""
+        parts = [(graph, min(k, graph.live)) for graph in self.graphs if graph.live > 0]
+        if len(parts) == 1:
+            return parts[0][0].hnsw.knn_query(queries, k=parts[0][1])
+        if len(queries) <= SPREAD_QUERIES_MAX:
+            # few queries: the graphs side by side, one thread each (hnswlib releases the GIL)
+            def search_one(graph: Graph, kk: int) -> tuple[np.ndarray, np.ndarray]:
+                return graph.hnsw.knn_query(queries, k=kk, num_threads=1)
+
+            found = spread([functools.partial(search_one, graph, kk) for graph, kk in parts])
+        else:  # many: hnswlib spreads each graph's queries over the cores
+            found = [graph.hnsw.knn_query(queries, k=kk) for graph, kk in parts]
+        labels = np.concatenate([f[0] for f in found], axis=1)
+        distances = np.concatenate([f[1] for f in found], axis=1)
+        nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(labels, nearest, 1), np.take_along_axis(distances, nearest, 1)
+
     @property
     def contended(self) -> bool:
-        """Whether searches found the graph busy with an insert just now."""
+        """Whether searches found the graphs busy with an insert just now."""
         return time.monotonic() - self.contended_at < CONTENDED_S
 
     def settle_pages(self, stop: Callable[[], bool] = lambda: False) -> None:
-        """Move a graph read from disk or grown by a resize into huge pages (a copy: ~0.35 s
+        """Move graphs read from disk or grown by a resize into huge pages (a copy: ~0.35 s
         per 150 MB, so run it off the request path). Searches go on meanwhile."""
         ranges, self.unsettled = self.unsettled, []
         left = hugepages.collapse(ranges, stop)
         self.unsettled = left + self.unsettled
 
     # -- persistence ---------------------------------------------------------------------
-    def write_graph(self, path: str, hide: Callable[[np.ndarray], list[int]] | None = None) -> list[int]:
-        """Write the graph to `path` (searches go on meanwhile); returns the deletion marks
-        the file holds. `hide(labels)`, called once no insert runs, names labels to mark
-        deleted before the write (a copy must not hold vectors its records no longer have)."""
+    def write_files(
+        self,
+        directory: str,
+        seq: int,
+        hide: Callable[[np.ndarray], list[int]] | None = None,
+        patch: Callable[[str], None] | None = None,
+        reuse: bool = False,
+    ) -> tuple[list[str], list[int]]:
+        """Write each graph into `directory` as `hnsw.<seq>.<i>.bin` (searches go on
+        meanwhile); returns the file names and the deletion marks they hold.
+
+        `hide(labels)`, called once no insert runs, names labels to mark deleted before the
+        write (a copy must not hold vectors its records no longer have); `patch(path)`
+        edits each file before it takes its name; `reuse`: a graph unchanged since it was
+        written to a file that is still there as written keeps that file."""
         self.lock.acquire_exclusive()
         try:
             if hide is not None:
                 with self._to_delete_lock:
-                    self.to_delete.extend(hide(np.array(self.hnsw.get_ids_list(), dtype=np.int64)))
+                    self.to_delete.extend(hide(self._labels()))
             self._flush_deletes()
-            deleted = sorted(self.deleted)  # the marks in the file, not ones made after it
+            deleted = sorted(self.deleted)  # the marks in the files, not ones made after them
         except BaseException:
             self.lock.release_exclusive()
             raise
         self.lock.downgrade()  # no insert or mark can come between, searches can
         try:
-            self.hnsw.save_index(path)
+            names = []
+            for i, graph in enumerate(self.graphs):
+                if reuse and graph.dirty == 0 and graph.file is not None and _stat(directory, graph.file) == graph.stat:
+                    names.append(graph.file)
+                    continue
+                name = f"hnsw.{seq}.{i}.bin"
+                tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
+                try:
+                    graph.hnsw.save_index(tmp)
+                    if patch is not None:
+                        patch(tmp)
+                    os.replace(tmp, os.path.join(directory, name))
+                finally:
+                    if os.path.exists(tmp):
+                        os.remove(tmp)
+                if reuse:
+                    graph.file, graph.stat, graph.dirty = name, _stat(directory, name), 0
+                names.append(name)
         finally:
             self.lock.release_shared()
-        return deleted
+        return names, deleted
 
     def save(self, directory: str, seq: int) -> None:
         os.makedirs(directory, exist_ok=True)
-        name = f"hnsw.{seq}.bin"
-        tmp = os.path.join(directory, f"{name}.{os.getpid()}.tmp")
-        deleted = self.write_graph(tmp)
-        os.replace(tmp, os.path.join(directory, name))
-        write_meta(directory, name, seq, self.space, self.dimension, deleted)
+        names, deleted = self.write_files(directory, seq, reuse=True)
+        write_meta(directory, names, seq, self.space, self.dimension, deleted)
         for other in os.listdir(directory):
-            if other.startswith("hnsw.") and other != name and not other.endswith(".tmp"):
+            if other.startswith("hnsw.") and other not in names and not other.endswith(".tmp"):
                 try:
                     os.remove(os.path.join(directory, other))
                 except OSError:
                     pass
-        self.dirty = 0
         self.compacted = False
 
     @classmethod
     def load(
-        cls, directory: str, space: str, dimension: int, params: dict[str, Any], *, huge_pages: bool = True
+        cls,
+        directory: str,
+        space: str,
+        dimension: int,
+        params: dict[str, Any],
+        *,
+        huge_pages: bool = True,
+        graph_size: int | None = None,
     ) -> tuple[VectorIndex, dict[str, Any]] | None:
         """The saved index and its meta, or None when absent, unreadable or of another shape."""
         try:
@@ -299,33 +482,83 @@ class VectorIndex:
                 meta = json.load(f)
             if meta["space"] != space or meta["dimension"] != dimension:
                 return None
-            index = cls.__new__(cls)
-            index.space, index.dimension, index.params = space, dimension, params
-            index.huge_pages = huge_pages
-            index.lock = GraphLock()
-            index.hnsw = hnswlib.Index(space=space, dim=dimension)
+            ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))
+            graphs = []
             with hugepages.Advised(huge_pages) as advised:
-                index.hnsw.load_index(os.path.join(directory, meta["file"]))
+                for name in meta.get("files") or [meta["file"]]:  # "file": written before graphs were split
+                    hnsw = hnswlib.Index(space=space, dim=dimension)
+                    stat = _stat(directory, name)
+                    hnsw.load_index(os.path.join(directory, name))
+                    hnsw.set_ef(ef)
+                    graphs.append(Graph(hnsw, ef, name, stat))
+            index = cls(space, dimension, params, huge_pages=huge_pages, graph_size=graph_size, graphs=graphs)
             index.unsettled = advised.ranges  # read in small pages: see settle_pages
-            index._ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))
-            index.hnsw.set_ef(index._ef)
+            for graph in graphs:
+                graph.full = graph is not graphs[-1] or graph.count >= index.graph_size
             index.deleted = set(meta.get("deleted", []))
-            index.to_delete = []
-            index._to_delete_lock = threading.Lock()
-            index.dirty = 0
-            index.compacted = False
-            index.contended_at = -math.inf
+            if index.deleted:  # the files hold these marks: count them per graph
+                for graph, here in index._route(np.fromiter(index.deleted, dtype=np.int64)):
+                    graph.n_deleted = len(here)
             return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
 
 
-def write_meta(directory: str, name: str, seq: int, space: str, dimension: int, deleted: list[int]) -> None:
-    """Name graph file `name` (holding the records up to `seq`) in index.json, atomically."""
-    meta = {"file": name, "seq": seq, "space": space, "dimension": dimension, "deleted": deleted}
+def _stat(directory: str, name: str) -> tuple[int, int] | None:
+    """What tells a graph file from another written under its name (None: it is gone)."""
+    try:
+        st = os.stat(os.path.join(directory, name))
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def write_meta(directory: str, names: list[str], seq: int, space: str, dimension: int, deleted: list[int]) -> None:
+    """Name the graph files (holding the records up to `seq`) in index.json, atomically."""
+    meta = {"files": names, "seq": seq, "space": space, "dimension": dimension, "deleted": deleted}
     tmp_meta = os.path.join(directory, f"{META_FILE}.{os.getpid()}.tmp")
     with open(tmp_meta, "w") as f:
         json.dump(meta, f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp_meta, os.path.join(directory, META_FILE))
+
+
+# -- searching graphs side by side -------------------------------------------------------
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _search_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(CORES - 1, 1), thread_name_prefix="chromadb-search")
+        return _pool
+
+
+def _forget_pool() -> None:  # a forked child has the pool object but not its threads
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def spread(tasks: list[Callable[[], Any]]) -> list[Any]:
+    """Run the tasks on the cores, this thread taking its share; results in task order."""
+    lanes = min(CORES, len(tasks))
+    if lanes <= 1:
+        return [task() for task in tasks]
+    pool = _search_pool()
+    helpers = [pool.submit(_run_all, tasks[lane::lanes]) for lane in range(1, lanes)]
+    done = [_run_all(tasks[0::lanes])] + [helper.result() for helper in helpers]
+    results: list[Any] = [None] * len(tasks)
+    for lane, lane_results in enumerate(done):
+        results[lane::lanes] = lane_results
+    return results
+
+
+def _run_all(tasks: list[Callable[[], Any]]) -> list[Any]:
+    return [task() for task in tasks]

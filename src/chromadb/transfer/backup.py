@@ -13,6 +13,7 @@ The copy is assembled beside DEST under a temporary name and renamed into place 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ __all__ = ["BackupResult", "backup"]
 
 _DB_FILE = "chroma.sqlite3"
 _META_FILE = "index.json"
-# attempts to copy an index while its owner replaces it (a save renames a new pair in)
+# attempts to copy an index while its owner replaces it (a save renames a new set in)
 _COPY_ATTEMPTS = 5
 
 
@@ -133,15 +134,15 @@ def _fits(folder: str, state: tuple[int, int | None] | None) -> bool:
 
 
 def _copy_index(path: str, staging: str, collection_id: str) -> bool:
-    """Copy a collection's saved index (index.json and the file it names) as one pair;
-    False, with nothing left in `staging`, when no stable pair could be read."""
+    """Copy a collection's saved index (index.json and the files it names) as one set;
+    False, with nothing left in `staging`, when no stable set could be read."""
     source, target = os.path.join(path, collection_id), os.path.join(staging, collection_id)
     for _ in range(_COPY_ATTEMPTS):
         try:
-            if _copy_pair(source, target):
+            if _copy_index_files(source, target):
                 return True
         except FileNotFoundError:
-            pass  # the file it named was replaced by a newer save: try the new pair
+            pass  # a file it named was replaced by a newer save: try the new set
         except (OSError, ValueError, KeyError, TypeError):
             break  # unreadable: left out, rebuilt on first use
         shutil.rmtree(target, ignore_errors=True)
@@ -149,22 +150,26 @@ def _copy_index(path: str, staging: str, collection_id: str) -> bool:
     return False
 
 
-def _copy_pair(source: str, target: str) -> bool:
+def _copy_index_files(source: str, target: str) -> bool:
     with open(os.path.join(source, _META_FILE), "rb") as f:
         raw = f.read()
-    name = json.loads(raw)["file"]
-    if not isinstance(name, str) or os.path.basename(name) != name or not index_folders.is_our_file(name):
-        raise ValueError(f"index.json names {name!r}")
+    meta = json.loads(raw)
+    names = meta.get("files") or [meta["file"]]  # "file": one graph, as written before graphs were split
+    for name in names:
+        if not isinstance(name, str) or os.path.basename(name) != name or not index_folders.is_our_file(name):
+            raise ValueError(f"index.json names {name!r}")
     # an open file stays whole: a save writes a new file and renames it in
-    with open(os.path.join(source, name), "rb") as graph:
+    with contextlib.ExitStack() as stack:
+        graphs = [stack.enter_context(open(os.path.join(source, name), "rb")) for name in names]
         with open(os.path.join(source, _META_FILE), "rb") as f:
             if f.read() != raw:
-                return False  # a save replaced the pair meanwhile: read the new one
+                return False  # a save replaced the set meanwhile: read the new one
         os.makedirs(target, exist_ok=True)
-        with open(os.path.join(target, name), "wb") as out:
-            shutil.copyfileobj(graph, out, 16 * 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
+        for name, graph in zip(names, graphs):
+            with open(os.path.join(target, name), "wb") as out:
+                shutil.copyfileobj(graph, out, 16 * 1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
     with open(os.path.join(target, _META_FILE), "wb") as out:
         out.write(raw)
     return True

@@ -1,0 +1,176 @@
+"""A collection held in several HNSW graphs of bounded size (vector_index.GRAPH_SIZE):
+inserts fill the last graph and open a new one, searches merge every graph's nearest,
+labels are updated and marked deleted in the graph that holds them, and a save rewrites
+only the graphs that changed. Sizes are scaled down so the suite can afford several graphs."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import chromadb
+from chromadb.engine import fork as fork_module
+from chromadb.engine import maintenance, vector_index
+from chromadb.engine.vector_index import META_FILE, VectorIndex, spread
+from chromadb.transfer.backup import backup
+
+DIM = 8
+EXACT = {"ef_search": 200}  # a beam wide enough that graphs this small answer exactly
+
+
+def _vectors(n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+
+
+def _nearest(x: np.ndarray, labels: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    d = ((queries[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    return labels[np.argsort(d, axis=1, kind="stable")[:, :k]]
+
+
+def _index(n: int, graph_size: int = 300, params: dict | None = None) -> tuple[VectorIndex, np.ndarray]:
+    x = _vectors(n)
+    index = VectorIndex("l2", DIM, params or dict(EXACT), capacity=n, huge_pages=False, graph_size=graph_size)
+    index.add(x[: n // 2], np.arange(n // 2, dtype=np.int64))  # two batches: one straddles a graph boundary
+    index.add(x[n // 2 :], np.arange(n // 2, n, dtype=np.int64))
+    return index, x
+
+
+def test_inserts_fill_graphs_of_bounded_size():
+    index, _ = _index(1_000)
+    assert [graph.count for graph in index.graphs] == [300, 300, 300, 100]
+    assert [graph.full for graph in index.graphs] == [True, True, True, False]
+    assert index.element_count == index.live_count == 1_000
+    assert sorted(index.labels().tolist()) == list(range(1_000))  # each label in one graph only
+
+
+@pytest.mark.parametrize("queries", [1, 7])  # one query: graphs side by side; several: one graph at a time
+def test_a_search_merges_the_nearest_of_every_graph(queries):
+    index, x = _index(1_000)
+    q = _vectors(queries, seed=2)
+    labels, distances = index.knn(q, k=10)
+    np.testing.assert_array_equal(labels.astype(np.int64), _nearest(x, np.arange(1_000), q, 10))
+    assert (np.diff(distances, axis=1) >= 0).all()
+
+
+def test_a_label_a_full_graph_holds_is_updated_there():
+    index, _ = _index(1_000)
+    moved = _vectors(1, seed=9)[0] * 10
+    index.add(moved[None, :], np.array([5], dtype=np.int64))  # label 5 lives in the first graph
+    assert [graph.count for graph in index.graphs] == [300, 300, 300, 100]
+    labels, distances = index.knn(moved[None, :], k=1)
+    assert labels[0, 0] == 5 and distances[0, 0] == pytest.approx(0, abs=1e-4)
+
+
+def test_deletion_marks_reach_the_graph_that_holds_the_label():
+    index, x = _index(1_000)
+    gone = [3, 350, 650, 950, 5_000]  # one in each graph, and one the index never held
+    index.mark_deleted(gone)
+    assert index.deleted == {3, 350, 650, 950}
+    assert [graph.n_deleted for graph in index.graphs] == [1, 1, 1, 1]
+    assert index.live_count == 996
+    labels, _ = index.knn(x[gone[:4]], k=5)
+    assert not set(labels.ravel().tolist()) & set(gone)
+    # every live element can be asked for: each graph gives what it has left
+    everything, _ = index.knn(x[:1], k=996)
+    assert sorted(everything[0].tolist()) == sorted(set(range(1_000)) - set(gone))
+    # re-adding a deleted label revives it in its graph
+    index.add(x[[350]], np.array([350], dtype=np.int64))
+    assert 350 not in index.deleted and index.graphs[1].n_deleted == 0
+    assert index.knn(x[[350]], k=1)[0][0, 0] == 350
+
+
+def test_a_save_rewrites_only_the_graphs_that_changed(tmp_path):
+    index, _ = _index(1_000)
+    folder = str(tmp_path)
+    index.save(folder, seq=10)
+    meta = json.loads((tmp_path / META_FILE).read_text())
+    assert meta["files"] == [f"hnsw.10.{i}.bin" for i in range(4)]
+    index.add(_vectors(50, seed=3), np.arange(1_000, 1_050, dtype=np.int64))  # into the last graph only
+    index.mark_deleted([7])  # and one mark in the first
+    index.save(folder, seq=20)
+    meta = json.loads((tmp_path / META_FILE).read_text())
+    assert meta["files"] == ["hnsw.20.0.bin", "hnsw.10.1.bin", "hnsw.10.2.bin", "hnsw.20.3.bin"]
+    assert meta["deleted"] == [7]
+    assert sorted(name for name in os.listdir(folder) if name.startswith("hnsw.")) == sorted(meta["files"])
+
+    loaded, _ = VectorIndex.load(folder, "l2", DIM, dict(EXACT), huge_pages=False, graph_size=300)
+    assert [graph.count for graph in loaded.graphs] == [300, 300, 300, 150]
+    assert [graph.full for graph in loaded.graphs] == [True, True, True, False]
+    assert loaded.deleted == {7} and loaded.graphs[0].n_deleted == 1 and loaded.live_count == 1_049
+    q = _vectors(5, seed=4)
+    np.testing.assert_array_equal(loaded.knn(q, k=10)[0], index.knn(q, k=10)[0])
+    # a file replaced behind the index's back (another process saving) is written again
+    os.replace(os.path.join(folder, "hnsw.10.1.bin"), os.path.join(folder, "moved.bin"))
+    loaded.mark_deleted([8])
+    loaded.save(folder, seq=30)
+    assert json.loads((tmp_path / META_FILE).read_text())["files"][1] == "hnsw.30.1.bin"
+
+
+def test_an_index_saved_as_one_graph_file_still_loads(tmp_path):
+    """index.json from before graphs were split names one file under "file"."""
+    index, x = _index(500, graph_size=vector_index.GRAPH_SIZE)
+    index.save(str(tmp_path), seq=3)
+    os.replace(tmp_path / "hnsw.3.0.bin", tmp_path / "hnsw.3.bin")
+    meta = json.loads((tmp_path / META_FILE).read_text())
+    meta["file"] = "hnsw.3.bin"
+    del meta["files"]
+    (tmp_path / META_FILE).write_text(json.dumps(meta))
+    loaded, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False)
+    assert len(loaded.graphs) == 1 and loaded.element_count == 500
+    assert loaded.knn(x[:3], k=1)[0][:, 0].tolist() == [0, 1, 2]
+
+
+def test_a_fork_relabels_every_graph(tmp_path):
+    index, x = _index(1_000)
+    folder = str(tmp_path / "fork")
+    assert fork_module.write_shifted_index(index, folder, 42, 10_000, lambda labels: [650])
+    loaded, meta = VectorIndex.load(folder, "l2", DIM, dict(EXACT), huge_pages=False, graph_size=300)
+    assert len(meta["files"]) == 4 and meta["deleted"] == [10_650]
+    assert sorted(loaded.labels().tolist()) == list(range(10_000, 11_000))
+    assert loaded.knn(x[[10, 400, 700]], k=1)[0][:, 0].tolist() == [10_010, 10_400, 10_700]
+    assert index.deleted == {650}  # hidden in the source too
+    assert not fork_module.write_shifted_index(index, str(tmp_path / "big"), 1, 1 << 40, lambda labels: [])
+    assert [name for name in os.listdir(tmp_path / "big") if name.startswith("hnsw.")] == []
+
+
+def test_spread_runs_tasks_beside_this_thread_and_keeps_their_order():
+    names = spread([lambda i=i: (i, threading.current_thread().name) for i in range(5)])
+    assert [i for i, _ in names] == list(range(5))
+    if vector_index.CORES > 1:
+        assert {name for _, name in names} - {threading.current_thread().name}  # some ran elsewhere
+
+
+def test_a_collection_of_several_graphs_end_to_end(tmp_path, monkeypatch):
+    """Query, reopen, check and back up a collection the engine holds in several graphs."""
+    monkeypatch.setattr(vector_index, "GRAPH_SIZE", 2_000)
+    path = str(tmp_path / "db")
+    x = _vectors(7_000, seed=5)
+    ids = [f"r{i}" for i in range(len(x))]
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("many", embedding_function=None, configuration={"hnsw": {"ef_search": 200}})
+    for start in range(0, len(x), 1_000):
+        col.add(ids=ids[start : start + 1_000], embeddings=x[start : start + 1_000])
+    assert col._wait_for_index()
+    col.delete(ids=["r10", "r2500", "r6999"])
+    q = _vectors(20, seed=6)
+    live = np.array([i for i in range(len(x)) if i not in (10, 2_500, 6_999)])
+    want = [[f"r{i}" for i in row] for row in _nearest(x[live], live, q, 5)]
+    assert col.query(query_embeddings=q, n_results=5)["ids"] == want
+    index = client._backend.engine.runtimes[str(col.id)].view.index
+    assert [graph.count for graph in index.graphs] == [2_000, 2_000, 2_000, 1_000]
+    client.close()
+
+    report = maintenance.check(path)
+    assert report["ok"] and report["collections"][0]["index_elements"] == 6_997
+    copy = str(tmp_path / "copy")
+    assert backup(path, copy).indexes_left_out == []
+    for directory in (path, copy):
+        client = chromadb.PersistentClient(path=directory)
+        col = client.get_collection("many", embedding_function=None)
+        assert col.query(query_embeddings=q, n_results=5)["ids"] == want
+        view = client._backend.engine.runtimes[str(col.id)].view
+        assert len(view.index.graphs) == 4 and len(view.pending_slots()) == 0  # loaded, not rebuilt
+        client.close()
