@@ -14,6 +14,7 @@ import pytest
 import chromadb
 from chromadb.engine import fork as fork_module
 from chromadb.engine import maintenance, vector_index
+from chromadb.engine.graph_file import MappedGraph
 from chromadb.engine.vector_index import META_FILE, VectorIndex, spread
 from chromadb.transfer.backup import backup
 
@@ -174,3 +175,69 @@ def test_a_collection_of_several_graphs_end_to_end(tmp_path, monkeypatch):
         view = client._backend.engine.runtimes[str(col.id)].view
         assert len(view.index.graphs) == 4 and len(view.pending_slots()) == 0  # loaded, not rebuilt
         client.close()
+
+
+@pytest.mark.parametrize("space", ["l2", "ip", "cosine"])
+def test_a_mapped_graph_file_answers_as_hnswlib_does(tmp_path, space):
+    x = _vectors(2_000, seed=7)
+    index = VectorIndex(space, DIM, {"ef_search": 500}, capacity=2_000, huge_pages=False)
+    index.add(x, np.arange(100, 2_100, dtype=np.int64))
+    index.save(str(tmp_path), seq=1)
+    mapped = MappedGraph(str(tmp_path / "hnsw.1.0.bin"), space, DIM)
+    assert mapped.count == 2_000 and np.array_equal(np.sort(mapped.labels()), np.arange(100, 2_100))
+    q = _vectors(5, seed=8)
+    want_labels, want_distances = index.knn(q, k=10)
+    got_labels, got_distances = mapped.knn(q, 10, hidden=np.zeros(0, dtype=np.int64))
+    np.testing.assert_array_equal(got_labels, want_labels)
+    np.testing.assert_allclose(got_distances, want_distances, rtol=1e-4, atol=1e-4)
+    hidden = np.sort(want_labels[:, 0].astype(np.int64))
+    got_labels, _ = mapped.knn(q, 10, hidden=hidden)
+    assert not set(got_labels.ravel().tolist()) & set(hidden.tolist())
+
+
+def test_a_saved_index_answers_while_hnswlib_reads_its_files(tmp_path, monkeypatch):
+    index, x = _index(1_000)
+    index.mark_deleted([3])
+    index.save(str(tmp_path), seq=5)
+    go = threading.Event()
+    read = VectorIndex._read_graphs
+
+    def held_read(self, sources):
+        assert go.wait(30)
+        read(self, sources)
+
+    monkeypatch.setattr(VectorIndex, "_read_graphs", held_read)
+    loaded, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False, graph_size=300, background=True)
+    assert not loaded.loaded.is_set() and all(graph.mapped is not None for graph in loaded.graphs)
+    assert sorted(loaded.labels().tolist()) == list(range(1_000))
+    assert [graph.count for graph in loaded.graphs] == [300, 300, 300, 100] and loaded.live_count == 999
+    loaded.mark_deleted([400])  # waits for the graphs; searches leave it out meanwhile
+    q = np.concatenate([x[[400, 3]], _vectors(3, seed=11)])
+    live = np.array([i for i in range(1_000) if i not in (3, 400)])
+    want = _nearest(x[live], live, q, 10)
+    labels, _ = loaded.knn(q, k=10)  # an exact scan of the mapped files
+    np.testing.assert_array_equal(labels.astype(np.int64), want)
+    adder = threading.Thread(target=loaded.add, args=(x[:1] * 3, np.array([2_000], dtype=np.int64)))
+    adder.start()
+    adder.join(0.3)
+    assert adder.is_alive()  # an insert waits for hnswlib
+    go.set()
+    adder.join(30)
+    assert loaded.loaded.is_set() and all(graph.mapped is None for graph in loaded.graphs)
+    assert loaded.deleted == {3, 400} and loaded.element_count == 1_001
+    np.testing.assert_array_equal(loaded.knn(q, k=10)[0].astype(np.int64), want)
+
+
+def test_a_graph_file_hnswlib_cannot_read_leaves_searches_exact_and_the_index_rebuilt(tmp_path):
+    index, x = _index(1_000)
+    index.save(str(tmp_path), seq=5)
+    with open(tmp_path / "hnsw.5.3.bin", "r+b") as f:  # the last graph loses its upper levels
+        f.truncate(os.path.getsize(tmp_path / "hnsw.5.3.bin") - 16)
+    loaded, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False, graph_size=300, background=True)
+    q = _vectors(3, seed=12)
+    want = _nearest(x, np.arange(1_000), q, 5)
+    np.testing.assert_array_equal(loaded.knn(q, k=5)[0].astype(np.int64), want)  # from the mappings
+    assert loaded.loaded.wait(30) and loaded.load_failed  # hnswlib starts reading after that first answer
+    np.testing.assert_array_equal(loaded.knn(q, k=5)[0].astype(np.int64), want)  # still from the mapping
+    with pytest.raises(RuntimeError, match="could not be read"):
+        loaded.add(x[:1], np.array([5_000], dtype=np.int64))

@@ -38,7 +38,9 @@ class IndexFiles:
         # No lock: a save replaces index.json atomically, then drops the older file; a
         # reader that lost that race finds its file gone and reads the new pair.
         for _ in range(3):
-            loaded = VectorIndex.load(directory, params["space"], row["dimension"], params, huge_pages=self.huge_pages)
+            loaded = VectorIndex.load(
+                directory, params["space"], row["dimension"], params, huge_pages=self.huge_pages, background=True
+            )
             if loaded is not None or not os.path.exists(os.path.join(directory, META_FILE)):
                 return loaded
         return None

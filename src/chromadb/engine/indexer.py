@@ -226,6 +226,8 @@ class Indexer:
                 index = view.index
                 if index is None:
                     continue
+                if index.load_failed:  # its saved graphs could not be read: index afresh
+                    index = view.index = self._new_index(view)
                 pending = view.pending_slots()
                 if len(pending):
                     sketch_work = view.sketch_work()

@@ -186,10 +186,11 @@ def _index_search(
         return None
     kk = min(_oversampled_k(k, n_covered, n_indexed) if filtered else k, n_indexed)
     try:
-        # oversampled (filtered) searches need a beam wider than kk to return a good kk.
+        # oversampled (filtered) searches need a beam wider than kk to return a good kk
+        # (VectorIndex.knn's shortlist).
         # While the indexer inserts, a scan of the in-memory matrix beats waiting for it;
         # without that matrix in memory, waiting for one insert step is cheaper.
-        found = index.knn(queries, kk, wait=not view.vectors_loaded, min_ef=2 * kk if filtered else 0)
+        found = index.knn(queries, kk, wait=not view.vectors_loaded, shortlist=filtered)
     except RuntimeError:  # hnswlib could not collect kk neighbours
         found = None
     if found is None:

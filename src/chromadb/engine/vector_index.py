@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import math
 import os
 import threading
@@ -28,6 +29,9 @@ import hnswlib
 import numpy as np
 
 from chromadb.engine import hugepages
+from chromadb.engine.graph_file import MappedGraph
+
+logger = logging.getLogger(__name__)
 
 META_FILE = "index.json"
 # Elements per graph: a larger collection is held in several (see the module's docstring).
@@ -49,6 +53,10 @@ LARGEST_BEAM = 600
 # the insert's threads: for this long after one, the indexer inserts on one thread
 # (Indexer._step), leaving a core to the searches.
 CONTENDED_S = 0.25
+# A saved index is read by hnswlib this long after the first search answered from its mapped files.
+READ_AFTER_S = 0.25
+# A filtered search's candidates, asked of several graphs: each gives its share plus this many.
+SHORTLIST_SLACK = 32
 
 
 class GraphLock:
@@ -135,8 +143,16 @@ def beam_width(ef_search: int, elements: int) -> int:
 class Graph:
     """One hnswlib graph of the index, and what the index keeps about it."""
 
-    def __init__(self, hnsw: hnswlib.Index, ef: int, file: str | None = None, stat: tuple[int, int] | None = None) -> None:
-        self.hnsw = hnsw
+    def __init__(
+        self,
+        hnsw: hnswlib.Index,
+        ef: int,
+        file: str | None = None,
+        stat: tuple[int, int] | None = None,
+        mapped: MappedGraph | None = None,
+    ) -> None:
+        self.hnsw = hnsw  # while `mapped` is set: an empty stand-in, not used
+        self.mapped = mapped  # the saved file, mapped, until hnswlib has read it
         self.ef = ef  # what hnswlib was last set to
         self.file = file  # the file in the collection's folder that holds it, as `stat` says
         self.stat = stat
@@ -147,16 +163,21 @@ class Graph:
 
     @property
     def count(self) -> int:
-        return self.hnsw.get_current_count()
+        return self.hnsw.get_current_count() if self.mapped is None else self.mapped.count
 
     @property
     def live(self) -> int:
         return self.count - self.n_deleted
 
+    def labels(self) -> np.ndarray:
+        if self.mapped is not None:
+            return self.mapped.labels()
+        return np.array(self.hnsw.get_ids_list(), dtype=np.int64)
+
     def holds(self, labels: np.ndarray) -> np.ndarray:
         """Which of `labels` are elements of this graph (a full one: its labels are fixed)."""
         if self._labels is None:
-            self._labels = np.sort(np.array(self.hnsw.get_ids_list(), dtype=np.int64))
+            self._labels = np.sort(self.labels())
         if len(self._labels) == 0:
             return np.zeros(len(labels), dtype=bool)
         at = np.minimum(np.searchsorted(self._labels, labels), len(self._labels) - 1)
@@ -190,6 +211,11 @@ class VectorIndex:
         self._to_delete_lock = threading.Lock()
         self.compacted = False  # rebuilt without the deleted elements of a larger saved index
         self.contended_at = -math.inf  # when a search last found an insert holding the graphs
+        self.loaded = threading.Event()  # every graph read by hnswlib (see load)
+        self.loaded.set()
+        self._sources: list[_GraphSource] = []  # mapped graph files hnswlib has yet to read
+        self._reading_soon = False
+        self.load_failed = False  # a graph file hnswlib could not read: the index must be rebuilt
         self.graphs: list[Graph] = []
         if graphs is None:
             self._new_graph(capacity)
@@ -232,7 +258,7 @@ class VectorIndex:
             return self._labels()
 
     def _labels(self) -> np.ndarray:
-        return np.concatenate([np.array(graph.hnsw.get_ids_list(), dtype=np.int64) for graph in self.graphs])
+        return np.concatenate([graph.labels() for graph in self.graphs])
 
     # hnswlib allows concurrent searches, or concurrent inserts, but not both at once:
     # every call that touches a graph holds `self.lock`, shared or exclusive.
@@ -241,6 +267,7 @@ class VectorIndex:
         backlog is in, so that one resize makes room for all of it."""
         if len(labels) == 0:
             return
+        self._wait_loaded()
         with self.lock.exclusive():
             self._flush_deletes()
             self._add(vectors, np.asarray(labels, dtype=np.int64), num_threads, expected)
@@ -305,8 +332,9 @@ class VectorIndex:
                 self.lock.release_exclusive()
 
     def _flush_deletes(self) -> None:
-        """Apply the deferred marks (holding self.lock exclusively)."""
-        if self.to_delete:
+        """Apply the deferred marks (holding self.lock exclusively); while graphs are still
+        being read they wait, and searches leave their labels out meanwhile."""
+        if self.to_delete and self.loaded.is_set():
             with self._to_delete_lock:
                 labels, self.to_delete = self.to_delete, []
             self._mark_deleted(labels)
@@ -338,15 +366,30 @@ class VectorIndex:
                 return
 
     def knn(
-        self, queries: np.ndarray, k: int, wait: bool = True, min_ef: int = 0
+        self, queries: np.ndarray, k: int, wait: bool = True, shortlist: bool = False
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graphs."""
+        """Labels and distances of the k nearest; None when `wait` is False and an insert holds the graphs.
+
+        `shortlist`: the k asked for are candidates for a filter to pick from (oversampled),
+        so they are found with a beam of 2k, and each graph of several gives its share of them."""
+        try:
+            return self._knn(queries, k, wait, shortlist)
+        finally:
+            if self._sources and not self._reading_soon:
+                # not at once: the rest of this request (its records, from SQLite) comes first
+                self._reading_soon = True
+                timer = threading.Timer(READ_AFTER_S, self._start_reading)
+                timer.daemon = True
+                timer.start()
+
+    def _knn(self, queries: np.ndarray, k: int, wait: bool, shortlist: bool) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.lock.acquire_shared(blocking=wait):
             self.contended_at = time.monotonic()
             return None
         try:
-            if not self.to_delete and all(graph.ef == self._beam(graph, k, min_ef) for graph in self.graphs):
-                return self._search(queries, k)  # the usual case: searches run side by side
+            plan = self._plan(k, shortlist)
+            if not self.to_delete and all(graph.ef == ef for graph, _, ef in plan):
+                return self._search(queries, k, plan)  # the usual case: searches run side by side
         finally:
             self.lock.release_shared()
         # other beam widths, or deletion marks to apply first: the graphs alone
@@ -355,37 +398,58 @@ class VectorIndex:
             return None
         try:
             self._flush_deletes()
-            for graph in self.graphs:
-                ef = self._beam(graph, k, min_ef)
+            plan = self._plan(k, shortlist)
+            for graph, _, ef in plan:
                 if ef != graph.ef:
-                    graph.hnsw.set_ef(ef)
+                    if graph.mapped is None:  # a mapped graph gets its beam once read
+                        graph.hnsw.set_ef(ef)
                     graph.ef = ef
-            return self._search(queries, k)
+            return self._search(queries, k, plan)
         finally:
             self.lock.release_exclusive()
 
-    def _beam(self, graph: Graph, k: int, min_ef: int) -> int:
-        ef = max(beam_width(self._ef_search, graph.count), min_ef)
-        if self.space == "ip":
-            # inner product is not a metric: the graph search needs a wider beam for the same
-            # recall (measured on normalised clustered data: x2 gave recall@10 0.992-0.995
-            # between builds, too close to 0.99; x3 gives 0.994-0.997)
-            ef *= 3
-        return max(ef, k)
+    def _plan(self, k: int, shortlist: bool) -> list[tuple[Graph, int, int]]:
+        """(graph, neighbours to ask of it, its beam) for each graph with live elements."""
+        live = [graph.live for graph in self.graphs]
+        total = sum(live)
+        plan = []
+        for graph, n in zip(self.graphs, live):
+            if n <= 0:
+                continue
+            if shortlist and len(self.graphs) > 1:
+                # a filter's candidates spread over the graphs like the elements do
+                asked = min(n, math.ceil(k * n / total) + SHORTLIST_SLACK)
+            else:
+                asked = min(k, n)
+            ef = max(beam_width(self._ef_search, graph.count), 2 * asked if shortlist else 0)
+            if self.space == "ip":
+                # inner product is not a metric: the graph search needs a wider beam for the same
+                # recall (measured on normalised clustered data: x2 gave recall@10 0.992-0.995
+                # between builds, too close to 0.99; x3 gives 0.994-0.997)
+                ef *= 3
+            plan.append((graph, asked, max(ef, asked)))
+        return plan
 
-    def _search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, queries: np.ndarray, k: int, plan: list[tuple[Graph, int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest over every graph (holding self.lock): each graph's nearest, merged."""
-        parts = [(graph, min(k, graph.live)) for graph in self.graphs if graph.live > 0]
+        parts = [(graph, asked) for graph, asked, _ in plan]
+        if self.loaded.is_set():
+            hidden = np.zeros(0, dtype=np.int64)
+        else:  # marks that wait for the graphs: a mapped graph's scan leaves them out
+            hidden = np.unique(np.fromiter(self.deleted.union(self.to_delete), dtype=np.int64))
+
+        def search_one(graph: Graph, kk: int, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+            if graph.mapped is not None:
+                return graph.mapped.knn(queries, kk, hidden)
+            return graph.hnsw.knn_query(queries, k=kk, num_threads=num_threads)
+
         if len(parts) == 1:
-            return parts[0][0].hnsw.knn_query(queries, k=parts[0][1])
+            return search_one(parts[0][0], parts[0][1], -1)
         if len(queries) <= SPREAD_QUERIES_MAX:
             # few queries: the graphs side by side, one thread each (hnswlib releases the GIL)
-            def search_one(graph: Graph, kk: int) -> tuple[np.ndarray, np.ndarray]:
-                return graph.hnsw.knn_query(queries, k=kk, num_threads=1)
-
             found = spread([functools.partial(search_one, graph, kk) for graph, kk in parts])
         else:  # many: hnswlib spreads each graph's queries over the cores
-            found = [graph.hnsw.knn_query(queries, k=kk) for graph, kk in parts]
+            found = [search_one(graph, kk, -1) for graph, kk in parts]
         labels = np.concatenate([f[0] for f in found], axis=1)
         distances = np.concatenate([f[1] for f in found], axis=1)
         nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
@@ -419,6 +483,7 @@ class VectorIndex:
         write (a copy must not hold vectors its records no longer have); `patch(path)`
         edits each file before it takes its name; `reuse`: a graph unchanged since it was
         written to a file that is still there as written keeps that file."""
+        self._wait_loaded()
         self.lock.acquire_exclusive()
         try:
             if hide is not None:
@@ -475,8 +540,13 @@ class VectorIndex:
         *,
         huge_pages: bool = True,
         graph_size: int | None = None,
+        background: bool = False,
     ) -> tuple[VectorIndex, dict[str, Any]] | None:
-        """The saved index and its meta, or None when absent, unreadable or of another shape."""
+        """The saved index and its meta, or None when absent, unreadable or of another shape.
+
+        `background`: the graph files are mapped and hnswlib reads them on a thread of its
+        own; searches meanwhile scan the mapped vectors exactly (graph_file.py)."""
+        sources: list[_GraphSource] = []
         try:
             with open(os.path.join(directory, META_FILE)) as f:
                 meta = json.load(f)
@@ -484,13 +554,20 @@ class VectorIndex:
                 return None
             ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))
             graphs = []
-            with hugepages.Advised(huge_pages) as advised:
+            with hugepages.Advised(huge_pages and not background) as advised:
                 for name in meta.get("files") or [meta["file"]]:  # "file": written before graphs were split
-                    hnsw = hnswlib.Index(space=space, dim=dimension)
+                    path = os.path.join(directory, name)
                     stat = _stat(directory, name)
-                    hnsw.load_index(os.path.join(directory, name))
-                    hnsw.set_ef(ef)
-                    graphs.append(Graph(hnsw, ef, name, stat))
+                    hnsw = hnswlib.Index(space=space, dim=dimension)
+                    if background:
+                        # opened now: a save by another process may replace the file before it is read
+                        source = _GraphSource(path)
+                        sources.append(source)
+                        graphs.append(Graph(hnsw, ef, name, stat, mapped=MappedGraph(path, space, dimension)))
+                    else:
+                        hnsw.load_index(path)
+                        hnsw.set_ef(ef)
+                        graphs.append(Graph(hnsw, ef, name, stat))
             index = cls(space, dimension, params, huge_pages=huge_pages, graph_size=graph_size, graphs=graphs)
             index.unsettled = advised.ranges  # read in small pages: see settle_pages
             for graph in graphs:
@@ -499,9 +576,66 @@ class VectorIndex:
             if index.deleted:  # the files hold these marks: count them per graph
                 for graph, here in index._route(np.fromiter(index.deleted, dtype=np.int64)):
                     graph.n_deleted = len(here)
-            return index, meta
         except (OSError, ValueError, KeyError, RuntimeError):
+            for source in sources:
+                source.close()
             return None
+        if sources:
+            index.loaded.clear()
+            index._sources = sources
+        return index, meta
+
+    def _start_reading(self) -> None:
+        """Have hnswlib read the mapped graphs, on a thread of its own (once). hnswlib holds
+        the GIL while it reads (~0.5 s per graph of 250k x 384), so this starts only after
+        the first search has been answered from the mappings (READ_AFTER_S later), or when
+        an insert or a save needs the graphs: a process that opens a collection for one
+        query never waits for it."""
+        with self._to_delete_lock:
+            sources, self._sources = self._sources, []
+        if sources:
+            threading.Thread(target=self._read_graphs, args=(sources,), name="chromadb-graph-load", daemon=True).start()
+
+    def _read_graphs(self, sources: list[_GraphSource]) -> None:
+        """hnswlib reads each mapped graph; each replaces its mapping as soon as it is in."""
+        try:
+            for graph, source in zip(self.graphs, sources):
+                hnsw = hnswlib.Index(space=self.space, dim=self.dimension)
+                with hugepages.Advised(self.huge_pages) as advised:
+                    hnsw.load_index(source.path)
+                with self.lock.exclusive():
+                    hnsw.set_ef(graph.ef)
+                    graph.hnsw, graph.mapped = hnsw, None
+                    self.unsettled.extend(advised.ranges)
+        except Exception:  # searches stay exact (mapped); the indexer builds a new index
+            logger.warning("could not read a saved vector index", exc_info=True)
+            self.load_failed = True
+        finally:
+            for source in sources:
+                source.close()
+            self.loaded.set()
+        self.settle_pages()  # read in small pages: into huge ones, searches going on meanwhile
+
+    def _wait_loaded(self) -> None:
+        self._start_reading()
+        self.loaded.wait()
+        if self.load_failed:
+            raise RuntimeError("a graph file of this index could not be read")
+
+
+class _GraphSource:
+    """A graph file held open until hnswlib has read it, by a path that stays valid when a
+    save by another process renames a newer file over it (Linux: /proc/self/fd)."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        by_fd = f"/proc/self/fd/{self.fd}"
+        self.path = by_fd if os.path.exists(by_fd) else path
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _stat(directory: str, name: str) -> tuple[int, int] | None:
