@@ -15,7 +15,8 @@ import chromadb
 from chromadb.engine import fork as fork_module
 from chromadb.engine import maintenance, vector_index
 from chromadb.engine.graph_file import MappedGraph
-from chromadb.engine.vector_index import META_FILE, VectorIndex, spread
+from chromadb.engine.spread import CORES, spread
+from chromadb.engine.vector_index import META_FILE, VectorIndex
 from chromadb.transfer.backup import backup
 
 DIM = 8
@@ -140,7 +141,7 @@ def test_a_fork_relabels_every_graph(tmp_path):
 def test_spread_runs_tasks_beside_this_thread_and_keeps_their_order():
     names = spread([lambda i=i: (i, threading.current_thread().name) for i in range(5)])
     assert [i for i, _ in names] == list(range(5))
-    if vector_index.CORES > 1:
+    if CORES > 1:
         assert {name for _, name in names} - {threading.current_thread().name}  # some ran elsewhere
 
 

@@ -14,41 +14,25 @@ harm either: opening an index checks every label against the records (indexer.lo
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable
 
 import numpy as np
 
+from chromadb.engine.graph_file import LABEL, read_header
 from chromadb.engine.vector_index import VectorIndex, write_meta
 from chromadb.engine.view import LABEL_RID_BITS
-
-# hnswlib's saveIndex header (hnswalg.h, format stable since 0.5): six size_t fields
-# (offsetLevel0, max_elements, cur_element_count, size_data_per_element, label_offset,
-# offsetData), int maxlevel, uint enterpoint, size_t maxM, maxM0, M, double mult,
-# size_t ef_construction; then each element's level-0 block, label at label_offset.
-_HEADER = struct.Struct("<6QiI3QdQ")
-_LABEL = np.dtype("<u8")
 
 
 def shift_labels(path: str, shift: int) -> None:
     """Add `shift` to every label in the hnswlib index file at `path`, in place."""
-    with open(path, "rb") as f:
-        raw = f.read(_HEADER.size)
-    if len(raw) < _HEADER.size:
-        raise ValueError(f"{path} is not an hnswlib index file this code understands (too short)")
-    header = _HEADER.unpack(raw)
-    count, per_element, label_offset = header[2], header[3], header[4]
-    if count == 0:
+    header = read_header(path)
+    if header.count == 0:
         return
-    if not (0 <= label_offset <= per_element - _LABEL.itemsize) or (
-        os.path.getsize(path) < _HEADER.size + count * per_element
-    ):
-        raise ValueError(f"{path} is not an hnswlib index file this code understands")
-    blocks = np.memmap(path, dtype=np.uint8, mode="r+", offset=_HEADER.size, shape=(count, per_element))
+    blocks = np.memmap(path, dtype=np.uint8, mode="r+", offset=header.size, shape=(header.count, header.per_element))
     try:
-        cells = blocks[:, label_offset : label_offset + _LABEL.itemsize]
-        labels = np.ascontiguousarray(cells).view(_LABEL).ravel() + np.uint64(shift)
-        cells[:] = labels.view(np.uint8).reshape(count, _LABEL.itemsize)
+        cells = blocks[:, header.label_offset : header.label_offset + LABEL.itemsize]
+        labels = np.ascontiguousarray(cells).view(LABEL).ravel() + np.uint64(shift)
+        cells[:] = labels.view(np.uint8).reshape(header.count, LABEL.itemsize)
         blocks.flush()
     finally:
         del blocks

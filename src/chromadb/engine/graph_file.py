@@ -4,8 +4,8 @@ hnswlib reads a whole graph file into memory before it answers anything: ~0.55 s
 250k x 384 graph here, 2.2 s at 1M, most of it copying the file out of the page cache.
 Its level-0 blocks hold every element's vector and label at fixed offsets, so a fresh
 process maps the files (np.memmap: nothing copied) and answers its first queries by an
-exact scan of the mapped vectors (~0.5 s at 1M) while hnswlib loads them in the
-background (vector_index.VectorIndex.load). fork.py patches labels at the same offsets.
+exact scan of the mapped vectors (~0.2 s at 1M) until hnswlib has read them
+(vector_index.VectorIndex.load). fork.py patches labels at the same offsets.
 """
 from __future__ import annotations
 
@@ -73,6 +73,18 @@ class MappedGraph:
         )
         self._label_at = header.label_offset
         self._data_at = header.data_offset
+        # The vectors in place, one row per element: BLAS reads rows that far apart as they
+        # are, so the scan copies nothing out of the mapping (0.20 s for 1M x 384 on one
+        # core, 0.45 s copying each chunk out first).
+        self._rows: np.ndarray | None = None
+        if header.count and header.per_element % 4 == 0:
+            self._rows = np.ndarray(
+                (header.count, dimension),
+                dtype=np.float32,
+                buffer=self._blocks,
+                offset=header.data_offset,
+                strides=(header.per_element, 4),
+            )
 
     def labels(self) -> np.ndarray:
         cells = self._blocks[:, self._label_at : self._label_at + LABEL.itemsize]
@@ -114,6 +126,8 @@ class MappedGraph:
         return np.take_along_axis(labels, order, 1).astype(np.uint64), np.take_along_axis(distances, order, 1)
 
     def _vectors(self, rows: slice | np.ndarray) -> np.ndarray:
+        if self._rows is not None and isinstance(rows, slice):
+            return self._rows[rows]
         cells = self._blocks[rows, self._data_at : self._data_at + 4 * self.dimension]
         return np.ascontiguousarray(cells).view(np.float32)
 

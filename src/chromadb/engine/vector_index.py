@@ -22,7 +22,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import hnswlib
@@ -30,13 +29,13 @@ import numpy as np
 
 from chromadb.engine import hugepages
 from chromadb.engine.graph_file import MappedGraph
+from chromadb.engine.spread import spread
 
 logger = logging.getLogger(__name__)
 
 META_FILE = "index.json"
 # Elements per graph: a larger collection is held in several (see the module's docstring).
 GRAPH_SIZE = 250_000
-CORES = os.cpu_count() or 1
 # Up to this many queries at once, the graphs are searched side by side, one thread each;
 # more queries keep every core busy within each graph already.
 SPREAD_QUERIES_MAX = 1
@@ -656,43 +655,3 @@ def write_meta(directory: str, names: list[str], seq: int, space: str, dimension
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp_meta, os.path.join(directory, META_FILE))
-
-
-# -- searching graphs side by side -------------------------------------------------------
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _search_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(CORES - 1, 1), thread_name_prefix="chromadb-search")
-        return _pool
-
-
-def _forget_pool() -> None:  # a forked child has the pool object but not its threads
-    global _pool
-    _pool = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def spread(tasks: list[Callable[[], Any]]) -> list[Any]:
-    """Run the tasks on the cores, this thread taking its share; results in task order."""
-    lanes = min(CORES, len(tasks))
-    if lanes <= 1:
-        return [task() for task in tasks]
-    pool = _search_pool()
-    helpers = [pool.submit(_run_all, tasks[lane::lanes]) for lane in range(1, lanes)]
-    done = [_run_all(tasks[0::lanes])] + [helper.result() for helper in helpers]
-    results: list[Any] = [None] * len(tasks)
-    for lane, lane_results in enumerate(done):
-        results[lane::lanes] = lane_results
-    return results
-
-
-def _run_all(tasks: list[Callable[[], Any]]) -> list[Any]:
-    return [task() for task in tasks]
