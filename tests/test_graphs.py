@@ -196,7 +196,25 @@ def test_a_mapped_graph_file_answers_as_hnswlib_does(tmp_path, space):
     assert not set(got_labels.ravel().tolist()) & set(hidden.tolist())
 
 
-def test_a_saved_index_answers_while_hnswlib_reads_its_files(tmp_path, monkeypatch):
+@pytest.fixture
+def mapped_when_opened(monkeypatch):
+    """Indexes this small mapped when opened, as one of 64 MB or more is."""
+    monkeypatch.setattr(vector_index, "MAP_MIN_BYTES", 0)
+
+
+def test_a_small_saved_index_is_read_at_once_and_a_large_one_soon_without_a_query(tmp_path, monkeypatch):
+    index, _ = _index(1_000)
+    index.save(str(tmp_path), seq=5)
+    small, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False, background=True)
+    assert small.loaded.is_set() and all(graph.mapped is None for graph in small.graphs)
+    monkeypatch.setattr(vector_index, "MAP_MIN_BYTES", 0)
+    monkeypatch.setattr(vector_index, "READ_BY_S", 0.2)
+    large, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False, background=True)
+    assert not large.loaded.is_set() and all(graph.mapped is not None for graph in large.graphs)
+    assert large.loaded.wait(30) and all(graph.mapped is None for graph in large.graphs)  # files not held open for long
+
+
+def test_a_saved_index_answers_while_hnswlib_reads_its_files(tmp_path, monkeypatch, mapped_when_opened):
     index, x = _index(1_000)
     index.mark_deleted([3])
     index.save(str(tmp_path), seq=5)
@@ -229,7 +247,7 @@ def test_a_saved_index_answers_while_hnswlib_reads_its_files(tmp_path, monkeypat
     np.testing.assert_array_equal(loaded.knn(q, k=10)[0].astype(np.int64), want)
 
 
-def test_a_graph_file_hnswlib_cannot_read_leaves_searches_exact_and_the_index_rebuilt(tmp_path):
+def test_a_graph_file_hnswlib_cannot_read_leaves_searches_exact(tmp_path, mapped_when_opened):
     index, x = _index(1_000)
     index.save(str(tmp_path), seq=5)
     with open(tmp_path / "hnsw.5.3.bin", "r+b") as f:  # the last graph loses its upper levels
@@ -242,3 +260,30 @@ def test_a_graph_file_hnswlib_cannot_read_leaves_searches_exact_and_the_index_re
     np.testing.assert_array_equal(loaded.knn(q, k=5)[0].astype(np.int64), want)  # still from the mapping
     with pytest.raises(RuntimeError, match="could not be read"):
         loaded.add(x[:1], np.array([5_000], dtype=np.int64))
+
+
+def test_an_index_whose_files_cannot_be_read_is_built_anew(tmp_path, mapped_when_opened):
+    path = str(tmp_path / "db")
+    x = _vectors(5_000, seed=13)
+    client = chromadb.PersistentClient(path=path)
+    col = client.create_collection("torn", embedding_function=None)
+    col.add(ids=[f"r{i}" for i in range(len(x))], embeddings=x)
+    assert col._wait_for_index()
+    client.close()  # saves the index
+    (graph_file,) = [p for p in (tmp_path / "db" / str(col.id)).iterdir() if p.name.startswith("hnsw.")]
+    with open(graph_file, "r+b") as f:
+        f.truncate(os.path.getsize(graph_file) - 16)
+
+    client = chromadb.PersistentClient(path=path)
+    col = client.get_collection("torn", embedding_function=None)
+    q = _vectors(3, seed=14)
+    want = [[f"r{i}" for i in row] for row in _nearest(x, np.arange(len(x)), q, 5)]
+    assert col.query(query_embeddings=q, n_results=5)["ids"] == want
+    view = client._backend.engine.runtimes[str(col.id)].view
+    torn = view.index
+    assert torn.loaded.wait(30) and torn.load_failed
+    col.add(ids=["new"], embeddings=x[:1] + 0.5)  # the indexer's next step builds a new index
+    assert col._wait_for_index()
+    assert view.index is not torn and not view.index.load_failed and len(view.pending_slots()) == 0
+    assert col.query(query_embeddings=q, n_results=5)["ids"] == want
+    client.close()

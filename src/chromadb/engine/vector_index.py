@@ -52,8 +52,12 @@ LARGEST_BEAM = 600
 # the insert's threads: for this long after one, the indexer inserts on one thread
 # (Indexer._step), leaving a core to the searches.
 CONTENDED_S = 0.25
-# A saved index is read by hnswlib this long after the first search answered from its mapped files.
+# A saved index of at least MAP_MIN_BYTES is mapped when opened, and read by hnswlib
+# READ_AFTER_S after the first search answered from the mappings, at the latest READ_BY_S
+# after it was opened (see VectorIndex.load).
+MAP_MIN_BYTES = 64 << 20
 READ_AFTER_S = 0.25
+READ_BY_S = 2.0
 # A filtered search's candidates, asked of several graphs: each gives its share plus this many.
 SHORTLIST_SLACK = 32
 
@@ -377,9 +381,7 @@ class VectorIndex:
             if self._sources and not self._reading_soon:
                 # not at once: the rest of this request (its records, from SQLite) comes first
                 self._reading_soon = True
-                timer = threading.Timer(READ_AFTER_S, self._start_reading)
-                timer.daemon = True
-                timer.start()
+                self._read_later(READ_AFTER_S)
 
     def _knn(self, queries: np.ndarray, k: int, wait: bool, shortlist: bool) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.lock.acquire_shared(blocking=wait):
@@ -552,9 +554,12 @@ class VectorIndex:
             if meta["space"] != space or meta["dimension"] != dimension:
                 return None
             ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))
+            names = meta.get("files") or [meta["file"]]  # "file": one graph, written before graphs were split
+            # a small index is read at once: mapping it would save little and hold its files open
+            background = background and sum(os.path.getsize(os.path.join(directory, n)) for n in names) >= MAP_MIN_BYTES
             graphs = []
             with hugepages.Advised(huge_pages and not background) as advised:
-                for name in meta.get("files") or [meta["file"]]:  # "file": written before graphs were split
+                for name in names:
                     path = os.path.join(directory, name)
                     stat = _stat(directory, name)
                     hnsw = hnswlib.Index(space=space, dim=dimension)
@@ -582,14 +587,21 @@ class VectorIndex:
         if sources:
             index.loaded.clear()
             index._sources = sources
+            index._read_later(READ_BY_S)
         return index, meta
+
+    def _read_later(self, seconds: float) -> None:
+        timer = threading.Timer(seconds, self._start_reading)
+        timer.daemon = True
+        timer.start()
 
     def _start_reading(self) -> None:
         """Have hnswlib read the mapped graphs, on a thread of its own (once). hnswlib holds
         the GIL while it reads (~0.5 s per graph of 250k x 384), so this starts only after
-        the first search has been answered from the mappings (READ_AFTER_S later), or when
-        an insert or a save needs the graphs: a process that opens a collection for one
-        query never waits for it."""
+        the first search has been answered from the mappings (READ_AFTER_S later), when an
+        insert or a save needs the graphs, or READ_BY_S after the index was opened: a
+        process that opens a collection for one query never waits for it, and one that
+        keeps it open holds its files open for seconds only."""
         with self._to_delete_lock:
             sources, self._sources = self._sources, []
         if sources:
