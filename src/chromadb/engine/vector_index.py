@@ -217,6 +217,7 @@ class VectorIndex:
         self.loaded = threading.Event()  # every graph read by hnswlib (see load)
         self.loaded.set()
         self._sources: list[_GraphSource] = []  # mapped graph files hnswlib has yet to read
+        self._sources_lock = threading.Lock()
         self._reading_soon = False
         self.load_failed = False  # a graph file hnswlib could not read: the index must be rebuilt
         self.graphs: list[Graph] = []
@@ -602,7 +603,7 @@ class VectorIndex:
         insert or a save needs the graphs, or READ_BY_S after the index was opened: a
         process that opens a collection for one query never waits for it, and one that
         keeps it open holds its files open for seconds only."""
-        with self._to_delete_lock:
+        with self._sources_lock:  # the timer, a search and an insert may all get here
             sources, self._sources = self._sources, []
         if sources:
             threading.Thread(target=self._read_graphs, args=(sources,), name="chromadb-graph-load", daemon=True).start()
