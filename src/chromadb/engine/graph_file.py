@@ -126,8 +126,8 @@ class MappedGraph:
         return np.take_along_axis(labels, order, 1).astype(np.uint64), np.take_along_axis(distances, order, 1)
 
     def _vectors(self, rows: slice | np.ndarray) -> np.ndarray:
-        if self._rows is not None and isinstance(rows, slice):
-            return self._rows[rows]
+        if self._rows is not None:
+            return self._rows[rows]  # a slice: a view in place; chosen rows: their vectors only
         cells = self._blocks[rows, self._data_at : self._data_at + 4 * self.dimension]
         return np.ascontiguousarray(cells).view(np.float32)
 

@@ -557,12 +557,12 @@ class VectorIndex:
             ef = int(params.get("ef_search", DEFAULT_EF_SEARCH))
             names = meta.get("files") or [meta["file"]]  # "file": one graph, written before graphs were split
             # a small index is read at once: mapping it would save little and hold its files open
-            background = background and sum(os.path.getsize(os.path.join(directory, n)) for n in names) >= MAP_MIN_BYTES
+            stats = [_stat(directory, name) for name in names]
+            background = background and sum(stat[0] for stat in stats if stat) >= MAP_MIN_BYTES
             graphs = []
             with hugepages.Advised(huge_pages and not background) as advised:
-                for name in names:
+                for name, stat in zip(names, stats):
                     path = os.path.join(directory, name)
-                    stat = _stat(directory, name)
                     hnsw = hnswlib.Index(space=space, dim=dimension)
                     if background:
                         # opened now: a save by another process may replace the file before it is read
