@@ -373,3 +373,28 @@ def test_totals_count_every_collection_and_record(store):
     store.write(second, batch("add", ["c"], vectors(3)))
     store.write(first, Deletion(ids=["a"]))
     assert store.totals() == (2, 2)
+
+
+def test_scattered_rids_are_read_by_rowid_not_through_the_collection_index(tmp_path):
+    """Given a few hundred scattered rids of a large collection, SQLite's planner would
+    rather walk the index on cid (every record of the collection) than seek each rid:
+    155 ms instead of 3 ms for 500 rows at 1M records. Every plan must seek by rowid."""
+    store = SqliteStore(str(tmp_path / "store.sqlite3"))
+    cid = make_collection(store)["cid"]
+    n = 20_000
+    ids = [f"r{i}" for i in range(n)]
+    rids = [r.rid for r in store.write(cid, batch("add", ids, np.ones((n, DIM), np.float32))).rows]
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        scattered = rids[::37][:600]
+        assert [r[0] for r in store.record_vectors(cid, scattered)] == scattered
+        assert [r[1] for r in store.record_fields(cid, scattered)] == [ids[i] for i in range(0, n, 37)][:600]
+    finally:
+        store.db.conn.set_trace_callback(None)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert selects
+    for sql in selects:
+        plan = " ".join(row[3] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "PRIMARY KEY" in plan and "records_by" not in plan, plan
+    store.close()

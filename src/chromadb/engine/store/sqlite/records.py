@@ -248,8 +248,10 @@ def record_columns(conn: sqlite3.Connection, cid: int, rids: Sequence[int] | Non
             ).fetchall()
         out: list[tuple[Any, ...]] = []
         for part in chunks(rids):
+            # `+cid` again: given a few hundred rids, the planner would rather walk the
+            # collection's index on cid (155 ms for 500 rows at 1M instead of 3 ms)
             out += conn.execute(
-                f"SELECT {columns} FROM records WHERE rid IN ({_marks(len(part))}) AND cid = ? ORDER BY rid", (*part, cid)
+                f"SELECT {columns} FROM records WHERE rid IN ({_marks(len(part))}) AND +cid = ? ORDER BY rid", (*part, cid)
             ).fetchall()
         return out
     # A rowid range scan reads the table sequentially, already in rid order; `+cid`
