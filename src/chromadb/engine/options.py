@@ -38,6 +38,9 @@ class EngineOptions:
     exact_search_max: int = 20_000
     # indexer.py: a collection gets an HNSW graph from this many live records on
     index_min: int = 4096
+    # view.py: a collection whose float32 vectors would take more bytes than this keeps no
+    # matrix of them beside its HNSW graphs (which hold them too); its scans read the store
+    resident_vectors_max: int = 512 * 1024 * 1024
     # indexer.py: a graph is saved after max(save_min_changes, save_fraction x its size) changes
     save_min_changes: int = 10_000
     save_fraction: float = 0.25

@@ -87,7 +87,9 @@ class CollectionRuntime:
     ) -> CollectionRuntime:
         """A fresh runtime of the collection, with its saved index (read from its files unless given)."""
         space = row["configuration"]["hnsw"]["space"]
-        view = CollectionView(row["cid"], row["id"], row["dimension"], space, store)
+        view = CollectionView(
+            row["cid"], row["id"], row["dimension"], space, store, resident_vectors_max=options.resident_vectors_max
+        )
         with store.snapshot():
             state = store.collection_state(row["cid"])
             rids = store.record_rids(row["cid"])
@@ -179,7 +181,8 @@ class CollectionRuntime:
                 with self.lock:
                     if self.dropped:
                         return
-                    need_fields, need_vectors = not view.fields_loaded, not view.vectors_loaded
+                    need_fields = not view.fields_loaded
+                    need_vectors = not view.vectors_loaded and view.vectors_resident
                     seq = view.seq
                     plan = view.load_plan()
                 if not (need_fields or need_vectors):

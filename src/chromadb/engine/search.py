@@ -76,7 +76,7 @@ def exact_search(
         return [np.zeros(0, dtype=np.int64) for _ in range(len(queries))]
     k = min(k, len(slots))
     contiguous = int(slots[-1]) - int(slots[0]) == len(slots) - 1  # slots are sorted
-    if len(slots) > view.n // 2 and not contiguous:
+    if len(slots) > view.n // 2 and not contiguous and view.vectors_resident:
         # score everything and mask: cheaper than gathering most of the matrix
         scores = _scores(view, queries, view.vectors[: view.n], view.norms[: view.n])
         keep = np.zeros(view.n, dtype=bool)

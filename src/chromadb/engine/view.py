@@ -10,7 +10,11 @@ without reading the whole collection:
   looks records up by id or filters on content; before that, the few rows a result
   shows are fetched by rid;
 * *vectors* (a contiguous float32 matrix and its norms): loaded in bulk by the first
-  exact search over many rows; before that, small sets are fetched by rid.
+  exact search over many rows; before that, small sets are fetched by rid. A collection
+  whose matrix would pass `resident_vectors_max` bytes keeps none: its HNSW graphs hold
+  the same vectors already (1.5 GB at 1M x 384), so it would double the memory. Its exact
+  scans (a selective filter, records the index does not cover yet) read the vectors they
+  need from the store, chunk by chunk.
 
 A bulk load reads and builds LOAD_CHUNK rows at a time: it never holds a second copy of
 what it loads (at 1M x 384 the vector blobs alone are 1.5 GB), a background load leaves
@@ -34,6 +38,7 @@ import numpy as np
 import orjson
 
 from chromadb.engine.columns import Column
+from chromadb.engine.options import EngineOptions
 from chromadb.engine.sketch import FIT_SAMPLE, Sketch
 from chromadb.engine.sparse_index import SparseIndex
 from chromadb.progress import progress_bar
@@ -48,6 +53,11 @@ LABEL_RID_MASK = (1 << LABEL_RID_BITS) - 1
 
 # Up to this many rows are fetched by rid while a group is not loaded; more load it all.
 FETCH_MAX = 1024
+# A view keeps no vector matrix that would take more than this (see the module docstring):
+# EngineOptions.resident_vectors_max, which the engine passes in.
+RESIDENT_VECTORS_MAX = EngineOptions.resident_vectors_max
+# A view without a matrix reads the vectors of a scan this many rows at a time.
+FETCH_CHUNK = 8192
 # The filter cache of a view keeps this many allowed sets, each with its gathered
 # vectors when they take at most this many bytes.
 FILTER_CACHE_ENTRIES = 8
@@ -104,9 +114,16 @@ class RecordSource(Protocol):
 
 class CollectionView:
     def __init__(
-        self, cid: int, collection_id: str, dimension: int | None, space: str, source: RecordSource
+        self,
+        cid: int,
+        collection_id: str,
+        dimension: int | None,
+        space: str,
+        source: RecordSource,
+        resident_vectors_max: int = RESIDENT_VECTORS_MAX,
     ) -> None:
         self.cid = cid
+        self.resident_vectors_max = resident_vectors_max
         self.collection_id = collection_id
         self.space = space
         self.source = source
@@ -155,6 +172,11 @@ class CollectionView:
     @property
     def vectors_loaded(self) -> bool:
         return self._vectors is not None
+
+    @property
+    def vectors_resident(self) -> bool:
+        """Whether the vectors may be held as a matrix (else scans read them from the store)."""
+        return self.capacity * (self.dimension or 0) * 4 <= self.resident_vectors_max
 
     @property
     def ids(self) -> list[str | None]:
@@ -354,7 +376,9 @@ class CollectionView:
         self.live = _grown(self.live, cap)
         self.vector_version = _grown(self.vector_version, cap)
         self.covered = _grown(self.covered, cap, fill=-1)
-        if self._vectors is not None:
+        if self._vectors is not None and cap * self._vectors.shape[1] * 4 > self.resident_vectors_max:
+            self._drop_vectors()
+        elif self._vectors is not None:
             vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
             vec[: self.n] = self._vectors[: self.n]
             self._vectors = vec
@@ -369,8 +393,16 @@ class CollectionView:
         self.dimension = dimension
         self._sketch = None
         self._sketch_stale = []
-        if self._vectors is not None:
+        if self._vectors is not None and not self.vectors_resident:
+            self._drop_vectors()
+        elif self._vectors is not None:
             self._vectors = np.zeros((self.capacity, dimension), dtype=np.float32)
+
+    def _drop_vectors(self) -> None:
+        """Grown past resident_vectors_max: give up the matrix (and the sketch made from it)."""
+        self._vectors = None
+        self._norms = np.zeros(0, dtype=np.float32)
+        self._sketch, self._sketch_stale, self._sketch_in_flight = None, [], None
 
     def open(self, rids: np.ndarray) -> None:
         """Start an empty view with the collection's (sorted) rids; everything else is lazy."""
@@ -525,13 +557,15 @@ class CollectionView:
         return {r[0]: slot for r, slot, ok in zip(rows, slots.tolist(), found.tolist()) if ok}
 
     def gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(vectors, norms) of these slots: from the matrix, or fetched by rid while few."""
+        """(vectors, norms) of these slots: from the matrix, or fetched by rid while few (or
+        while the view keeps no matrix)."""
         slots = np.asarray(slots, dtype=np.int64)
-        if self._vectors is not None or len(slots) > FETCH_MAX or self.dimension is None:
+        if self._vectors is not None or self.dimension is None or (len(slots) > FETCH_MAX and self.vectors_resident):
             return self.vectors[slots], self.norms[slots]
         x = np.zeros((len(slots), self.dimension), dtype=np.float32)
-        if len(slots):
-            self._fill(x, slots, self.source.record_vectors(self.cid, self.rids[slots].tolist()))
+        for lo in range(0, len(slots), FETCH_CHUNK):
+            part = slots[lo : lo + FETCH_CHUNK]
+            self._fill(x[lo : lo + FETCH_CHUNK], part, self.source.record_vectors(self.cid, self.rids[part].tolist()))
         return x, self._norms_of(x)
 
     def block(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

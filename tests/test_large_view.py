@@ -1,0 +1,154 @@
+"""A collection whose vectors would pass EngineOptions.resident_vectors_max keeps no float32
+matrix of them beside its HNSW graphs: exact scans (a selective filter, the records the
+indexer has not reached, returned embeddings) read the vectors from the store instead,
+and give the same answers as a view that holds the matrix.
+
+The limit is set low here (a few thousand 16-dimensional vectors) so that small
+collections take the path a million records takes by default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from test_search import distances
+
+import chromadb
+from chromadb.engine import view as view_module
+from chromadb.engine.indexer import Indexer
+
+DIM = 16
+N = 6_000
+LIMIT = 2_000 * DIM * 4  # bytes: a matrix of 2,000 rows
+
+
+def _client(path, resident_vectors_max: int | None = None):
+    client = chromadb.PersistentClient(path=str(path))
+    engine = client._backend.engine
+    if resident_vectors_max is not None:
+        engine.options = dataclasses.replace(engine.options, resident_vectors_max=resident_vectors_max)
+    return client
+
+
+def _collection(client, x: np.ndarray, space: str):
+    col = client.create_collection("big", metadata={"hnsw:space": space}, embedding_function=None)
+    for start in range(0, len(x), 1_000):
+        rows = range(start, min(start + 1_000, len(x)))
+        col.add(ids=[f"r{i}" for i in rows], embeddings=x[start : rows[-1] + 1], metadatas=[{"m": i % 50} for i in rows])
+    return col
+
+
+def _view(client, col):
+    return client._backend.engine.runtimes[str(col.id)].view
+
+
+def _data(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((N, DIM)).astype(np.float32), rng.standard_normal((8, DIM)).astype(np.float32)
+
+
+@pytest.mark.parametrize("space", ["l2", "cosine", "ip"])
+def test_a_view_past_the_limit_keeps_no_matrix_and_answers_as_one_that_does(tmp_path, space):
+    x, queries = _data()
+    large = _client(tmp_path / "large", LIMIT)
+    held = _client(tmp_path / "held")
+    big, ref = _collection(large, x, space), _collection(held, x, space)
+    for col in (big, ref):
+        col._wait_for_index()
+    view = _view(large, big)
+    assert not view.vectors_resident and not view.vectors_loaded
+    assert _view(held, ref).vectors_loaded
+
+    # a selective filter (100 of 6,000 records) is an exact scan of vectors from the store
+    where = {"m": 7}
+    got = big.query(query_embeddings=queries, n_results=10, where=where)
+    want = ref.query(query_embeddings=queries, n_results=10, where=where)
+    assert got["ids"] == want["ids"]
+    np.testing.assert_allclose(got["distances"], want["distances"], rtol=1e-5, atol=1e-5)
+    rows = np.arange(7, N, 50)
+    exact = np.sort(distances(space, queries, x[rows]), axis=1)[:, :10]
+    np.testing.assert_allclose(got["distances"], exact, rtol=1e-4, atol=1e-4)
+
+    # returned embeddings are the stored vectors as written (cosine: not normalised)
+    got = big.get(ids=["r5", "r4999"], include=["embeddings"])
+    np.testing.assert_array_equal(got["embeddings"], x[[5, 4999]])
+    everything = big.get(include=["embeddings"])
+    np.testing.assert_array_equal(everything["embeddings"], x)
+
+    # the unfiltered query is the graph's, as in the view that holds the matrix
+    got = big.query(query_embeddings=queries, n_results=10, include=["distances", "embeddings"])
+    want = ref.query(query_embeddings=queries, n_results=10, include=["distances"])
+    assert got["ids"] == want["ids"]
+    for ids, embeddings in zip(got["ids"], got["embeddings"]):
+        np.testing.assert_array_equal(embeddings, x[[int(i[1:]) for i in ids]])
+    assert not view.vectors_loaded
+    large.close()
+    held.close()
+
+
+def test_the_warm_up_of_a_reopened_large_collection_leaves_the_vectors_in_the_store(tmp_path):
+    x, queries = _data(5)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x, "l2")
+    col._wait_for_index()
+    client.close()
+
+    client = _client(tmp_path, LIMIT)
+    col = client.get_collection("big", embedding_function=None)
+    col.query(query_embeddings=queries[:1], n_results=5)  # starts the warm-up
+    view = _view(client, col)
+    deadline = time.monotonic() + 20
+    while not view.fields_loaded:  # the warm-up loads the fields, and with them its one pass
+        assert time.monotonic() < deadline, "the warm-up did not load the fields"
+        time.sleep(0.02)
+    assert not view.vectors_loaded
+    got = col.query(query_embeddings=queries, n_results=10, where={"m": 3})
+    rows = np.arange(3, N, 50)
+    want = rows[np.argsort(distances("l2", queries, x[rows]), axis=1)[:, :10]]
+    assert got["ids"] == [[f"r{i}" for i in q] for q in want]
+    client.close()
+
+
+def test_a_view_gives_up_its_matrix_when_it_grows_past_the_limit(tmp_path):
+    x, queries = _data(7)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x[:1_000], "l2")
+    view = _view(client, col)
+    assert view.vectors_loaded  # a new, small collection holds its vectors
+    col.add(ids=[f"r{i}" for i in range(1_000, N)], embeddings=x[1_000:], metadatas=[{"m": i % 50} for i in range(1_000, N)])
+    assert not view.vectors_loaded and not view.vectors_resident
+    assert view.sketch() is None  # the sketch is projected from the matrix: gone with it
+    col._wait_for_index()
+    got = col.query(query_embeddings=queries, n_results=10, where={"m": {"$in": [1, 2]}})
+    rows = np.flatnonzero(np.isin(np.arange(N) % 50, [1, 2]))
+    want = rows[np.argsort(distances("l2", queries, x[rows]), axis=1)[:, :10]]
+    assert got["ids"] == [[f"r{i}" for i in q] for q in want]
+    client.close()
+
+
+def test_records_the_indexer_has_not_reached_are_scanned_from_the_store(tmp_path, monkeypatch):
+    """With the indexer held, every record is a backlog the query scans exactly, reading
+    the vectors chunk by chunk (FETCH_CHUNK) rather than loading a matrix."""
+    monkeypatch.setattr(Indexer, "_step", lambda self: False)
+    monkeypatch.setattr(view_module, "FETCH_CHUNK", 1_000)
+    x, queries = _data(9)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x, "l2")
+    view = _view(client, col)
+    assert len(view.pending_slots()) == N and not view.vectors_loaded
+    reads: list[int] = []
+    fetch = view.source.record_vectors
+
+    def counted(cid, rids):
+        reads.append(len(rids))
+        return fetch(cid, rids)
+
+    monkeypatch.setattr(view.source, "record_vectors", counted)
+    got = col.query(query_embeddings=queries, n_results=10)
+    want = np.argsort(distances("l2", queries, x), axis=1)[:, :10]
+    assert got["ids"] == [[f"r{i}" for i in q] for q in want]
+    assert max(reads) <= 1_000 and sum(reads) >= N
+    assert not view.vectors_loaded
+    client.close()
