@@ -287,3 +287,22 @@ def test_an_index_whose_files_cannot_be_read_is_built_anew(tmp_path, mapped_when
     assert view.index is not torn and not view.index.load_failed and len(view.pending_slots()) == 0
     assert col.query(query_embeddings=q, n_results=5)["ids"] == want
     client.close()
+
+
+def test_stored_vectors_come_from_the_saved_files_of_every_graph(tmp_path):
+    index, x = _index(1_000)
+    out = np.zeros((4, DIM), dtype=np.float32)
+    assert not index.stored_vectors(np.array([5, 400, 999, 5_000]), out).any()  # never saved: no file
+    index.save(str(tmp_path), seq=10)
+    index.add(_vectors(10, seed=5), np.arange(1_000, 1_010, dtype=np.int64))  # after the save: in no file
+    labels = np.array([999, 5, 1_003, 400, 650, 7_777])
+    out = np.zeros((len(labels), DIM), dtype=np.float32)
+    found = index.stored_vectors(labels, out)
+    assert found.tolist() == [True, True, False, True, True, False]
+    np.testing.assert_array_equal(out[found], x[labels[found]])
+    assert not out[~found].any()
+    # the same from a reopened index, each graph still mapped or read by hnswlib by now
+    loaded, _ = VectorIndex.load(str(tmp_path), "l2", DIM, dict(EXACT), huge_pages=False, graph_size=300)
+    out = np.zeros((len(labels), DIM), dtype=np.float32)
+    assert loaded.stored_vectors(labels, out).tolist() == [True, True, False, True, True, False]
+    np.testing.assert_array_equal(out[found], x[labels[found]])

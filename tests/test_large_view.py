@@ -152,3 +152,71 @@ def test_records_the_indexer_has_not_reached_are_scanned_from_the_store(tmp_path
     assert max(reads) <= 1_000 and sum(reads) >= N
     assert not view.vectors_loaded
     client.close()
+
+
+def _saved_large_collection(tmp_path, space="l2", seed=11):
+    x, queries = _data(seed)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x, space)
+    col._wait_for_index()
+    client._backend.engine.indexer.save_all(force=True)
+    view = _view(client, col)
+    assert all(graph.file for graph in view.index.graphs)
+    return client, col, view, x, queries
+
+
+def _counting_store_reads(monkeypatch, view) -> list[int]:
+    """The rids whose vectors are read from the store from now on."""
+    reads: list[int] = []
+    fetch = view.source.record_vectors
+
+    def counted(cid, rids):
+        reads.extend(rids)
+        return fetch(cid, rids)
+
+    monkeypatch.setattr(view.source, "record_vectors", counted)
+    return reads
+
+
+@pytest.mark.parametrize("space", ["l2", "cosine"])
+def test_indexed_vectors_are_read_from_the_saved_graph_files(tmp_path, monkeypatch, space):
+    """A selective filter's exact scan reads what the index covers from the saved graph
+    files (mapped), not from the store; returned embeddings still come as written."""
+    client, col, view, x, queries = _saved_large_collection(tmp_path, space)
+    reads = _counting_store_reads(monkeypatch, view)
+    got = col.query(query_embeddings=queries, n_results=10, where={"m": {"$in": [4, 9]}}, include=["distances"])
+    rows = np.flatnonzero(np.isin(np.arange(N) % 50, [4, 9]))
+    d = distances(space, queries, x[rows])
+    assert got["ids"] == [[f"r{i}" for i in rows[np.argsort(q)[:10]]] for q in d]
+    np.testing.assert_allclose(got["distances"], np.sort(d, axis=1)[:, :10], rtol=1e-4, atol=1e-4)
+    assert reads == []
+    got = col.get(where={"m": 4}, include=["embeddings"])
+    np.testing.assert_array_equal(got["embeddings"], x[np.arange(4, N, 50)])  # as written, also for cosine
+    assert len(reads) == len(range(4, N, 50))
+    client.close()
+
+
+def test_records_written_after_the_save_and_replaced_files_are_read_from_the_store(tmp_path, monkeypatch):
+    client, col, view, x, queries = _saved_large_collection(tmp_path)
+    # an update after the save: the index covers its new vector, which no file holds yet
+    moved = queries[0] + 0.001
+    col.update(ids=["r250"], embeddings=[moved], metadatas=[{"m": 4}])
+    col._wait_for_index()
+    reads = _counting_store_reads(monkeypatch, view)
+    got = col.query(query_embeddings=queries[:1], n_results=3, where={"m": 4})
+    assert got["ids"][0][0] == "r250"
+    assert set(reads) == {int(view.rids[view.slots_of_ids(["r250"])["r250"]])}  # the rest came from the files
+    # a graph file written over by someone else (another process's save) is not read
+    graph = view.index.graphs[0]
+    directory = view.index.directory
+    with open(f"{directory}/{graph.file}", "r+b") as f:
+        f.seek(0, 2)
+        f.write(b"\0")  # a different size: not the file the graph was written to
+    view.index._file_maps.clear()
+    reads.clear()
+    got = col.query(query_embeddings=queries, n_results=10, where={"m": 7})
+    rows = np.arange(7, N, 50)
+    want = rows[np.argsort(distances("l2", queries, x[rows]), axis=1)[:, :10]]
+    assert got["ids"] == [[f"r{i}" for i in q] for q in want]
+    assert len(reads) >= len(rows)
+    client.close()

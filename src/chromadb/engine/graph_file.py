@@ -85,10 +85,25 @@ class MappedGraph:
                 offset=header.data_offset,
                 strides=(header.per_element, 4),
             )
+        self._by_label: tuple[np.ndarray, np.ndarray] | None = None  # (sorted labels, their rows)
 
     def labels(self) -> np.ndarray:
         cells = self._blocks[:, self._label_at : self._label_at + LABEL.itemsize]
         return np.ascontiguousarray(cells).view(LABEL).ravel().astype(np.int64)
+
+    def vectors_of(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found, vectors): which of `labels` the file holds, and their vectors (copies,
+        in the order of `labels` where found; cosine: normalised, as hnswlib stores them)."""
+        if self._by_label is None:
+            every = self.labels()
+            order = np.argsort(every, kind="stable")
+            self._by_label = every[order], order
+        held, rows = self._by_label
+        if not len(held):
+            return np.zeros(len(labels), dtype=bool), np.zeros((0, self.dimension), dtype=np.float32)
+        at = np.minimum(np.searchsorted(held, labels), len(held) - 1)
+        found = held[at] == labels
+        return found, self._vectors(rows[at[found]])
 
     def knn(self, queries: np.ndarray, k: int, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Labels (uint64, as hnswlib gives them) and distances of the k nearest elements

@@ -325,5 +325,5 @@ def _rows(view: CollectionView, slots: np.ndarray, include: list[str] | tuple[st
     result: dict[str, Any] = view.fields_of(slots.tolist(), include)
     result["embeddings"] = None
     if "embeddings" in include:
-        result["embeddings"] = view.gather(slots)[0] if view.dimension else np.zeros((0, 0), np.float32)
+        result["embeddings"] = view.embeddings(slots) if view.dimension else np.zeros((0, 0), np.float32)
     return result

@@ -269,7 +269,7 @@ def _selected(view: CollectionView, slots: np.ndarray, scores: np.ndarray, selec
         metadatas = [_projected(m, None if METADATA in select else fields) for m in rows["metadatas"]]  # type: ignore[union-attr]
     embeddings = None
     if EMBEDDING in select:
-        embeddings = view.gather(slots)[0] if view.dimension else np.zeros((len(slots), 0), dtype=np.float32)
+        embeddings = view.embeddings(slots) if view.dimension else np.zeros((len(slots), 0), dtype=np.float32)
     return {
         "ids": rows["ids"],
         "documents": rows["documents"] if DOCUMENT in select else None,

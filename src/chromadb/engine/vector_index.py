@@ -220,6 +220,9 @@ class VectorIndex:
         self._sources_lock = threading.Lock()
         self._reading_soon = False
         self.load_failed = False  # a graph file hnswlib could not read: the index must be rebuilt
+        self.directory: str | None = None  # where its graphs were last saved or read from
+        self._file_maps: dict[tuple[str, tuple[int, int] | None], MappedGraph] = {}  # see stored_vectors
+        self._file_maps_lock = threading.Lock()
         self.graphs: list[Graph] = []
         if graphs is None:
             self._new_graph(capacity)
@@ -457,6 +460,53 @@ class VectorIndex:
         nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(labels, nearest, 1), np.take_along_axis(distances, nearest, 1)
 
+    def stored_vectors(self, labels: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Which of `labels` the saved graph files hold, their vectors copied into the same
+        rows of `out`, read from the files mapped (the page cache, not a copy in this process). A label's
+        vector never changes (a new vector gets a new label), so a file written before
+        later changes still holds the right vector for every label in it. Each file must
+        still be the one its graph was written to or read from (size and mtime); one
+        replaced or removed meanwhile gives nothing. cosine: normalised, as hnswlib keeps them."""
+        found = np.zeros(len(labels), dtype=bool)
+        with self._file_maps_lock:
+            maps = [m for m in (self._file_map(graph) for graph in list(self.graphs)) if m is not None]
+        for mapped in maps:
+            left = np.flatnonzero(~found)
+            if not len(left):
+                break
+            here, vectors = mapped.vectors_of(labels[left])
+            out[left[here]] = vectors
+            found[left[here]] = True
+        return found
+
+    def _file_map(self, graph: Graph) -> MappedGraph | None:
+        """The graph's saved file, mapped (kept while it is the graph's file; under _file_maps_lock)."""
+        if graph.mapped is not None:  # still being read: its own mapping
+            return graph.mapped
+        if self.directory is None or graph.file is None:
+            return None
+        key = (graph.file, graph.stat)
+        mapped = self._file_maps.get(key)
+        if mapped is None:
+            try:
+                source = _GraphSource(os.path.join(self.directory, graph.file))
+            except OSError:
+                return None
+            try:
+                st = os.fstat(source.fd)
+                if (st.st_size, st.st_mtime_ns) != graph.stat:
+                    return None  # not the file it was written to (another process's save)
+                mapped = MappedGraph(source.path, self.space, self.dimension)
+            except (OSError, ValueError):
+                return None
+            finally:
+                source.close()  # the mapping keeps the file
+            current = {(g.file, g.stat) for g in self.graphs}
+            for old in [k for k in self._file_maps if k not in current]:
+                del self._file_maps[old]  # a file saved over: let go of it (and its disk space)
+            self._file_maps[key] = mapped
+        return mapped
+
     @property
     def contended(self) -> bool:
         """Whether searches found the graphs busy with an insert just now."""
@@ -522,6 +572,7 @@ class VectorIndex:
 
     def save(self, directory: str, seq: int) -> None:
         os.makedirs(directory, exist_ok=True)
+        self.directory = directory
         names, deleted = self.write_files(directory, seq, reuse=True)
         write_meta(directory, names, seq, self.space, self.dimension, deleted)
         for other in os.listdir(directory):
@@ -585,6 +636,7 @@ class VectorIndex:
             for source in sources:
                 source.close()
             return None
+        index.directory = directory
         if sources:
             index.loaded.clear()
             index._sources = sources

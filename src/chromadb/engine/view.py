@@ -557,16 +557,45 @@ class CollectionView:
         return {r[0]: slot for r, slot, ok in zip(rows, slots.tolist(), found.tolist()) if ok}
 
     def gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(vectors, norms) of these slots: from the matrix, or fetched by rid while few (or
-        while the view keeps no matrix)."""
+        """(vectors, norms) of these slots, for scoring: from the matrix, or fetched by rid
+        while few. A view that keeps no matrix reads the vectors the index covers from its
+        saved graph files (cosine: normalised there, which scores the same), the rest from
+        the store."""
         slots = np.asarray(slots, dtype=np.int64)
         if self._vectors is not None or self.dimension is None or (len(slots) > FETCH_MAX and self.vectors_resident):
             return self.vectors[slots], self.norms[slots]
         x = np.zeros((len(slots), self.dimension), dtype=np.float32)
-        for lo in range(0, len(slots), FETCH_CHUNK):
-            part = slots[lo : lo + FETCH_CHUNK]
-            self._fill(x[lo : lo + FETCH_CHUNK], part, self.source.record_vectors(self.cid, self.rids[part].tolist()))
+        missing = np.ones(len(slots), dtype=bool)
+        if self.index is not None and not self.vectors_resident:
+            labels = self.covered[slots]
+            held = np.flatnonzero(labels >= 0)
+            if len(held) == len(slots):  # the usual case: every slot indexed, read in place
+                missing = ~self.index.stored_vectors(labels, x)
+            elif len(held):
+                part = np.zeros((len(held), self.dimension), dtype=np.float32)
+                found = self.index.stored_vectors(labels[held], part)
+                x[held[found]] = part[found]
+                missing[held[found]] = False
+        self._fetch_into(x, slots, missing)
         return x, self._norms_of(x)
+
+    def embeddings(self, slots: np.ndarray) -> np.ndarray:
+        """The vectors of these slots as they were written (the `embeddings` of a result)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if self.vectors_resident or self._vectors is not None or self.dimension is None:
+            return self.gather(slots)[0]
+        x = np.zeros((len(slots), self.dimension), dtype=np.float32)
+        self._fetch_into(x, slots, np.ones(len(slots), dtype=bool))
+        return x
+
+    def _fetch_into(self, x: np.ndarray, slots: np.ndarray, which: np.ndarray) -> None:
+        """Read the vectors of slots[which] from the store into x, FETCH_CHUNK rows at a time."""
+        rows = np.flatnonzero(which)
+        for lo in range(0, len(rows), FETCH_CHUNK):
+            part = rows[lo : lo + FETCH_CHUNK]
+            block = np.zeros((len(part), x.shape[1]), dtype=np.float32)
+            self._fill(block, slots[part], self.source.record_vectors(self.cid, self.rids[slots[part]].tolist()))
+            x[part] = block
 
     def block(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Like gather, for reading only: a contiguous run of slots (the not-yet-indexed
