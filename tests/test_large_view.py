@@ -44,6 +44,11 @@ def _view(client, col):
     return client._backend.engine.runtimes[str(col.id)].view
 
 
+def _recall(got: list[list[str]], x: np.ndarray, queries: np.ndarray) -> float:
+    want = np.argsort(distances("l2", queries, x), axis=1)[:, :10]
+    return np.mean([len({f"r{i}" for i in w} & set(g)) / 10 for g, w in zip(got, want)])
+
+
 def _data(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.standard_normal((N, DIM)).astype(np.float32), rng.standard_normal((8, DIM)).astype(np.float32)
@@ -151,6 +156,58 @@ def test_records_the_indexer_has_not_reached_are_scanned_from_the_store(tmp_path
     assert got["ids"] == [[f"r{i}" for i in q] for q in want]
     assert max(reads) <= 1_000 and sum(reads) >= N
     assert not view.vectors_loaded
+    assert view._cache is None  # a backlog larger than the cache may hold: read each time
+    client.close()
+
+
+def test_a_backlog_read_from_the_store_once_is_kept_with_what_is_written_since(tmp_path, monkeypatch):
+    x, queries = _data(10)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x[:4_500], "l2")  # indexed: past the indexer's index_min
+    col._wait_for_index()
+    view = _view(client, col)
+    monkeypatch.setattr(Indexer, "_step", lambda self: False)  # from here on: a backlog
+    col.add(ids=[f"r{i}" for i in range(4_500, N)], embeddings=x[4_500:])
+    reads = _counting_store_reads(monkeypatch, view)
+    got = col.query(query_embeddings=queries, n_results=10)
+    assert _recall(got["ids"], x, queries) >= 0.95  # the graph's answer, merged with the scan's
+    assert len(reads) >= 1_500
+    # what the scan read is kept (vector_cache.py), and so are the vectors written since
+    reads.clear()
+    extra = np.random.default_rng(10).standard_normal((50, DIM)).astype(np.float32)
+    col.add(ids=[f"r{i}" for i in range(N, N + 50)], embeddings=extra)
+    col.update(ids=["r4517"], embeddings=[queries[1]])
+    x = np.concatenate([x, extra])
+    x[4517] = queries[1]
+    got = col.query(query_embeddings=queries, n_results=10)
+    assert _recall(got["ids"], x, queries) >= 0.95
+    assert got["ids"][1][0] == "r4517"
+    assert reads == []
+    client.close()
+
+
+def test_the_cache_of_store_reads_is_dropped_once_the_index_is_saved(tmp_path, monkeypatch):
+    x, queries = _data(13)
+    client = _client(tmp_path, LIMIT)
+    col = _collection(client, x, "l2")
+    view = _view(client, col)
+    col._wait_for_index()
+    held = pytest.MonkeyPatch()
+    held.setattr(Indexer, "_step", lambda self: False)  # hold the indexer: what comes next is a backlog
+    col.add(ids=[f"r{i}" for i in range(N, N + 1_500)], embeddings=x[:1_500] + 1.0)
+    col.query(query_embeddings=queries, n_results=10)
+    assert view._cache is not None and view._cache.n >= 1_500
+    held.undo()
+    client._backend.engine.indexer.wake()
+    col._wait_for_index()
+    client._backend.engine.indexer.save_all(force=True)
+    reads = _counting_store_reads(monkeypatch, view)
+    got = col.query(query_embeddings=queries, n_results=10, where={"m": 3})
+    assert view._cache is None  # the files hold what it kept
+    rows = np.arange(3, N, 50)
+    want = rows[np.argsort(distances("l2", queries, x[rows]), axis=1)[:, :10]]
+    assert got["ids"] == [[f"r{i}" for i in q] for q in want]
+    assert reads == []
     client.close()
 
 

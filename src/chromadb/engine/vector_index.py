@@ -221,6 +221,7 @@ class VectorIndex:
         self._reading_soon = False
         self.load_failed = False  # a graph file hnswlib could not read: the index must be rebuilt
         self.directory: str | None = None  # where its graphs were last saved or read from
+        self.saves = 0  # how many times it was saved (a view's vector cache lasts until the next)
         self._file_maps: dict[tuple[str, tuple[int, int] | None], MappedGraph] = {}  # see stored_vectors
         self._file_maps_lock = threading.Lock()
         self.graphs: list[Graph] = []
@@ -575,6 +576,7 @@ class VectorIndex:
         self.directory = directory
         names, deleted = self.write_files(directory, seq, reuse=True)
         write_meta(directory, names, seq, self.space, self.dimension, deleted)
+        self.saves += 1
         for other in os.listdir(directory):
             if other.startswith("hnsw.") and other not in names and not other.endswith(".tmp"):
                 try:

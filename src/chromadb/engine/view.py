@@ -41,6 +41,7 @@ from chromadb.engine.columns import Column
 from chromadb.engine.options import EngineOptions
 from chromadb.engine.sketch import FIT_SAMPLE, Sketch
 from chromadb.engine.sparse_index import SparseIndex
+from chromadb.engine.vector_cache import VectorCache
 from chromadb.progress import progress_bar
 
 _SEPARATOR = "\x00"
@@ -150,6 +151,10 @@ class CollectionView:
         self._vectors: np.ndarray | None = None
         self._norms = np.zeros(0, dtype=np.float32)  # |x|^2 for l2, 1/|x| for cosine
         self._sketch: Sketch | None = None  # projected vectors (sketch.py), while the vectors are loaded
+        # without a matrix: vectors read from the store or written since (vector_cache.py),
+        # for the index (and its saves) it was started with
+        self._cache: VectorCache | None = None
+        self._cache_for: tuple[Any, int] | None = None
         self._sketch_off = False  # the data cannot be sketched (too few dimensions, or audits said so)
         # Slots written since the sketch last saw them: projected when a backlog query asks for
         # the sketch, not on the write (the projection is a BLAS product that, with the indexer
@@ -385,12 +390,15 @@ class CollectionView:
             self._norms = _grown(self._norms, cap)
         if self._sketch is not None:
             self._sketch.grow(cap)
+        if self._cache is not None:
+            self._cache.grow(cap)
         for col in self._columns.values():
             col.grow(cap)
         self.capacity = cap
 
     def _set_dimension(self, dimension: int) -> None:
         self.dimension = dimension
+        self._cache = self._cache_for = None
         self._sketch = None
         self._sketch_stale = []
         if self._vectors is not None and not self.vectors_resident:
@@ -436,6 +444,9 @@ class CollectionView:
                 self._set_dimension(len(vec))
         fields = self._ids is not None
         vectors = self._vectors is not None
+        cache = self._kept_cache()
+        written: list[int] = []
+        written_vectors: list[Any] = []
         slots = []
         for (rid, id_, doc, uri, meta, vec), slot, is_known in zip(rows, known_slots.tolist(), known.tolist()):
             if not is_known:
@@ -458,6 +469,9 @@ class CollectionView:
             if vec is not None:
                 if vectors:
                     self._vectors[slot] = vec  # type: ignore[index]
+                elif cache is not None:
+                    written.append(slot)
+                    written_vectors.append(vec)
                 self.covered[slot] = -1
                 self.vector_version[slot] += 1
             for key, col in self._columns.items():
@@ -470,6 +484,13 @@ class CollectionView:
             self._norms[touched] = self._norms_of(self._vectors[touched])  # type: ignore[index]
             if self._sketch is not None:
                 self._sketch_stale.append(touched)
+        if cache is not None and written:
+            last = dict(zip(written, written_vectors))  # a slot written twice in one batch: its last vector
+            where = np.fromiter(last, dtype=np.int64, count=len(last))
+            if cache.has_room(len(where)):
+                cache.put(where, np.asarray(list(last.values()), dtype=np.float32))
+            else:
+                cache.forget(where)  # no room: read from the store again
         self._content_changed()
         self._pending = None
         return slots
@@ -510,6 +531,7 @@ class CollectionView:
             self._norms[:n] = self._norms[keep]
         if self._sketch is not None:
             self._sketch.compact(keep)
+        self._cache = self._cache_for = None  # slots move: started again when a scan needs it
         self.live[:n] = True
         self.live[n : self.n] = False
         self.covered[n : self.n] = -1
@@ -566,7 +588,10 @@ class CollectionView:
             return self.vectors[slots], self.norms[slots]
         x = np.zeros((len(slots), self.dimension), dtype=np.float32)
         missing = np.ones(len(slots), dtype=bool)
-        if self.index is not None and not self.vectors_resident:
+        if self.vectors_resident:
+            self._fetch_into(x, slots, missing)
+            return x, self._norms_of(x)
+        if self.index is not None:
             labels = self.covered[slots]
             held = np.flatnonzero(labels >= 0)
             if len(held) == len(slots):  # the usual case: every slot indexed, read in place
@@ -576,8 +601,31 @@ class CollectionView:
                 found = self.index.stored_vectors(labels[held], part)
                 x[held[found]] = part[found]
                 missing[held[found]] = False
-        self._fetch_into(x, slots, missing)
+        cache = self._kept_cache()
+        if cache is not None:
+            missing = cache.read(slots, x, missing)
+        read = int(np.count_nonzero(missing))
+        if read:
+            self._fetch_into(x, slots, missing)
+            if cache is None and FETCH_MAX < read and read * 4 * x.shape[1] <= self.resident_vectors_max:
+                cache = self._start_cache()  # a scan too large to read again each time
+            if cache is not None and cache.has_room(read):
+                cache.put(slots[missing], x[missing])
         return x, self._norms_of(x)
+
+    def _kept_cache(self) -> VectorCache | None:
+        """The cache of store reads, unless the index it was started for is gone or saved since."""
+        if self._cache is not None and self._cache_for != self._cache_key():
+            self._cache = self._cache_for = None
+        return self._cache
+
+    def _start_cache(self) -> VectorCache:
+        self._cache = VectorCache(self.capacity, self.dimension or 0, self.resident_vectors_max)
+        self._cache_for = self._cache_key()
+        return self._cache
+
+    def _cache_key(self) -> tuple[Any, int]:
+        return (self.index, getattr(self.index, "saves", 0))
 
     def embeddings(self, slots: np.ndarray) -> np.ndarray:
         """The vectors of these slots as they were written (the `embeddings` of a result)."""
