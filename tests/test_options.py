@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import chromadb
-from chromadb.engine.options import SWITCHES, EngineOptions
+from chromadb.engine.options import SIZES_MB, SWITCHES, EngineOptions
 from chromadb.server.app import _LoopReads
 from chromadb.server.testing import start_server_in_thread
 
@@ -30,6 +30,17 @@ def test_each_variable_set_to_0_turns_off_its_trick_only(field):
     # anything but "0" leaves it on, as CHROMA_HUGE_PAGES always did
     assert getattr(EngineOptions.from_env({SWITCHES[field]: "1"}), field) is True
     assert getattr(EngineOptions.from_env({SWITCHES[field]: " 0 "}), field) is False
+
+
+def test_sizes_are_read_in_mib_from_the_environment():
+    assert SIZES_MB == {"resident_vectors_max": "CHROMA_RESIDENT_VECTORS_MB"}
+    assert EngineOptions.from_env({}).resident_vectors_max == EngineOptions().resident_vectors_max
+    assert EngineOptions.from_env({"CHROMA_RESIDENT_VECTORS_MB": "64"}).resident_vectors_max == 64 * 2**20
+    assert EngineOptions.from_env({"CHROMA_RESIDENT_VECTORS_MB": " 0.5 "}).resident_vectors_max == 2**19
+    with pytest.raises(ValueError, match="CHROMA_RESIDENT_VECTORS_MB must be a number of MiB"):
+        EngineOptions.from_env({"CHROMA_RESIDENT_VECTORS_MB": "lots"})
+    with pytest.raises(ValueError, match="resident_vectors_max must not be negative"):
+        EngineOptions.from_env({"CHROMA_RESIDENT_VECTORS_MB": "-1"})
 
 
 def test_options_are_frozen_and_checked():

@@ -12,6 +12,10 @@ switch, and tests run with each one off:
 | change detection from the `-shm` header (store/sqlite/wal_watch.py) | `wal_watch` | `CHROMA_WAL_WATCH` |
 | lazily opened views loaded in a background thread | `warm_up` | `CHROMA_WARM_UP` |
 | small server reads on the event loop (server/app.py) | `loop_reads` | `CHROMA_LOOP_READS` |
+
+One size can be set from the environment too, for servers (`chroma run`) and clients alike:
+`CHROMA_RESIDENT_VECTORS_MB`, the `resident_vectors_max` past which a collection keeps its
+vectors only in its HNSW graphs (view.py), in MiB.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-__all__ = ["SWITCHES", "EngineOptions"]
+__all__ = ["SIZES_MB", "SWITCHES", "EngineOptions"]
 
 # field -> environment variable; "0" turns the trick off, anything else (or unset) leaves it on
 SWITCHES = {
@@ -28,6 +32,8 @@ SWITCHES = {
     "warm_up": "CHROMA_WARM_UP",
     "loop_reads": "CHROMA_LOOP_READS",
 }
+# field -> environment variable holding a size in MiB (unset: the default)
+SIZES_MB = {"resident_vectors_max": "CHROMA_RESIDENT_VECTORS_MB"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +73,15 @@ class EngineOptions:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EngineOptions:
-        """The defaults, with each speed trick whose variable is `0` turned off."""
+        """The defaults, with each speed trick whose variable is `0` turned off, and each
+        size whose variable is set (in MiB) taken from it."""
         env = os.environ if environ is None else environ
-        return cls(**{field: env.get(name, "1").strip() != "0" for field, name in SWITCHES.items()})
+        values: dict[str, bool | int] = {field: env.get(name, "1").strip() != "0" for field, name in SWITCHES.items()}
+        for field, name in SIZES_MB.items():
+            raw = env.get(name, "").strip()
+            if raw:
+                try:
+                    values[field] = int(float(raw) * 1024 * 1024)
+                except ValueError:
+                    raise ValueError(f"{name} must be a number of MiB, got {raw!r}") from None
+        return cls(**values)  # type: ignore[arg-type]

@@ -13,8 +13,9 @@ without reading the whole collection:
   exact search over many rows; before that, small sets are fetched by rid. A collection
   whose matrix would pass `resident_vectors_max` bytes keeps none: its HNSW graphs hold
   the same vectors already (1.5 GB at 1M x 384), so it would double the memory. Its exact
-  scans (a selective filter, records the index does not cover yet) read the vectors they
-  need from the store, chunk by chunk.
+  scans (a selective filter, records the index does not cover yet) read what the index
+  covers from the saved graph files (VectorIndex.stored_vectors) and the rest from the
+  store, chunk by chunk, keeping large reads for the next scan (vector_cache.py).
 
 A bulk load reads and builds LOAD_CHUNK rows at a time: it never holds a second copy of
 what it loads (at 1M x 384 the vector blobs alone are 1.5 GB), a background load leaves
