@@ -156,7 +156,13 @@ def test_records_the_indexer_has_not_reached_are_scanned_from_the_store(tmp_path
     assert got["ids"] == [[f"r{i}" for i in q] for q in want]
     assert max(reads) <= 1_000 and sum(reads) >= N
     assert not view.vectors_loaded
-    assert view._cache is None  # a backlog larger than the cache may hold: read each time
+    # a backlog larger than the cache may hold (LIMIT: 2,000 rows) is kept in part, the
+    # rest read again by the next scan (and by its distances, a few rows a query)
+    assert view._cache is not None and view._cache.n == view._cache.max_rows == 2_000
+    reads.clear()
+    again = col.query(query_embeddings=queries, n_results=10)
+    assert again["ids"] == got["ids"]
+    assert N - 2_000 <= sum(reads) <= N - 2_000 + 10 * len(queries)
     client.close()
 
 
@@ -277,3 +283,19 @@ def test_records_written_after_the_save_and_replaced_files_are_read_from_the_sto
     assert got["ids"] == [[f"r{i}" for i in q] for q in want]
     assert len(reads) >= len(rows)
     client.close()
+
+
+def test_the_vector_cache_keeps_what_fits_and_never_a_stale_vector():
+    from chromadb.engine.vector_cache import VectorCache
+
+    cache = VectorCache(capacity=8, dimension=2, max_bytes=3 * 2 * 4)  # room for 3 rows
+    v = np.arange(16, dtype=np.float32).reshape(8, 2)
+    cache.put(np.array([0, 1]), v[[0, 1]])
+    cache.put(np.array([1, 2, 3]), v[[5, 6, 7]])  # one row left: slot 1's new vector; 2 and 3 do not fit
+    cache.put(np.array([0]), v[[4]])  # full: slot 0's kept vector is stale now, so it is dropped
+    out = np.zeros((4, 2), dtype=np.float32)
+    left = cache.read(np.array([0, 1, 2, 3]), out, np.ones(4, dtype=bool))
+    assert left.tolist() == [True, False, True, True]
+    np.testing.assert_array_equal(out[1], v[5])
+    cache.grow(16)
+    assert len(cache.row_of) == 16 and cache.row_of[1] >= 0 and (cache.row_of[8:] == -1).all()

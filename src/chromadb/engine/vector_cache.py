@@ -9,7 +9,8 @@ next scan of the same backlog reads memory. Once the index is saved, the files h
 was indexed and the cache is dropped (the view starts a new one when a scan needs it).
 
 Rows are appended, never reused: a slot written again points at its new row. The whole
-cache is bounded (`max_bytes`): what finds no room is read from the store again.
+cache is bounded (`max_bytes`): what finds no room is read from the store again, so a
+backlog larger than the bound is partly kept and partly read each time.
 """
 from __future__ import annotations
 
@@ -25,16 +26,18 @@ class VectorCache:
         self.n = 0
         self.max_rows = max(max_bytes // (4 * max(dimension, 1)), 1)
 
-    def has_room(self, rows: int) -> bool:
-        return self.n + rows <= self.max_rows
-
     def grow(self, capacity: int) -> None:
         row_of = np.full(capacity, -1, dtype=np.int64)
         row_of[: len(self.row_of)] = self.row_of
         self.row_of = row_of
 
     def put(self, slots: np.ndarray, vectors: np.ndarray) -> None:
-        """Keep these vectors as the slots' current ones (slots unique)."""
+        """Keep these vectors as the slots' current ones (slots unique), as many as there is
+        room for; the slots of the rest are forgotten (a vector kept before is stale now)."""
+        room = max(self.max_rows - self.n, 0)
+        if room < len(slots):
+            self.row_of[slots[room:]] = -1
+            slots, vectors = slots[:room], vectors[:room]
         needed = self.n + len(slots)
         if needed > len(self.rows):
             rows = np.zeros((max(needed, int(len(self.rows) * 1.5)), self.rows.shape[1]), dtype=np.float32)
@@ -43,9 +46,6 @@ class VectorCache:
         self.rows[self.n : needed] = vectors
         self.row_of[slots] = np.arange(self.n, needed)
         self.n = needed
-
-    def forget(self, slots: np.ndarray | list[int]) -> None:
-        self.row_of[slots] = -1
 
     def read(self, slots: np.ndarray, out: np.ndarray, which: np.ndarray) -> np.ndarray:
         """Copy the kept vectors of slots[which] into the same rows of `out`; returns

@@ -488,10 +488,7 @@ class CollectionView:
         if cache is not None and written:
             last = dict(zip(written, written_vectors))  # a slot written twice in one batch: its last vector
             where = np.fromiter(last, dtype=np.int64, count=len(last))
-            if cache.has_room(len(where)):
-                cache.put(where, np.asarray(list(last.values()), dtype=np.float32))
-            else:
-                cache.forget(where)  # no room: read from the store again
+            cache.put(where, np.asarray(list(last.values()), dtype=np.float32))
         self._content_changed()
         self._pending = None
         return slots
@@ -608,9 +605,9 @@ class CollectionView:
         read = int(np.count_nonzero(missing))
         if read:
             self._fetch_into(x, slots, missing)
-            if cache is None and FETCH_MAX < read and read * 4 * x.shape[1] <= self.resident_vectors_max:
+            if cache is None and read > FETCH_MAX:
                 cache = self._start_cache()  # a scan too large to read again each time
-            if cache is not None and cache.has_room(read):
+            if cache is not None:
                 cache.put(slots[missing], x[missing])
         return x, self._norms_of(x)
 
