@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 __all__ = ["SIZES_MB", "SWITCHES", "EngineOptions"]
 
@@ -76,7 +77,7 @@ class EngineOptions:
         """The defaults, with each speed trick whose variable is `0` turned off, and each
         size whose variable is set (in MiB) taken from it."""
         env = os.environ if environ is None else environ
-        values: dict[str, bool | int] = {field: env.get(name, "1").strip() != "0" for field, name in SWITCHES.items()}
+        values: dict[str, Any] = {field: env.get(name, "1").strip() != "0" for field, name in SWITCHES.items()}
         for field, name in SIZES_MB.items():
             raw = env.get(name, "").strip()
             if raw:
@@ -84,4 +85,4 @@ class EngineOptions:
                     values[field] = int(float(raw) * 1024 * 1024)
                 except ValueError:
                     raise ValueError(f"{name} must be a number of MiB, got {raw!r}") from None
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)

@@ -182,7 +182,10 @@ class CollectionView:
     @property
     def vectors_resident(self) -> bool:
         """Whether the vectors may be held as a matrix (else scans read them from the store)."""
-        return self.capacity * (self.dimension or 0) * 4 <= self.resident_vectors_max
+        return self._matrix_fits(self.capacity, self.dimension or 0)
+
+    def _matrix_fits(self, rows: int, dimension: int) -> bool:
+        return rows * dimension * 4 <= self.resident_vectors_max
 
     @property
     def ids(self) -> list[str | None]:
@@ -382,7 +385,7 @@ class CollectionView:
         self.live = _grown(self.live, cap)
         self.vector_version = _grown(self.vector_version, cap)
         self.covered = _grown(self.covered, cap, fill=-1)
-        if self._vectors is not None and cap * self._vectors.shape[1] * 4 > self.resident_vectors_max:
+        if self._vectors is not None and not self._matrix_fits(cap, self._vectors.shape[1]):
             self._drop_vectors()
         elif self._vectors is not None:
             vec = np.zeros((cap, self._vectors.shape[1]), dtype=np.float32)
